@@ -1,0 +1,83 @@
+import {
+  ConfigError,
+  DEVELOPMENT_JWT_SECRET,
+  loadSampleConfig,
+  parseByteSize,
+} from './sample-config';
+
+describe('loadSampleConfig', () => {
+  it('uses the documented defaults with an empty environment', () => {
+    expect(loadSampleConfig({})).toEqual({
+      port: 3000,
+      httpAdapter: 'express',
+      jwtSecret: DEVELOPMENT_JWT_SECRET,
+      jwtIssuer: 'orders-sample',
+      jwtAudience: 'orders-api',
+      throttleLimit: 100,
+      throttleTtlMs: 60_000,
+      bodyLimitBytes: 100 * 1024,
+      redisUrl: undefined,
+      trustProxy: false,
+      reportDelayMs: 1000,
+      maintenanceMode: false,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadSampleConfig({
+      PORT: '0',
+      HTTP_ADAPTER: 'Fastify',
+      THROTTLE_LIMIT: '5',
+      THROTTLE_TTL_MS: '1000',
+      BODY_LIMIT: '1mb',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      TRUST_PROXY: 'true',
+      REPORT_DELAY_MS: '10',
+      MAINTENANCE_MODE: '1',
+    });
+    expect(config).toMatchObject({
+      port: 0,
+      httpAdapter: 'fastify',
+      throttleLimit: 5,
+      throttleTtlMs: 1000,
+      bodyLimitBytes: 1024 * 1024,
+      redisUrl: 'redis://127.0.0.1:6379',
+      trustProxy: true,
+      reportDelayMs: 10,
+      maintenanceMode: true,
+    });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['HTTP_ADAPTER', 'koa'],
+    ['THROTTLE_LIMIT', '0'],
+    ['THROTTLE_TTL_MS', '1.5'],
+    ['BODY_LIMIT', 'lots'],
+    ['REDIS_URL', 'localhost:6379'],
+    ['TRUST_PROXY', 'maybe'],
+    ['MAINTENANCE_MODE', 'on-ish'],
+    ['JWT_SECRET', 'short'],
+  ])('refuses %s=%s and names the variable', (name, value) => {
+    expect(() => loadSampleConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadSampleConfig({ [name]: value })).toThrow(
+      new RegExp(`^${name}: `),
+    );
+  });
+
+  it('refuses the development secret in production', () => {
+    expect(() => loadSampleConfig({ NODE_ENV: 'production' })).toThrow(
+      /JWT_SECRET/,
+    );
+    expect(
+      loadSampleConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) })
+        .jwtSecret,
+    ).toBe('x'.repeat(40));
+  });
+
+  it('parses body sizes like body-parser', () => {
+    expect(parseByteSize('BODY_LIMIT', '512')).toBe(512);
+    expect(parseByteSize('BODY_LIMIT', '100KB')).toBe(102_400);
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * The sample's configuration, read once from the environment at start.
+ * A bad value stops the start with one line naming the variable: a service
+ * that silently falls back to a default is harder to operate than one that
+ * refuses to start.
+ */
+export type HttpAdapterName = 'express' | 'fastify';
+
+export interface SampleConfig {
+  readonly port: number;
+  readonly httpAdapter: HttpAdapterName;
+  readonly jwtSecret: string;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+  readonly throttleLimit: number;
+  readonly throttleTtlMs: number;
+  readonly bodyLimitBytes: number;
+  readonly redisUrl: string | undefined;
+  readonly trustProxy: boolean;
+  readonly reportDelayMs: number;
+  readonly maintenanceMode: boolean;
+}
+
+/** The development secret; refused when NODE_ENV=production. */
+export const DEVELOPMENT_JWT_SECRET =
+  'orders-sample-development-secret-change-me';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function integer(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) {
+    throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+  }
+  const value = Number(raw.trim());
+  if (value < min || value > max) {
+    throw new ConfigError(
+      name,
+      `expected a number from ${min} to ${max}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+function boolean(env: Env, name: string): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return false;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(name, `expected true or false, got "${env[name]}"`);
+}
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2 };
+
+/** Parses `100kb`, `1mb`, `512` (bytes) the way body-parser's `limit` does. */
+export function parseByteSize(name: string, raw: string): number {
+  const match = /^(\d+)\s*(b|kb|mb)?$/i.exec(raw.trim());
+  if (!match)
+    throw new ConfigError(
+      name,
+      `expected a size such as 100kb or 1mb, got "${raw}"`,
+    );
+  const bytes = Number(match[1]) * SIZE_UNITS[(match[2] ?? 'b').toLowerCase()];
+  if (bytes < 1 || bytes > 64 * 1024 ** 2) {
+    throw new ConfigError(
+      name,
+      `expected a size from 1b to 64mb, got "${raw}"`,
+    );
+  }
+  return bytes;
+}
+
+export function loadSampleConfig(env: Env = process.env): SampleConfig {
+  const httpAdapter = (env.HTTP_ADAPTER ?? 'express').trim().toLowerCase();
+  if (httpAdapter !== 'express' && httpAdapter !== 'fastify') {
+    throw new ConfigError(
+      'HTTP_ADAPTER',
+      `expected express or fastify, got "${env.HTTP_ADAPTER}"`,
+    );
+  }
+  const jwtSecret = env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET;
+  if (jwtSecret.length < 32) {
+    throw new ConfigError(
+      'JWT_SECRET',
+      'must be at least 32 characters for HS256',
+    );
+  }
+  if (env.NODE_ENV === 'production' && jwtSecret === DEVELOPMENT_JWT_SECRET) {
+    throw new ConfigError(
+      'JWT_SECRET',
+      'the development secret is refused with NODE_ENV=production',
+    );
+  }
+  const redisUrl = env.REDIS_URL?.trim() || undefined;
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new ConfigError(
+      'REDIS_URL',
+      `expected a redis:// or rediss:// URL, got "${redisUrl}"`,
+    );
+  }
+  return {
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    httpAdapter,
+    jwtSecret,
+    jwtIssuer: env.JWT_ISSUER?.trim() || 'orders-sample',
+    jwtAudience: env.JWT_AUDIENCE?.trim() || 'orders-api',
+    throttleLimit: integer(env, 'THROTTLE_LIMIT', 100, 1, 1_000_000),
+    throttleTtlMs: integer(env, 'THROTTLE_TTL_MS', 60_000, 1, 86_400_000),
+    bodyLimitBytes: parseByteSize('BODY_LIMIT', env.BODY_LIMIT ?? '100kb'),
+    redisUrl,
+    trustProxy: boolean(env, 'TRUST_PROXY'),
+    reportDelayMs: integer(env, 'REPORT_DELAY_MS', 1000, 0, 3_600_000),
+    maintenanceMode: boolean(env, 'MAINTENANCE_MODE'),
+  };
+}

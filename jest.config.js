@@ -1,0 +1,35 @@
+// Nest 12 ships ESM; Jest on Node 20 cannot load ESM that CommonJS packages
+// (e.g. @nestjs/throttler) require, so SWC compiles TypeScript and the
+// ESM-only packages below to CommonJS inside Jest.
+const esmPackages = ['@nestjs'];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  rootDir: '.',
+  roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/test'],
+  testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+  transform: {
+    '^.+\\.(t|j|mj|cj)s$': [
+      '@swc/jest',
+      {
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: 'es2022',
+          keepClassNames: true,
+        },
+        module: { type: 'commonjs' },
+        sourceMaps: 'inline',
+      },
+    ],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
+  moduleNameMapper: {
+    '^nestjs-hal-problem$': '<rootDir>/libs/hal-problem/src',
+    '^nestjs-hal-problem/(.*)$': '<rootDir>/libs/hal-problem/src/$1',
+  },
+  collectCoverageFrom: ['libs/**/*.ts', 'apps/**/*.ts', '!**/*.spec.ts'],
+  coverageDirectory: './coverage',
+};

@@ -1,0 +1,53 @@
+import type { INestApplication } from '@nestjs/common';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
+import { createSampleApp } from '../../apps/sample/src/bootstrap';
+import {
+  loadSampleConfig,
+  type HttpAdapterName,
+} from '../../apps/sample/src/config/sample-config';
+
+/** Every e2e suite runs once per adapter: both are first-class. */
+export const ADAPTERS: readonly HttpAdapterName[] = ['express', 'fastify'];
+
+/** A real app listening on a free loopback port, and a base URL to call it. */
+export interface RunningApp {
+  readonly app: INestApplication;
+  readonly baseUrl: string;
+  close(): Promise<void>;
+}
+
+async function listen(app: INestApplication): Promise<RunningApp> {
+  await app.listen(0, '127.0.0.1');
+  const server = app.getHttpServer() as { address(): { port: number } };
+  const baseUrl = `http://127.0.0.1:${server.address().port}`;
+  return { app, baseUrl, close: () => app.close() };
+}
+
+/** Starts the sample app exactly as main.ts does, with env overrides. */
+export async function startSample(
+  adapter: HttpAdapterName,
+  env: Record<string, string> = {},
+): Promise<RunningApp> {
+  const config = loadSampleConfig({ ...env, HTTP_ADAPTER: adapter });
+  const app = await createSampleApp(config, { logger: false });
+  return listen(app);
+}
+
+/** Compiles a testing module and starts it on a real adapter. */
+export async function startTestingApp(
+  adapter: HttpAdapterName,
+  builder: TestingModuleBuilder,
+  configure?: (app: INestApplication) => void | Promise<void>,
+): Promise<RunningApp> {
+  const moduleRef = await builder.compile();
+  const app = moduleRef.createNestApplication(
+    adapter === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(),
+    { logger: false },
+  );
+  await configure?.(app);
+  return listen(app);
+}
+
+export { Test };
