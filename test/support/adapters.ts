@@ -43,7 +43,10 @@ export async function startTestingApp(
 ): Promise<RunningApp> {
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication(
-    adapter === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(),
+    // Fastify's default body limit is 1 MiB; Express's is 100 kB: align them.
+    adapter === 'fastify'
+      ? new FastifyAdapter({ bodyLimit: 100 * 1024 })
+      : new ExpressAdapter(),
     { logger: false },
   );
   await configure?.(app);

@@ -1,8 +1,65 @@
+import type { HttpException, ValidationPipeOptions } from '@nestjs/common';
+import type { ProblemException } from './problem/problem.exception';
+import type { ProblemType } from './problem/problem-type';
+
+/** How a problem's `instance` member identifies the occurrence. */
+export type ProblemInstanceStyle = 'request-path' | 'urn-uuid';
+
+/** What an error mapper knows about the failed request. */
+export interface ProblemErrorContext {
+  readonly method: string;
+  /** The request path, without the query string. */
+  readonly path: string;
+  readonly requestId: string;
+}
+
+/**
+ * Turns an error the library does not know (an ORM error, a client library's
+ * error) into an HTTP error. Return `undefined` to leave it to the defaults,
+ * which answer 500 with a generic detail.
+ */
+export type ProblemErrorMapper = (
+  error: unknown,
+  context: ProblemErrorContext,
+) => ProblemException | HttpException | undefined;
+
+/** Options of the validation pipe the module installs globally. */
+export type ProblemValidationOptions = Omit<
+  ValidationPipeOptions,
+  'exceptionFactory'
+>;
+
 /**
  * Options of {@link HalProblemModule}. Every option has a safe default, so
  * `HalProblemModule.forRoot()` with no options is a complete setup.
  */
 export interface HalProblemModuleOptions {
-  /** Reserved for capabilities added in later versions. */
-  readonly [key: string]: unknown;
+  /**
+   * Prefix of the `type` URI of problem types declared with a slug, e.g.
+   * `https://api.example.com/problems/`. Must be an absolute URI.
+   * Default: `urn:problem-type:`.
+   */
+  problemTypeBaseUri?: string;
+  /** `instance` as the request path (default) or as a fresh `urn:uuid:`. */
+  instance?: ProblemInstanceStyle;
+  /** The request-id header, read when well-formed and always sent back. Default `X-Request-Id`. */
+  requestIdHeader?: string;
+  /**
+   * The global validation pipe (class-validator). `true` (default) installs it
+   * with `whitelist`, `forbidNonWhitelisted` and `transform`; an object
+   * overrides those; `false` installs none.
+   */
+  validation?: boolean | ProblemValidationOptions;
+  /**
+   * Media types a request body may have (`type/subtype`, `type/*` or
+   * `application/*+json`) unless a handler says otherwise with `@Consumes()`.
+   * Default: JSON, `+json` types, form-urlencoded and multipart.
+   */
+  acceptedContentTypes?: readonly string[];
+  /** The largest request body in bytes, reported in 413 problems when the parser does not say it. */
+  bodyLimit?: number;
+  /** Maps errors the library does not know to HTTP errors (e.g. ORM errors). */
+  mapError?: ProblemErrorMapper;
+  /** Problem types to list in the catalog besides those declared with `defineProblemType`. */
+  problemTypes?: readonly ProblemType[];
 }

@@ -1,10 +1,64 @@
-import { Module } from '@nestjs/common';
+import {
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  type PipeTransform,
+  RequestMethod,
+} from '@nestjs/common';
+import {
+  APP_FILTER,
+  APP_INTERCEPTOR,
+  APP_PIPE,
+  DiscoveryModule,
+} from '@nestjs/core';
 import { HalProblemConfigurableModule } from './hal-problem.module-definition';
+import { ContentTypeInterceptor } from './problem/content-type.interceptor';
+import { ProblemConfig } from './problem/problem.config';
+import { ProblemExceptionFilter } from './problem/problem-exception.filter';
+import { ProblemMapper } from './problem/problem.mapper';
+import { ProblemTypeCatalog } from './problem/problem-type.catalog';
+import { ProblemValidationPipe } from './problem/problem-validation.pipe';
+import { RequestIdMiddleware } from './problem/request-id.middleware';
+import { RouteIndex } from './problem/route-index';
+
+/** Stands in for the validation pipe when the app turns it off. */
+const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
 
 /**
  * The module that gives an HTTP API one contract: HAL for 2xx bodies and
  * RFC 9457 Problem Details for every 4xx/5xx. Import it once in the root
- * module with `HalProblemModule.forRoot()` or `forRootAsync()`.
+ * module with `HalProblemModule.forRoot()` or `forRootAsync()`; its filter,
+ * pipe and interceptor apply to the whole app (Nest's `APP_*` providers),
+ * while its injectable services stay local unless `isGlobal` is set.
  */
-@Module({})
-export class HalProblemModule extends HalProblemConfigurableModule {}
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    ProblemConfig,
+    ProblemTypeCatalog,
+    ProblemMapper,
+    RouteIndex,
+    RequestIdMiddleware,
+    { provide: APP_FILTER, useClass: ProblemExceptionFilter },
+    { provide: APP_INTERCEPTOR, useClass: ContentTypeInterceptor },
+    {
+      provide: APP_PIPE,
+      inject: [ProblemConfig],
+      useFactory: (config: ProblemConfig): PipeTransform =>
+        config.validation
+          ? new ProblemValidationPipe(config.validation)
+          : passThroughPipe,
+    },
+  ],
+  exports: [ProblemTypeCatalog, ProblemMapper, ProblemConfig],
+})
+export class HalProblemModule
+  extends HalProblemConfigurableModule
+  implements NestModule
+{
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(RequestIdMiddleware)
+      .forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+}

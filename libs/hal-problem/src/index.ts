@@ -1,3 +1,39 @@
 export { HalProblemModule } from './hal-problem.module';
-export type { HalProblemModuleOptions } from './hal-problem-module-options.interface';
+export type {
+  HalProblemModuleOptions,
+  ProblemErrorContext,
+  ProblemErrorMapper,
+  ProblemInstanceStyle,
+  ProblemValidationOptions,
+} from './hal-problem-module-options.interface';
 export type { HalProblemModuleExtras } from './hal-problem.module-definition';
+export type {
+  ProblemDetails,
+  ProblemFieldError,
+} from './problem/problem-details.interface';
+export {
+  defineProblemType,
+  type ProblemType,
+  type ProblemTypeDefinition,
+} from './problem/problem-type';
+export {
+  ProblemTypeCatalog,
+  type ProblemTypeEntry,
+} from './problem/problem-type.catalog';
+export {
+  ProblemException,
+  ValidationProblemException,
+  type ProblemExceptionOptions,
+} from './problem/problem.exception';
+export {
+  ProblemExceptionFilter,
+  PROBLEM_CONTENT_TYPE,
+} from './problem/problem-exception.filter';
+export {
+  ProblemMapper,
+  type ProblemResponse,
+  type ProblemRequestContext,
+} from './problem/problem.mapper';
+export { ProblemValidationPipe } from './problem/problem-validation.pipe';
+export { Consumes } from './problem/consumes.decorator';
+export { reasonPhrase } from './problem/http-status';

@@ -1,0 +1,81 @@
+import {
+  type CallHandler,
+  type ExecutionContext,
+  Injectable,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Observable } from 'rxjs';
+import { Consumes } from './consumes.decorator';
+import {
+  compileMediaTypes,
+  essence,
+  type MediaTypeMatcher,
+} from './media-type';
+import { ProblemConfig } from './problem.config';
+import { ProblemException } from './problem.exception';
+
+type HttpRequest = { headers: Record<string, string | string[] | undefined> };
+
+/**
+ * Answers 415 when a request carries a body in a media type the route does
+ * not take. Express's body parsers silently skip such bodies (the handler
+ * would see no body at all); Fastify rejects unknown types itself, and this
+ * adds the per-route `@Consumes()` on top. Runs after guards, so an
+ * unauthenticated client learns nothing about a route's media types.
+ */
+@Injectable()
+export class ContentTypeInterceptor implements NestInterceptor {
+  private readonly defaultMatcher: MediaTypeMatcher;
+  private readonly routeMatchers = new WeakMap<
+    object,
+    MediaTypeMatcher | null
+  >();
+
+  constructor(
+    private readonly reflector: Reflector,
+    config: ProblemConfig,
+  ) {
+    this.defaultMatcher = compileMediaTypes(config.acceptedContentTypes);
+  }
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() === 'http') {
+      const request = context.switchToHttp().getRequest<HttpRequest>();
+      const { headers } = request;
+      const hasBody =
+        headers['transfer-encoding'] !== undefined ||
+        (headers['content-length'] !== undefined &&
+          headers['content-length'] !== '0');
+      if (hasBody) {
+        const contentType =
+          typeof headers['content-type'] === 'string'
+            ? essence(headers['content-type'])
+            : '';
+        if (!this.matcherFor(context)(contentType)) {
+          throw new ProblemException(415, {
+            detail: contentType
+              ? `The media type ${contentType} is not accepted here.`
+              : 'The request has a body but no Content-Type.',
+          });
+        }
+      }
+    }
+    return next.handle();
+  }
+
+  /** Compiled once per handler, on its first request. */
+  private matcherFor(context: ExecutionContext): MediaTypeMatcher {
+    const handler = context.getHandler();
+    let matcher = this.routeMatchers.get(handler);
+    if (matcher === undefined) {
+      const declared = this.reflector.getAllAndOverride(Consumes, [
+        handler,
+        context.getClass(),
+      ]);
+      matcher = declared ? compileMediaTypes(declared) : null;
+      this.routeMatchers.set(handler, matcher);
+    }
+    return matcher ?? this.defaultMatcher;
+  }
+}

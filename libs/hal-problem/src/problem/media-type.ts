@@ -1,0 +1,34 @@
+/** A compiled test of a media type against a list such as `application/json`, `text/*`, `application/*+json`. */
+export type MediaTypeMatcher = (mediaType: string) => boolean;
+
+export function compileMediaTypes(
+  patterns: readonly string[],
+): MediaTypeMatcher {
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  const suffixes: { type: string; suffix: string }[] = [];
+  for (const raw of patterns) {
+    const pattern = raw.trim().toLowerCase();
+    if (pattern === '*/*') return () => true;
+    const [type, subtype = ''] = pattern.split('/');
+    if (subtype === '*') prefixes.push(`${type}/`);
+    else if (subtype.startsWith('*+'))
+      suffixes.push({ type: `${type}/`, suffix: subtype.slice(1) });
+    else exact.add(pattern);
+  }
+  return (mediaType) =>
+    exact.has(mediaType) ||
+    prefixes.some((prefix) => mediaType.startsWith(prefix)) ||
+    suffixes.some(
+      ({ type, suffix }) =>
+        mediaType.startsWith(type) && mediaType.endsWith(suffix),
+    );
+}
+
+/** `Application/JSON; charset=utf-8` → `application/json`. */
+export function essence(contentType: string): string {
+  const semicolon = contentType.indexOf(';');
+  return (semicolon === -1 ? contentType : contentType.slice(0, semicolon))
+    .trim()
+    .toLowerCase();
+}

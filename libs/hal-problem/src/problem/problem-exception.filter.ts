@@ -1,0 +1,186 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  Injectable,
+  Logger,
+  NotFoundException,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { throwError, type Observable } from 'rxjs';
+import { ProblemConfig } from './problem.config';
+import { genericDetail, reasonPhrase } from './http-status';
+import {
+  ProblemMapper,
+  type ProblemRequestContext,
+  type ProblemResponse,
+} from './problem.mapper';
+import { ProblemException } from './problem.exception';
+import { ensureRequestId } from './request-id';
+import { RouteIndex } from './route-index';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const FALLBACK_BODY = JSON.stringify({
+  type: 'about:blank',
+  title: reasonPhrase(500),
+  status: 500,
+  detail: genericDetail(500),
+  instance: '/',
+});
+
+type HttpRequest = { headers: Record<string, string | string[] | undefined> };
+
+function describe(error: unknown): { message: string; stack?: string } {
+  try {
+    if (error instanceof Error)
+      return { message: `${error.name}: ${error.message}`, stack: error.stack };
+    return { message: `non-Error value thrown: ${typeof error}` };
+  } catch {
+    return { message: 'unprintable error' };
+  }
+}
+
+/**
+ * The one exception filter of the module: whatever was thrown, from any
+ * layer, the client receives an RFC 9457 problem document. Responses are
+ * written only through the HTTP adapter, so Express and Fastify share this
+ * code path. In RPC and WebSocket contexts the filter stands aside.
+ */
+@Catch()
+@Injectable()
+export class ProblemExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HalProblem');
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly mapper: ProblemMapper,
+    private readonly routes: RouteIndex,
+    private readonly config: ProblemConfig,
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
+    if (host.getType() !== 'http') return throwError(() => exception);
+    try {
+      this.handle(exception, host);
+    } catch (filterError) {
+      // The last line of defence must not fail: answer a bare 500.
+      this.logger.error(
+        'The problem filter failed',
+        describe(filterError).stack,
+      );
+      this.sendFallback(host.switchToHttp().getResponse<unknown>());
+    }
+  }
+
+  private handle(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<HttpRequest>();
+    const response = http.getResponse<unknown>();
+    const adapter = this.adapterHost.httpAdapter;
+    const requestId = ensureRequestId(request, this.config.requestIdHeaderKey);
+    const method = String(adapter.getRequestMethod(request)).toUpperCase();
+    const url = String(adapter.getRequestUrl(request) ?? '/');
+    const query = url.indexOf('?');
+    const context: ProblemRequestContext = {
+      method,
+      path: query === -1 ? url : url.slice(0, query),
+      requestId,
+    };
+
+    if (adapter.isHeadersSent(response)) {
+      // Too late for a problem document: log once and end the response.
+      this.log(this.mapper.map(exception, context), context);
+      adapter.end(response);
+      return;
+    }
+
+    const unserved = this.unservedMethod(exception, context);
+    if (unserved?.method === 'OPTIONS') {
+      adapter.setHeader(response, 'Allow', unserved.allow);
+      adapter.setHeader(response, this.config.requestIdHeader, requestId);
+      adapter.reply(response, undefined, 204);
+      return;
+    }
+    const problem = this.mapper.map(
+      unserved
+        ? new ProblemException(405, {
+            detail: `${method} is not supported by ${context.path}; use ${unserved.allow}.`,
+            headers: { Allow: unserved.allow },
+          })
+        : exception,
+      context,
+    );
+    this.log(problem, context);
+    this.send(response, problem, requestId);
+  }
+
+  /**
+   * A 404 from the router for a path that some route serves with other
+   * methods is really a 405 (or, for OPTIONS, a description of the methods).
+   */
+  private unservedMethod(
+    exception: unknown,
+    context: ProblemRequestContext,
+  ): { method: string; allow: string } | undefined {
+    if (
+      !(exception instanceof NotFoundException) ||
+      exception instanceof ProblemException
+    ) {
+      return undefined;
+    }
+    const { served, allow } = this.routes.lookup(context.path);
+    if (allow.length === 0 || served.has(context.method)) return undefined;
+    return { method: context.method, allow: allow.join(', ') };
+  }
+
+  private send(
+    response: unknown,
+    problem: ProblemResponse,
+    requestId: string,
+  ): void {
+    const adapter = this.adapterHost.httpAdapter;
+    let payload: string;
+    try {
+      payload = JSON.stringify(problem.body);
+    } catch {
+      // Extensions are made JSON-safe by the mapper; this is a last resort.
+      const { type, title, status, detail, instance } = problem.body;
+      payload = JSON.stringify({
+        type,
+        title,
+        status,
+        detail,
+        instance,
+        requestId,
+      });
+    }
+    for (const [name, value] of Object.entries(problem.headers)) {
+      adapter.setHeader(response, name, value);
+    }
+    adapter.setHeader(response, this.config.requestIdHeader, requestId);
+    adapter.setHeader(response, 'Content-Type', PROBLEM_CONTENT_TYPE);
+    adapter.reply(response, payload, problem.status);
+  }
+
+  private sendFallback(response: unknown): void {
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter.isHeadersSent(response)) {
+      adapter.end(response);
+      return;
+    }
+    adapter.setHeader(response, 'Content-Type', PROBLEM_CONTENT_TYPE);
+    adapter.reply(response, FALLBACK_BODY, 500);
+  }
+
+  private log(problem: ProblemResponse, context: ProblemRequestContext): void {
+    const line = `${context.method} ${context.path} -> ${problem.status} (requestId=${context.requestId})`;
+    if (problem.logLevel === 'debug') {
+      this.logger.debug(`${line}: ${problem.body.detail}`);
+      return;
+    }
+    const { message, stack } = describe(problem.logError);
+    if (problem.logLevel === 'warn') this.logger.warn(`${line}: ${message}`);
+    else this.logger.error(`${line}: ${message}`, stack);
+  }
+}

@@ -1,0 +1,348 @@
+import { HttpException, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { ProblemConfig } from './problem.config';
+import { genericDetail, isErrorStatus, reasonPhrase } from './http-status';
+import { toJsonSafe } from './json-safe';
+import type {
+  ProblemDetails,
+  ProblemFieldError,
+} from './problem-details.interface';
+import { ProblemException } from './problem.exception';
+import type { ProblemType } from './problem-type';
+import { ProblemTypeCatalog } from './problem-type.catalog';
+
+/** The request facts a problem document is built from. */
+export interface ProblemRequestContext {
+  readonly method: string;
+  /** The request path without the query string. */
+  readonly path: string;
+  readonly requestId: string;
+}
+
+/** How the failure should be logged: server faults once at error level, client errors quietly. */
+export type ProblemLogLevel = 'error' | 'warn' | 'debug';
+
+/** A problem ready to be written: status, document and headers. */
+export interface ProblemResponse {
+  readonly status: number;
+  readonly body: ProblemDetails;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly logLevel: ProblemLogLevel;
+  /** What to log with its stack: the original error for server faults. */
+  readonly logError: unknown;
+}
+
+interface ProblemInit {
+  status: number;
+  type?: ProblemType;
+  detail: string;
+  extensions?: Readonly<Record<string, unknown>>;
+  errors?: readonly ProblemFieldError[];
+  retryAfter?: number | Date;
+  headers?: Readonly<Record<string, string>>;
+  logLevel: ProblemLogLevel;
+  logError?: unknown;
+}
+
+/** Members an extension may never set: the standard ones and Nest's own. */
+const RESERVED_MEMBERS = new Set([
+  'type',
+  'title',
+  'status',
+  'detail',
+  'instance',
+  'errors',
+  'requestId',
+  'statusCode',
+  'message',
+  'error',
+  'stack',
+  'cause',
+]);
+const EXTENSION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+const UNSAFE_HEADER_VALUE = /[\r\n\0]/;
+
+const MALFORMED_BODY = 'The request body is malformed and could not be parsed.';
+
+/**
+ * body-parser (Express) errors by their `type`, never by message: a parser's
+ * message may echo the body, and messages change between versions.
+ */
+const BODY_PARSER_ERRORS: Readonly<
+  Record<string, { status: number; detail: string }>
+> = {
+  'entity.parse.failed': { status: 400, detail: MALFORMED_BODY },
+  'encoding.invalid': {
+    status: 400,
+    detail: 'The request body is not valid in its declared charset.',
+  },
+  'request.aborted': {
+    status: 400,
+    detail: 'The request was aborted before its body was received.',
+  },
+  'request.size.invalid': {
+    status: 400,
+    detail: 'The request body length does not match its Content-Length.',
+  },
+  'entity.too.large': {
+    status: 413,
+    detail: 'The request body is larger than the server accepts.',
+  },
+  'parameters.too.many': {
+    status: 413,
+    detail: 'The request body has more parameters than the server accepts.',
+  },
+  'charset.unsupported': {
+    status: 415,
+    detail: 'The charset of the request body is not supported.',
+  },
+  'encoding.unsupported': {
+    status: 415,
+    detail: 'The content encoding of the request body is not supported.',
+  },
+};
+
+/** Fastify's content-type-parser errors, by code. */
+const FASTIFY_ERRORS: Readonly<
+  Record<string, { status: number; detail: string }>
+> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, detail: MALFORMED_BODY },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    detail: 'The request body is empty but its content type says JSON.',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH:
+    BODY_PARSER_ERRORS['request.size.invalid'],
+  FST_ERR_CTP_BODY_TOO_LARGE: BODY_PARSER_ERRORS['entity.too.large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    detail: 'The request body is in a media type the server does not accept.',
+  },
+};
+
+type ErrorLike = Record<string, unknown>;
+
+function asObject(value: unknown): ErrorLike | undefined {
+  return typeof value === 'object' && value !== null
+    ? (value as ErrorLike)
+    : undefined;
+}
+
+function statusOf(error: ErrorLike): number | undefined {
+  const status = error.status ?? error.statusCode;
+  return isErrorStatus(status) ? status : undefined;
+}
+
+/**
+ * Turns anything that was thrown into a Problem Details response. Pure and
+ * synchronous: it never throws, so the filter always has something to send.
+ */
+@Injectable()
+export class ProblemMapper {
+  constructor(
+    private readonly config: ProblemConfig,
+    private readonly catalog: ProblemTypeCatalog,
+  ) {}
+
+  map(exception: unknown, context: ProblemRequestContext): ProblemResponse {
+    let init: ProblemInit;
+    try {
+      init = this.toInit(this.applyUserMapper(exception, context));
+    } catch (mapperError) {
+      init = this.serverFault(mapperError);
+    }
+    return this.render(init, context);
+  }
+
+  private applyUserMapper(
+    exception: unknown,
+    context: ProblemRequestContext,
+  ): unknown {
+    if (!this.config.mapError || exception instanceof HttpException)
+      return exception;
+    return this.config.mapError(exception, context) ?? exception;
+  }
+
+  private toInit(error: unknown): ProblemInit {
+    if (error instanceof ProblemException)
+      return this.fromProblemException(error);
+    if (error instanceof HttpException) {
+      return (
+        this.fromTransportError(error.cause) ?? this.fromHttpException(error)
+      );
+    }
+    return this.fromTransportError(error) ?? this.serverFault(error);
+  }
+
+  private fromProblemException(error: ProblemException): ProblemInit {
+    const status = error.getStatus();
+    return {
+      status,
+      type: error.problemType,
+      detail: error.detail,
+      extensions: error.extensions,
+      errors: error.errors,
+      retryAfter: error.retryAfter,
+      headers: error.headers,
+      logLevel: status === 500 ? 'error' : status > 500 ? 'warn' : 'debug',
+      logError: status >= 500 ? (error.cause ?? error) : undefined,
+    };
+  }
+
+  private fromHttpException(error: HttpException): ProblemInit {
+    const status = error.getStatus();
+    if (!isErrorStatus(status)) return this.serverFault(error);
+    if (status >= 500) {
+      // A server-side HttpException's message is often an internal one
+      // (`new InternalServerErrorException(err.message)`): never sent.
+      return {
+        status,
+        detail: genericDetail(status),
+        logLevel: status === 500 ? 'error' : 'warn',
+        logError: error,
+      };
+    }
+    const response: unknown = error.getResponse();
+    const body = asObject(response);
+    const message: unknown =
+      typeof response === 'string' ? response : body?.message;
+    const extensions: Record<string, unknown> = {};
+    if (body) Object.assign(extensions, body);
+    const errorCode = error.errorCode ?? body?.errorCode;
+    if (typeof errorCode === 'string') extensions.errorCode = errorCode;
+
+    if (Array.isArray(message)) {
+      // Nest's own ValidationPipe sends a list of messages: keep every one.
+      return {
+        status,
+        detail: 'Request failed validation',
+        errors: message.map((item) => ({
+          title: 'invalid_value',
+          detail: String(item),
+        })),
+        extensions,
+        logLevel: 'debug',
+      };
+    }
+    const usable =
+      typeof message === 'string' &&
+      message.trim() !== '' &&
+      message !== reasonPhrase(status);
+    return {
+      status,
+      detail:
+        usable && !this.isNestDefaultMessage(message, status)
+          ? message
+          : genericDetail(status),
+      extensions,
+      logLevel: 'debug',
+    };
+  }
+
+  /** Nest's exceptions default their message to the status text ("Not Found", "Payload Too Large"). */
+  private isNestDefaultMessage(message: string, status: number): boolean {
+    const nestDefaults: Record<number, string> = {
+      413: 'Payload Too Large',
+      422: 'Unprocessable Entity',
+      418: "I'm a teapot",
+    };
+    return nestDefaults[status] === message;
+  }
+
+  /** Errors raised by the HTTP platform itself: body parsers, URL decoding. */
+  private fromTransportError(cause: unknown): ProblemInit | undefined {
+    const error = asObject(cause);
+    if (!error) return undefined;
+    const status = statusOf(error);
+    const limit =
+      typeof error.limit === 'number' ? error.limit : this.config.bodyLimit;
+    const known =
+      (typeof error.type === 'string'
+        ? BODY_PARSER_ERRORS[error.type]
+        : undefined) ??
+      (typeof error.code === 'string' ? FASTIFY_ERRORS[error.code] : undefined);
+    if (known) {
+      return {
+        status: known.status,
+        detail: known.detail,
+        extensions:
+          known.status === 413 && limit !== undefined ? { limit } : undefined,
+        logLevel: 'debug',
+      };
+    }
+    if (cause instanceof SyntaxError && status === 400) {
+      return { status: 400, detail: MALFORMED_BODY, logLevel: 'debug' };
+    }
+    if (cause instanceof URIError) {
+      return {
+        status: 400,
+        detail: 'The request URI is malformed.',
+        logLevel: 'debug',
+      };
+    }
+    const fromPlatform =
+      typeof error.type === 'string' ||
+      (typeof error.code === 'string' && error.code.startsWith('FST_ERR_'));
+    if (fromPlatform && status !== undefined && status < 500) {
+      return { status, detail: genericDetail(status), logLevel: 'debug' };
+    }
+    return undefined;
+  }
+
+  private serverFault(error: unknown): ProblemInit {
+    return {
+      status: 500,
+      detail: genericDetail(500),
+      logLevel: 'error',
+      logError: error,
+    };
+  }
+
+  private render(
+    init: ProblemInit,
+    context: ProblemRequestContext,
+  ): ProblemResponse {
+    const body: ProblemDetails = {
+      type: init.type ? this.catalog.uriOf(init.type) : 'about:blank',
+      title: init.type ? init.type.title : reasonPhrase(init.status),
+      status: init.status,
+      detail: init.detail,
+      instance:
+        this.config.instance === 'urn-uuid'
+          ? `urn:uuid:${randomUUID()}`
+          : context.path || '/',
+    };
+    for (const [name, value] of Object.entries(init.extensions ?? {})) {
+      if (RESERVED_MEMBERS.has(name) || !EXTENSION_NAME.test(name)) continue;
+      const safe = toJsonSafe(value);
+      if (safe !== undefined) body[name] = safe;
+    }
+    if (init.errors) body.errors = toJsonSafe(init.errors);
+    body.requestId = context.requestId;
+
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(init.headers ?? {})) {
+      if (typeof value === 'string' && !UNSAFE_HEADER_VALUE.test(value))
+        headers[name] = value;
+    }
+    const retryAfter = retryAfterSeconds(init.retryAfter);
+    if (retryAfter !== undefined) headers['Retry-After'] = String(retryAfter);
+    return {
+      status: init.status,
+      body,
+      headers,
+      logLevel: init.logLevel,
+      logError: init.logError,
+    };
+  }
+}
+
+/** `Retry-After` as delta seconds (RFC 9110 §10.2.3), never negative. */
+export function retryAfterSeconds(
+  value: number | Date | undefined,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds =
+    value instanceof Date ? (value.getTime() - Date.now()) / 1000 : value;
+  return Number.isFinite(seconds) ? Math.max(0, Math.ceil(seconds)) : undefined;
+}

@@ -1,0 +1,253 @@
+import type { Paramtype, ValidationError } from '@nestjs/common';
+import type { ProblemFieldError } from './problem-details.interface';
+
+/**
+ * class-validator constraint → the stable `title` code of an `errors` entry.
+ * The table is documented in docs/problem-details.md; codes follow the
+ * API contract's example (`invalid_type`).
+ */
+const EXPECTED_TYPES: Readonly<Record<string, string>> = {
+  isString: 'string',
+  isInt: 'integer',
+  isNumber: 'number',
+  isBoolean: 'boolean',
+  isArray: 'array',
+  isObject: 'object',
+  isNotEmptyObject: 'object',
+  nestedValidation: 'object',
+  unknownValue: 'object',
+  isDate: 'date',
+  isDefined: 'a value',
+};
+const TOO_SMALL = new Set([
+  'min',
+  'minLength',
+  'arrayMinSize',
+  'minDate',
+  'isPositive',
+  'arrayNotEmpty',
+]);
+const TOO_BIG = new Set([
+  'max',
+  'maxLength',
+  'arrayMaxSize',
+  'maxDate',
+  'isNegative',
+]);
+const INVALID_VALUE = new Set([
+  'isIn',
+  'isNotIn',
+  'isEnum',
+  'equals',
+  'notEquals',
+]);
+const INVALID_FORMAT = new Set([
+  'isEmail',
+  'isUUID',
+  'matches',
+  'isUrl',
+  'isURL',
+  'isISO8601',
+  'isDateString',
+  'isRFC3339',
+  'isAlpha',
+  'isAlphanumeric',
+  'isAscii',
+  'isBase64',
+  'isBase32',
+  'isBase58',
+  'isHexColor',
+  'isHexadecimal',
+  'isIP',
+  'isIPRange',
+  'isJSON',
+  'isJWT',
+  'isMobilePhone',
+  'isPhoneNumber',
+  'isPostalCode',
+  'isCurrency',
+  'isMongoId',
+  'isLowercase',
+  'isUppercase',
+  'isNumberString',
+  'isMilitaryTime',
+  'isTimeZone',
+  'isLatLong',
+  'isLatitude',
+  'isLongitude',
+  'isSemVer',
+  'isIBAN',
+  'isBIC',
+  'isISBN',
+  'isISIN',
+  'isISO31661Alpha2',
+  'isISO31661Alpha3',
+  'isISO4217CurrencyCode',
+  'isLocale',
+  'isMACAddress',
+  'isMagnetURI',
+  'isMimeType',
+  'isFQDN',
+  'isPort',
+  'isHash',
+  'isEAN',
+  'isEthereumAddress',
+  'isBtcAddress',
+  'isDataURI',
+  'isFirebasePushId',
+  'isStrongPassword',
+  'contains',
+  'notContains',
+  'isByteLength',
+  'isTaxId',
+  'isISSN',
+  'isISRC',
+  'isRgbColor',
+  'isHSL',
+]);
+const UNRECOGNIZED_KEY = 'whitelistValidation';
+
+/** `isDivisibleBy` → `is_divisible_by`. */
+export function snakeCase(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .toLowerCase();
+}
+
+/** The code of one violated constraint. */
+export function errorCode(
+  constraint: string,
+  value: unknown,
+  message: string,
+): string {
+  if (constraint in EXPECTED_TYPES) return 'invalid_type';
+  if (constraint === UNRECOGNIZED_KEY) return 'unrecognized_key';
+  if (constraint === 'isNotEmpty')
+    return value === undefined || value === null ? 'invalid_type' : 'too_small';
+  if (constraint === 'isLength')
+    return /longer/.test(message) ? 'too_small' : 'too_big';
+  if (TOO_SMALL.has(constraint)) return 'too_small';
+  if (TOO_BIG.has(constraint)) return 'too_big';
+  if (INVALID_VALUE.has(constraint)) return 'invalid_value';
+  if (INVALID_FORMAT.has(constraint)) return 'invalid_format';
+  return snakeCase(constraint);
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (value instanceof Date) return 'date';
+  return typeof value;
+}
+
+const LOCATIONS: Readonly<Record<Paramtype, string>> = {
+  body: 'body',
+  query: 'query',
+  param: 'params',
+  custom: 'value',
+};
+
+/** RFC 6901 token escaping, then percent-encoding for a URI fragment (RFC 6901 §6). */
+function pointerOf(path: readonly string[]): string {
+  return `#${path
+    .map(
+      (segment) =>
+        `/${encodeURIComponent(segment.replace(/~/g, '~0').replace(/\//g, '~1'))}`,
+    )
+    .join('')}`;
+}
+
+interface Violation {
+  readonly path: readonly string[];
+  readonly property: string;
+  readonly value: unknown;
+  readonly constraints: Readonly<Record<string, string>>;
+}
+
+function walk(
+  errors: readonly ValidationError[],
+  parent: readonly string[],
+  out: Violation[],
+): void {
+  for (const error of errors) {
+    const path =
+      error.property === '' || error.property === undefined
+        ? parent
+        : [...parent, String(error.property)];
+    if (error.constraints && Object.keys(error.constraints).length > 0) {
+      out.push({
+        path,
+        property: String(error.property ?? ''),
+        value: error.value,
+        constraints: error.constraints,
+      });
+    }
+    if (error.children?.length) walk(error.children, path, out);
+  }
+}
+
+/**
+ * Flattens class-validator's tree into one `errors` entry per violated
+ * constraint, each naming where it is (`body.items.0.quantity`) and, for
+ * bodies, a JSON Pointer. A missing value reports its type failure only,
+ * as the API contract's example does.
+ */
+export function toFieldErrors(
+  errors: readonly ValidationError[],
+  paramType: Paramtype,
+  paramName?: string,
+): ProblemFieldError[] {
+  const violations: Violation[] = [];
+  walk(
+    errors,
+    paramType === 'body' || !paramName ? [] : [paramName],
+    violations,
+  );
+  const location = LOCATIONS[paramType] ?? 'value';
+  const result: ProblemFieldError[] = [];
+  for (const violation of violations) {
+    const where = [location, ...violation.path].join('.');
+    let entries = Object.entries(violation.constraints);
+    if (
+      violation.value === undefined &&
+      entries.some(([name]) => name in EXPECTED_TYPES)
+    ) {
+      entries = entries.filter(([name]) => name in EXPECTED_TYPES);
+    }
+    for (const [constraint, message] of entries) {
+      const title = errorCode(constraint, violation.value, message);
+      const entry: ProblemFieldError = {
+        title,
+        detail: describeViolation(title, constraint, where, violation, message),
+      };
+      if (paramType === 'body') entry.pointer = pointerOf(violation.path);
+      else if (violation.path.length > 0) entry.parameter = violation.path[0];
+      result.push(entry);
+    }
+  }
+  return result;
+}
+
+function describeViolation(
+  title: string,
+  constraint: string,
+  where: string,
+  violation: Violation,
+  message: string,
+): string {
+  if (title === 'unrecognized_key') return `\`${where}\` is not allowed.`;
+  if (title === 'invalid_type') {
+    const expected = EXPECTED_TYPES[constraint] ?? 'a value';
+    const shown = expected === 'a value' ? expected : `\`${expected}\``;
+    return `\`${where}\` is \`${typeName(violation.value)}\`, but ${shown} is expected.`;
+  }
+  // class-validator's messages start with the property name: put the full
+  // location in its place ("size must not be greater than 100").
+  const text = message.trim().replace(/\.$/, '');
+  if (violation.property && text.startsWith(`${violation.property} `)) {
+    return `\`${where}\`${text.slice(violation.property.length)}.`;
+  }
+  return `\`${where}\`: ${text}.`;
+}

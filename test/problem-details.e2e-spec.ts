@@ -1,0 +1,432 @@
+import { Module } from '@nestjs/common';
+import {
+  ADAPTERS,
+  startTestingApp,
+  Test,
+  type RunningApp,
+} from './support/adapters';
+import { expectProblem } from './support/problem-assertions';
+import {
+  problemFixtureModule,
+  SECRET,
+} from './fixtures/problem-fixture.module';
+
+@Module(
+  problemFixtureModule({
+    problemTypeBaseUri: 'https://problems.test/',
+    bodyLimit: 100 * 1024,
+  }),
+)
+class FixtureAppModule {}
+
+describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
+  let running: RunningApp;
+  const url = (path: string) => `${running.baseUrl}${path}`;
+
+  beforeAll(async () => {
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [FixtureAppModule] }),
+    );
+  });
+  afterAll(() => running.close());
+
+  describe('HttpExceptions', () => {
+    it('maps a NotFoundException with the developer message as detail', async () => {
+      const body = await expectProblem(
+        await fetch(url('/fixture/not-found?x=1')),
+        404,
+      );
+      expect(body).toMatchObject({
+        type: 'about:blank',
+        title: 'Not Found',
+        detail: 'Widget 7 does not exist',
+        instance: '/fixture/not-found',
+      });
+    });
+
+    it('keeps safe members of an object response as extensions', async () => {
+      const body = await expectProblem(
+        await fetch(url('/fixture/object-response')),
+        402,
+      );
+      expect(body).toMatchObject({
+        title: 'Payment Required',
+        detail: 'Quota reached',
+        reason: 'quota',
+        nested: { plan: 'free' },
+      });
+      expect(JSON.stringify(body)).not.toContain(SECRET);
+    });
+
+    it("carries Nest 12's errorCode as an extension", async () => {
+      const body = await expectProblem(
+        await fetch(url('/fixture/error-code')),
+        400,
+      );
+      expect(body).toMatchObject({
+        detail: 'Bad thing',
+        errorCode: 'E_BAD_THING',
+      });
+    });
+
+    it('survives cyclic bodies and throwing toJSON', async () => {
+      const body = await expectProblem(
+        await fetch(url('/fixture/cyclic')),
+        400,
+      );
+      expect(body).toMatchObject({ detail: 'Cyclic body', hint: 'kept' });
+      expect(JSON.stringify(body)).not.toContain(SECRET);
+    });
+  });
+
+  describe('ProblemException', () => {
+    it('sends a declared type with its stable title and extensions', async () => {
+      const body = await expectProblem(
+        await fetch(url('/fixture/problem')),
+        409,
+      );
+      expect(body).toMatchObject({
+        type: 'https://problems.test/out-of-stock',
+        title: 'Item is out of stock',
+        detail: 'Only 2 of sku-1 left.',
+        sku: 'sku-1',
+        available: 2,
+      });
+    });
+
+    it('sends 503 with Retry-After in delta seconds', async () => {
+      const response = await fetch(url('/fixture/maintenance'));
+      expect(response.headers.get('retry-after')).toBe('120');
+      const body = await expectProblem(response, 503);
+      expect(body).toMatchObject({
+        title: 'Service Unavailable',
+        detail: 'Down for maintenance.',
+      });
+    });
+
+    it('sends 501', async () => {
+      const body = await expectProblem(
+        await fetch(url('/fixture/not-implemented')),
+        501,
+      );
+      expect(body).toMatchObject({
+        title: 'Not Implemented',
+        detail: 'Partial updates are not supported.',
+      });
+    });
+  });
+
+  describe('500s never leak', () => {
+    it.each([
+      ['a plain Error', '/fixture/plain-error'],
+      ['a thrown string', '/fixture/string'],
+      ['a thrown null', '/fixture/null'],
+      ['an async rejection', '/fixture/async'],
+      ['an Observable error', '/fixture/observable'],
+      ['an InternalServerErrorException message', '/fixture/internal-http'],
+      ['a crashing guard', '/fixture/guard-crash'],
+      ['a crashing interceptor', '/fixture/intercepted'],
+      ['a crashing middleware', '/fixture/middleware'],
+    ])('%s becomes a generic 500', async (_name, path) => {
+      const response = await fetch(url(path));
+      const text = await response.clone().text();
+      const body = await expectProblem(response, 500);
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain('crashed');
+      expect(body).toMatchObject({
+        type: 'about:blank',
+        title: 'Internal Server Error',
+        detail:
+          'The server encountered an unexpected condition and could not complete the request.',
+      });
+    });
+  });
+
+  describe('every layer', () => {
+    it('maps a guard exception', async () => {
+      const body = await expectProblem(
+        await fetch(url('/fixture/guarded')),
+        403,
+      );
+      expect(body.detail).toBe('Widgets are off limits');
+    });
+
+    it('maps a pipe exception', async () => {
+      const body = await expectProblem(
+        await fetch(url('/fixture/items/abc')),
+        400,
+      );
+      expect(body.detail).toMatch(/numeric string is expected/);
+    });
+  });
+
+  describe('routing', () => {
+    it('answers an unknown path with 404', async () => {
+      const body = await expectProblem(
+        await fetch(url('/nowhere/at/all')),
+        404,
+      );
+      expect(body.instance).toBe('/nowhere/at/all');
+    });
+
+    it('answers a known path with an unserved method with 405 and Allow', async () => {
+      const response = await fetch(url('/fixture/widgets'), { method: 'PUT' });
+      expect(response.headers.get('allow')).toBe('GET, HEAD, POST, OPTIONS');
+      const body = await expectProblem(response, 405);
+      expect(body.title).toBe('Method Not Allowed');
+    });
+
+    it('matches route parameters for 405', async () => {
+      const response = await fetch(url('/fixture/widgets/42'), {
+        method: 'GET',
+      });
+      expect(response.headers.get('allow')).toBe('DELETE, OPTIONS');
+      await expectProblem(response, 405);
+    });
+
+    it('answers OPTIONS on a known path with 204 and Allow', async () => {
+      const response = await fetch(url('/fixture/widgets'), {
+        method: 'OPTIONS',
+      });
+      expect(response.status).toBe(204);
+      expect(response.headers.get('allow')).toBe('GET, HEAD, POST, OPTIONS');
+      expect(await response.text()).toBe('');
+    });
+
+    it('answers OPTIONS on an unknown path with 404', async () => {
+      await expectProblem(
+        await fetch(url('/nowhere'), { method: 'OPTIONS' }),
+        404,
+      );
+    });
+
+    it('answers HEAD like GET without a body', async () => {
+      const ok = await fetch(url('/fixture/widgets'), { method: 'HEAD' });
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toBe('');
+      const missing = await fetch(url('/fixture/not-found'), {
+        method: 'HEAD',
+      });
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('content-type')).toMatch(
+        /^application\/problem\+json/,
+      );
+      expect(await missing.text()).toBe('');
+    });
+  });
+
+  describe('request bodies', () => {
+    const post = (
+      path: string,
+      body: string | Uint8Array,
+      contentType?: string,
+    ) =>
+      fetch(url(path), {
+        method: 'POST',
+        body,
+        headers: contentType ? { 'content-type': contentType } : {},
+      });
+
+    it('answers malformed JSON with 400 without echoing it', async () => {
+      const response = await post(
+        '/fixture/widgets',
+        '{"name": "x", oops',
+        'application/json',
+      );
+      const text = await response.clone().text();
+      const body = await expectProblem(response, 400);
+      expect(body.detail).toBe(
+        'The request body is malformed and could not be parsed.',
+      );
+      expect(text).not.toContain('oops');
+    });
+
+    it('answers a body over the limit with 413 and the limit', async () => {
+      const big = JSON.stringify({ name: 'x'.repeat(200 * 1024) });
+      const response = await post('/fixture/widgets', big, 'application/json');
+      const body = await expectProblem(response, 413);
+      expect(body.title).toBe('Content Too Large');
+      expect(body.limit).toBe(100 * 1024);
+    });
+
+    it('answers a media type the route does not take with 415', async () => {
+      const body = await expectProblem(
+        await post('/fixture/widgets', 'name=x', 'text/plain'),
+        415,
+      );
+      expect(body.title).toBe('Unsupported Media Type');
+    });
+
+    it('honours @Consumes per route', async () => {
+      const ok = await post(
+        '/fixture/form',
+        'a=1',
+        'application/x-www-form-urlencoded',
+      );
+      expect(ok.status).toBe(201);
+      await expectProblem(
+        await post('/fixture/form', '{"a":1}', 'application/json'),
+        415,
+      );
+    });
+  });
+
+  describe('validation', () => {
+    const create = (body: unknown) =>
+      fetch(url('/fixture/widgets'), {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
+
+    it('reports a missing value as the contract example does', async () => {
+      const body = await expectProblem(await create({}), 400);
+      expect(body).toMatchObject({
+        title: 'Bad Request',
+        detail: 'Request failed validation',
+      });
+      expect(body.errors).toEqual([
+        {
+          title: 'invalid_type',
+          detail: '`body.name` is `undefined`, but `string` is expected.',
+          pointer: '#/name',
+        },
+      ]);
+    });
+
+    it('lists every violated constraint, walking nested arrays', async () => {
+      const body = await expectProblem(
+        await create({
+          name: 'far-too-long-name',
+          contact: 'not-an-email',
+          color: 'green',
+          tags: ['a', 'b', 'c', 'd'],
+          parts: [{ quantity: 1 }, { quantity: 0 }],
+          extra: true,
+        }),
+        400,
+      );
+      expect(body.errors).toEqual(
+        expect.arrayContaining([
+          {
+            title: 'too_big',
+            detail: expect.stringMatching(
+              /^`body\.name` must be shorter than or equal to 10 characters\.$/,
+            ),
+            pointer: '#/name',
+          },
+          {
+            title: 'invalid_format',
+            detail: expect.stringMatching(
+              /^`body\.contact` must be an email\.$/,
+            ),
+            pointer: '#/contact',
+          },
+          {
+            title: 'invalid_value',
+            detail: expect.stringMatching(/^`body\.color` /),
+            pointer: '#/color',
+          },
+          {
+            title: 'too_big',
+            detail: expect.stringMatching(/^`body\.tags` /),
+            pointer: '#/tags',
+          },
+          {
+            title: 'too_small',
+            detail: '`body.parts.1.quantity` must not be less than 1.',
+            pointer: '#/parts/1/quantity',
+          },
+          {
+            title: 'unrecognized_key',
+            detail: '`body.extra` is not allowed.',
+            pointer: '#/extra',
+          },
+        ]),
+      );
+      expect(body.errors).toHaveLength(6);
+    });
+
+    it('reports wrong types', async () => {
+      const body = await expectProblem(
+        await create({ name: 42, parts: [{ quantity: 1.5 }] }),
+        400,
+      );
+      expect(body.errors).toEqual(
+        expect.arrayContaining([
+          {
+            title: 'invalid_type',
+            detail: '`body.name` is `number`, but `string` is expected.',
+            pointer: '#/name',
+          },
+          {
+            title: 'invalid_type',
+            detail:
+              '`body.parts.0.quantity` is `number`, but `integer` is expected.',
+            pointer: '#/parts/0/quantity',
+          },
+        ]),
+      );
+    });
+
+    it('validates query parameters', async () => {
+      const body = await expectProblem(
+        await fetch(url('/fixture/search?size=101')),
+        400,
+      );
+      expect(body.errors).toEqual([
+        {
+          title: 'too_big',
+          detail: '`query.size` must not be greater than 100.',
+          parameter: 'size',
+        },
+      ]);
+    });
+
+    it('passes valid input through', async () => {
+      const response = await create({ name: 'ok', parts: [{ quantity: 2 }] });
+      expect(response.status).toBe(201);
+      expect(await response.json()).toEqual({
+        name: 'ok',
+        parts: [{ quantity: 2 }],
+      });
+    });
+  });
+
+  describe('request id', () => {
+    it('echoes a well-formed incoming id on success and error', async () => {
+      const ok = await fetch(url('/fixture/widgets'), {
+        headers: { 'x-request-id': 'abc-123' },
+      });
+      expect(ok.headers.get('x-request-id')).toBe('abc-123');
+      const failed = await fetch(url('/fixture/not-found'), {
+        headers: { 'x-request-id': 'abc-124' },
+      });
+      expect(failed.headers.get('x-request-id')).toBe('abc-124');
+      expect((await expectProblem(failed, 404)).requestId).toBe('abc-124');
+    });
+
+    it('replaces a malformed id with a generated one', async () => {
+      const response = await fetch(url('/fixture/widgets'), {
+        headers: { 'x-request-id': 'bad id\twith junk' },
+      });
+      expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      const long = await fetch(url('/fixture/widgets'), {
+        headers: { 'x-request-id': 'a'.repeat(200) },
+      });
+      expect(long.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('generates one when absent, also for body-parser errors', async () => {
+      const response = await fetch(url('/fixture/widgets'), {
+        method: 'POST',
+        body: '{bad',
+        headers: { 'content-type': 'application/json' },
+      });
+      const id = response.headers.get('x-request-id');
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect((await expectProblem(response, 400)).requestId).toBe(id);
+    });
+  });
+});
