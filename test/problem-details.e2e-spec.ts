@@ -250,6 +250,49 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       expect(body.limit).toBe(100 * 1024);
     });
 
+    it('answers invalid UTF-8 with 400', async () => {
+      const bytes = Buffer.concat([
+        Buffer.from('{"name":"'),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('"}'),
+      ]);
+      const body = await expectProblem(
+        await post('/fixture/widgets', bytes, 'application/json'),
+        400,
+      );
+      expect(body.detail).toBe(
+        'The request body is not valid in its declared charset.',
+      );
+    });
+
+    it('answers JSON nested deeper than the limit with 400, not a stack overflow', async () => {
+      const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+      const body = await expectProblem(
+        await post('/fixture/widgets', deep, 'application/json'),
+        400,
+      );
+      expect(body.detail).toBe(
+        'The request body is nested deeper than the server accepts.',
+      );
+    });
+
+    it('answers an empty JSON body on a validated route with a problem', async () => {
+      const response = await post('/fixture/widgets', '', 'application/json');
+      expect([400]).toContain(response.status);
+      await expectProblem(response, 400);
+    });
+
+    it('refuses __proto__ keys without polluting prototypes', async () => {
+      const response = await post(
+        '/fixture/widgets',
+        '{"name":"ok","__proto__":{"polluted":true}}',
+        'application/json',
+      );
+      expect(response.status).toBe(400);
+      await expectProblem(response, 400);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+
     it('answers a media type the route does not take with 415', async () => {
       const body = await expectProblem(
         await post('/fixture/widgets', 'name=x', 'text/plain'),

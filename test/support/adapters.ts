@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
+import { useStrictBodyParsing } from 'nestjs-hal-problem';
 import { createSampleApp } from '../../apps/sample/src/bootstrap';
 import {
   loadSampleConfig,
@@ -40,6 +41,7 @@ export async function startTestingApp(
   adapter: HttpAdapterName,
   builder: TestingModuleBuilder,
   configure?: (app: INestApplication) => void | Promise<void>,
+  { strictBodies = true }: { strictBodies?: boolean } = {},
 ): Promise<RunningApp> {
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication(
@@ -47,8 +49,9 @@ export async function startTestingApp(
     adapter === 'fastify'
       ? new FastifyAdapter({ bodyLimit: 100 * 1024 })
       : new ExpressAdapter(),
-    { logger: false },
+    { logger: false, bodyParser: !strictBodies },
   );
+  if (strictBodies) useStrictBodyParsing(app, { limit: 100 * 1024 });
   await configure?.(app);
   return listen(app);
 }

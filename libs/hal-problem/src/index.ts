@@ -37,3 +37,8 @@ export {
 export { ProblemValidationPipe } from './problem/problem-validation.pipe';
 export { Consumes } from './problem/consumes.decorator';
 export { reasonPhrase } from './problem/http-status';
+export {
+  useStrictBodyParsing,
+  BodyParseError,
+  type StrictBodyParsingOptions,
+} from './problem/body-parsing';

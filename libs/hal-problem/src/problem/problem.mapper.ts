@@ -76,6 +76,10 @@ const BODY_PARSER_ERRORS: Readonly<
     status: 400,
     detail: 'The request body is not valid in its declared charset.',
   },
+  'entity.too.deep': {
+    status: 400,
+    detail: 'The request body is nested deeper than the server accepts.',
+  },
   'request.aborted': {
     status: 400,
     detail: 'The request was aborted before its body was received.',

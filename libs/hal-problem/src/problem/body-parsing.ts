@@ -1,0 +1,213 @@
+import type { INestApplication } from '@nestjs/common';
+import { isUtf8 } from 'node:buffer';
+import { parse as parseQueryString } from 'node:querystring';
+
+/** Options of {@link useStrictBodyParsing}. */
+export interface StrictBodyParsingOptions {
+  /** The largest body in bytes. Default 100 KiB (Express's default). */
+  limit?: number;
+  /** How deeply JSON arrays and objects may nest. Default 64. */
+  maxDepth?: number;
+}
+
+/**
+ * A body the parser refuses, shaped like the `http-errors` objects that
+ * body-parser raises, so Nest's adapters keep it as the HttpException cause
+ * and the problem mapper recognises it by `type`.
+ */
+export class BodyParseError extends Error {
+  readonly status = 400;
+  readonly statusCode = 400;
+  readonly expose = true;
+
+  constructor(
+    readonly type:
+      'encoding.invalid' | 'entity.too.deep' | 'entity.parse.failed',
+  ) {
+    super(`request body refused: ${type}`);
+    this.name = 'BodyParseError';
+  }
+}
+
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * True when JSON text nests deeper than `maxDepth`. One pass over the bytes,
+ * before parsing: a body nested 20k deep parses, but then overflows the stack
+ * of every recursive consumer (class-transformer, class-validator, loggers).
+ */
+export function jsonNestsDeeperThan(
+  body: Uint8Array,
+  maxDepth: number,
+): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i];
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) {
+      inString = true;
+    } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+      if (++depth > maxDepth) return true;
+    } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+const PROTO_KEY = Buffer.from('__proto__');
+const CONSTRUCTOR_KEY = Buffer.from('constructor');
+
+/**
+ * True when parsed JSON would carry a `__proto__` key or a
+ * `constructor.prototype` (the keys Fastify's secure-json-parse refuses).
+ * Only bodies that contain those words at all pay for the careful parse.
+ */
+function hasPoisonedKeys(body: Buffer): boolean {
+  if (!body.includes(PROTO_KEY) && !body.includes(CONSTRUCTOR_KEY))
+    return false;
+  let poisoned = false;
+  try {
+    JSON.parse(body.toString('utf8'), (key: string, value: unknown) => {
+      if (
+        key === '__proto__' ||
+        (key === 'constructor' &&
+          typeof value === 'object' &&
+          value !== null &&
+          'prototype' in value)
+      ) {
+        poisoned = true;
+      }
+      return value;
+    });
+  } catch {
+    return false; // malformed: the parser itself reports it
+  }
+  return poisoned;
+}
+
+function check(body: Buffer, maxDepth: number, json: boolean): void {
+  if (!isUtf8(body)) throw new BodyParseError('encoding.invalid');
+  if (json && jsonNestsDeeperThan(body, maxDepth))
+    throw new BodyParseError('entity.too.deep');
+  if (json && hasPoisonedKeys(body))
+    throw new BodyParseError('entity.parse.failed');
+}
+
+type BodyParserApp = {
+  useBodyParser(...args: unknown[]): unknown;
+};
+type FastifyJsonParser = (
+  request: unknown,
+  body: string,
+  done: (error: Error | null, value?: unknown) => void,
+) => void;
+type FastifyInstanceLike = {
+  getDefaultJsonParser(
+    onProto: 'error',
+    onConstructor: 'error',
+  ): FastifyJsonParser;
+};
+
+/**
+ * Registers the JSON and form parsers with the checks the contract needs and
+ * neither platform makes by itself: invalid UTF-8 is a 400 (both platforms
+ * otherwise decode it to U+FFFD and carry on), and so is JSON nested deeper
+ * than `maxDepth`. Call it before `app.init()`/`listen()`. Express apps
+ * should be created with `bodyParser: false`.
+ *
+ * Body parsers are platform objects, so this is the one place the library
+ * asks which platform it runs on (`getHttpAdapter().getType()`).
+ */
+export function useStrictBodyParsing(
+  app: INestApplication,
+  options: StrictBodyParsingOptions = {},
+): void {
+  const limit = options.limit ?? 100 * 1024;
+  const maxDepth = options.maxDepth ?? 64;
+  const parserApp = app as unknown as BodyParserApp;
+  const platform = app.getHttpAdapter().getType();
+  if (platform === 'express') {
+    const isUtf8Charset = (encoding: string) => /^utf-?8$/i.test(encoding);
+    parserApp.useBodyParser('json', {
+      limit,
+      verify: (
+        _req: unknown,
+        _res: unknown,
+        body: Buffer,
+        encoding: string,
+      ) => {
+        if (isUtf8Charset(encoding)) check(body, maxDepth, true);
+      },
+    });
+    parserApp.useBodyParser('urlencoded', {
+      limit,
+      extended: false,
+      verify: (
+        _req: unknown,
+        _res: unknown,
+        body: Buffer,
+        encoding: string,
+      ) => {
+        if (isUtf8Charset(encoding)) check(body, maxDepth, false);
+      },
+    });
+    return;
+  }
+  if (platform === 'fastify') {
+    const instance = app.getHttpAdapter().getInstance() as FastifyInstanceLike;
+    const parseJson = instance.getDefaultJsonParser('error', 'error');
+    parserApp.useBodyParser(
+      'application/json',
+      { bodyLimit: limit },
+      (
+        request: unknown,
+        body: Buffer,
+        done: (error: Error | null, value?: unknown) => void,
+      ) => {
+        try {
+          check(body, maxDepth, true);
+        } catch (error) {
+          done(error as Error);
+          return;
+        }
+        parseJson(request, body.toString('utf8'), done);
+      },
+    );
+    parserApp.useBodyParser(
+      'application/x-www-form-urlencoded',
+      { bodyLimit: limit },
+      (
+        _request: unknown,
+        body: Buffer,
+        done: (error: Error | null, value?: unknown) => void,
+      ) => {
+        try {
+          check(body, maxDepth, false);
+        } catch (error) {
+          done(error as Error);
+          return;
+        }
+        // node:querystring returns a null-prototype object: "__proto__" is an ordinary key there.
+        const parsed = parseQueryString(body.toString('utf8'));
+        if (Object.hasOwn(parsed, '__proto__')) {
+          done(new BodyParseError('entity.parse.failed'));
+          return;
+        }
+        done(null, parsed);
+      },
+    );
+    return;
+  }
+  throw new Error(
+    `useStrictBodyParsing: unsupported HTTP platform "${platform}"`,
+  );
+}
