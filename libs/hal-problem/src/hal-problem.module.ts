@@ -20,6 +20,7 @@ import { ProblemTypeCatalog } from './problem/problem-type.catalog';
 import { ProblemValidationPipe } from './problem/problem-validation.pipe';
 import { RequestIdMiddleware } from './problem/request-id.middleware';
 import { RouteIndex } from './problem/route-index';
+import { OutsidePrefixFallback } from './problem/outside-prefix.fallback';
 
 /** Stands in for the validation pipe when the app turns it off. */
 const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
@@ -39,7 +40,9 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
     ProblemMapper,
     RouteIndex,
     RequestIdMiddleware,
-    { provide: APP_FILTER, useClass: ProblemExceptionFilter },
+    ProblemExceptionFilter,
+    OutsidePrefixFallback,
+    { provide: APP_FILTER, useExisting: ProblemExceptionFilter },
     { provide: APP_INTERCEPTOR, useClass: ContentTypeInterceptor },
     {
       provide: APP_PIPE,

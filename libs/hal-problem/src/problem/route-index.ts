@@ -130,7 +130,8 @@ export class RouteIndex implements OnApplicationBootstrap {
           for (const methodPath of asList(methodPaths)) {
             for (const versionSegment of this.versionSegments(version)) {
               const path = this.withGlobalPrefix(
-                joinPath(versionSegment, controllerPath, methodPath),
+                versionSegment,
+                joinPath(controllerPath, methodPath),
                 method,
               );
               const pattern = this.compile(path);
@@ -155,17 +156,26 @@ export class RouteIndex implements OnApplicationBootstrap {
     );
   }
 
-  private withGlobalPrefix(path: string, method: string): string {
+  /** As Nest does, exclusions are matched against the path without its version segment. */
+  private withGlobalPrefix(
+    versionSegment: string,
+    path: string,
+    method: string,
+  ): string {
     const prefix = this.appConfig.getGlobalPrefix();
-    if (!prefix) return path;
+    if (!prefix) return joinPath(versionSegment, path);
     const excluded = this.appConfig.getGlobalPrefixOptions().exclude ?? [];
-    const isExcluded = excluded.some(
-      (route) =>
+    const isExcluded = excluded.some((route) => {
+      route.pathRegex.lastIndex = 0;
+      return (
         route.pathRegex.test(path) &&
         (route.requestMethod === RequestMethod.ALL ||
-          RequestMethod[route.requestMethod] === method),
-    );
-    return isExcluded ? path : joinPath(prefix, path);
+          RequestMethod[route.requestMethod] === method)
+      );
+    });
+    return isExcluded
+      ? joinPath(versionSegment, path)
+      : joinPath(prefix, versionSegment, path);
   }
 
   private compile(path: string): RegExp | undefined {

@@ -1,0 +1,260 @@
+import {
+  BadRequestException,
+  HttpException,
+  NotFoundException,
+  PayloadTooLargeException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import type { HalProblemModuleOptions } from '../hal-problem-module-options.interface';
+import { ProblemConfig } from './problem.config';
+import { ProblemException } from './problem.exception';
+import { ProblemMapper } from './problem.mapper';
+import { defineProblemType } from './problem-type';
+import { ProblemTypeCatalog } from './problem-type.catalog';
+
+const context = { method: 'GET', path: '/things/1', requestId: 'req-1' };
+
+function mapper(options: HalProblemModuleOptions = {}): ProblemMapper {
+  const config = new ProblemConfig(options);
+  return new ProblemMapper(config, new ProblemTypeCatalog(config, options));
+}
+
+function httpError(
+  props: Record<string, unknown>,
+  ctor: ErrorConstructor = Error,
+): Error {
+  return Object.assign(new ctor('parser said: secret body'), props);
+}
+
+describe('ProblemMapper', () => {
+  it('maps every HttpException status 400–505 with its reason phrase', () => {
+    for (let status = 400; status <= 505; status++) {
+      const { body } = mapper().map(new HttpException('x', status), context);
+      expect(body.status).toBe(status);
+      expect(body.type).toBe('about:blank');
+      expect(body.title.length).toBeGreaterThan(0);
+    }
+    expect(
+      mapper().map(new PayloadTooLargeException(), context).body.title,
+    ).toBe('Content Too Large');
+  });
+
+  it('replaces Nest default messages with a generic detail', () => {
+    const { body } = mapper().map(new NotFoundException(), context);
+    expect(body.detail).toBe('The requested resource does not exist.');
+  });
+
+  it('never sends the message of a 5xx HttpException', () => {
+    const result = mapper().map(
+      new ServiceUnavailableException('redis at 10.0.0.3 refused'),
+      context,
+    );
+    expect(result.body.detail).not.toContain('redis');
+    expect(result.logLevel).toBe('warn');
+  });
+
+  it('answers a non-error status HttpException as a 500', () => {
+    expect(mapper().map(new HttpException('moved', 302), context).status).toBe(
+      500,
+    );
+  });
+
+  it('keeps every message of Nest’s own ValidationPipe', () => {
+    const { body } = mapper().map(
+      new BadRequestException(['a must be x', 'b must be y']),
+      context,
+    );
+    expect(body.errors).toEqual([
+      { title: 'invalid_value', detail: 'a must be x' },
+      { title: 'invalid_value', detail: 'b must be y' },
+    ]);
+  });
+
+  it.each([
+    [
+      { type: 'entity.parse.failed', status: 400, statusCode: 400 },
+      400,
+      SyntaxError,
+    ],
+    [
+      { type: 'entity.too.large', status: 413, statusCode: 413, limit: 1024 },
+      413,
+      Error,
+    ],
+    [{ type: 'charset.unsupported', status: 415, statusCode: 415 }, 415, Error],
+    [
+      { type: 'encoding.unsupported', status: 415, statusCode: 415 },
+      415,
+      Error,
+    ],
+    [{ type: 'request.aborted', status: 400, statusCode: 400 }, 400, Error],
+    [{ code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }, 415, Error],
+    [{ code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }, 413, Error],
+    [{ code: 'FST_ERR_CTP_EMPTY_JSON_BODY', statusCode: 400 }, 400, Error],
+    [{ code: 'FST_ERR_CTP_SOMETHING_NEW', statusCode: 400 }, 400, Error],
+  ])(
+    'maps platform error %j by type or code, never by message',
+    (props, status, ctor) => {
+      const cause = httpError(props, ctor as ErrorConstructor);
+      for (const thrown of [
+        cause,
+        new HttpException('parser said: secret body', status, { cause }),
+      ]) {
+        const result = mapper().map(thrown, context);
+        expect(result.status).toBe(status);
+        expect(result.body.detail).not.toContain('secret');
+      }
+      if (status === 413 && 'limit' in props) {
+        expect(mapper().map(cause, context).body.limit).toBe(1024);
+      }
+    },
+  );
+
+  it('reports the configured body limit on a 413 that does not carry one', () => {
+    const cause = httpError({
+      code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+      statusCode: 413,
+    });
+    expect(mapper({ bodyLimit: 2048 }).map(cause, context).body.limit).toBe(
+      2048,
+    );
+  });
+
+  it('answers a malformed URI with 400', () => {
+    const cause = new URIError('URI malformed');
+    expect(
+      mapper().map(new BadRequestException('URI malformed', { cause }), context)
+        .body.detail,
+    ).toBe('The request URI is malformed.');
+  });
+
+  it('turns unknown errors into a generic 500 logged at error level', () => {
+    const error = new Error('SELECT * FROM secrets');
+    const result = mapper().map(error, context);
+    expect(result.status).toBe(500);
+    expect(JSON.stringify(result.body)).not.toContain('secrets');
+    expect(result.logLevel).toBe('error');
+    expect(result.logError).toBe(error);
+  });
+
+  it('lets mapError translate foreign errors', () => {
+    const mapError = jest.fn((error: unknown) =>
+      error instanceof RangeError
+        ? new ProblemException(409, { detail: 'Duplicate key.' })
+        : undefined,
+    );
+    const m = mapper({ mapError });
+    expect(m.map(new RangeError('dup'), context).body).toMatchObject({
+      status: 409,
+      detail: 'Duplicate key.',
+    });
+    expect(m.map(new Error('other'), context).status).toBe(500);
+    expect(mapError).toHaveBeenCalledWith(expect.any(RangeError), context);
+  });
+
+  it('answers 500 when mapError itself throws', () => {
+    const m = mapper({
+      mapError: () => {
+        throw new Error('mapper bug');
+      },
+    });
+    expect(m.map(new Error('x'), context).status).toBe(500);
+  });
+
+  it('resolves declared types against the base URI and keeps absolute ones', () => {
+    const relative = defineProblemType({
+      slug: 'mapper-spec',
+      title: 'Mapper spec',
+      status: 422,
+    });
+    const absolute = defineProblemType({
+      slug: 'mapper-spec-abs',
+      title: 'Abs',
+      status: 409,
+      uri: 'https://example.org/abs',
+    });
+    const m = mapper({ problemTypeBaseUri: 'https://api.test/problems/' });
+    expect(m.map(new ProblemException(relative), context).body).toMatchObject({
+      type: 'https://api.test/problems/mapper-spec',
+      title: 'Mapper spec',
+      status: 422,
+    });
+    expect(m.map(new ProblemException(absolute), context).body.type).toBe(
+      'https://example.org/abs',
+    );
+    expect(
+      mapper().map(new ProblemException(relative), context).body.type,
+    ).toBe('urn:problem-type:mapper-spec');
+  });
+
+  it('protects the standard members from extensions and drops unsafe names', () => {
+    const { body } = mapper().map(
+      new ProblemException(409, {
+        detail: 'd',
+        extensions: {
+          type: 'x',
+          status: 200,
+          instance: 'y',
+          'bad name': 1,
+          ok_name: 2,
+          'dash-ok': 3,
+        },
+      }),
+      context,
+    );
+    expect(body).toMatchObject({
+      type: 'about:blank',
+      status: 409,
+      instance: '/things/1',
+      ok_name: 2,
+      'dash-ok': 3,
+    });
+    expect(body).not.toHaveProperty('bad name');
+  });
+
+  it('sends Retry-After as whole delta seconds, from a number or a date', () => {
+    expect(
+      mapper().map(
+        ProblemException.serviceUnavailable('x', { retryAfter: 1.2 }),
+        context,
+      ).headers,
+    ).toEqual({
+      'Retry-After': '2',
+    });
+    const inAMinute = new Date(Date.now() + 60_000);
+    const seconds = Number(
+      mapper().map(
+        ProblemException.serviceUnavailable('x', { retryAfter: inAMinute }),
+        context,
+      ).headers['Retry-After'],
+    );
+    expect(seconds).toBeGreaterThanOrEqual(59);
+    expect(seconds).toBeLessThanOrEqual(60);
+  });
+
+  it('drops header values that could split a response', () => {
+    const { headers } = mapper().map(
+      new ProblemException(401, {
+        headers: { 'WWW-Authenticate': 'a\r\nSet-Cookie: x' },
+      }),
+      context,
+    );
+    expect(headers).toEqual({});
+  });
+
+  it('uses urn:uuid instances when configured', () => {
+    expect(
+      mapper({ instance: 'urn-uuid' }).map(new NotFoundException(), context)
+        .body.instance,
+    ).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
+  });
+
+  it('refuses bad configuration at bootstrap', () => {
+    expect(
+      () => new ProblemConfig({ problemTypeBaseUri: '/problems/' }),
+    ).toThrow(/absolute URI/);
+    expect(() => new ProblemConfig({ requestIdHeader: 'bad header' })).toThrow(
+      /header name/,
+    );
+  });
+});
