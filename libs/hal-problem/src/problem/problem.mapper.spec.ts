@@ -95,7 +95,7 @@ describe('ProblemMapper', () => {
   ])(
     'maps platform error %j by type or code, never by message',
     (props, status, ctor) => {
-      const cause = httpError(props, ctor as ErrorConstructor);
+      const cause = httpError(props, ctor);
       for (const thrown of [
         cause,
         new HttpException('parser said: secret body', status, { cause }),

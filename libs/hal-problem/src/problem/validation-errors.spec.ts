@@ -7,7 +7,7 @@ function violation(
   constraints: Record<string, string>,
   children: ValidationError[] = [],
 ): ValidationError {
-  return { property, value, constraints, children } as ValidationError;
+  return { property, value, constraints, children };
 }
 
 describe('validation error codes', () => {
