@@ -8,6 +8,7 @@ import {
   FastifyAdapter,
   type NestFastifyApplication,
 } from '@nestjs/platform-fastify';
+import { useStrictBodyParsing } from 'nestjs-hal-problem';
 import { AppModule } from './app.module';
 import type { SampleConfig } from './config/sample-config';
 
@@ -20,32 +21,31 @@ export async function createSampleApp(
   options: { logger?: false } = {},
 ): Promise<INestApplication> {
   const module = AppModule.register(config);
+  const appOptions = {
+    logger: options.logger,
+    bodyParser: false,
+    bufferLogs: options.logger !== false,
+  };
+  let app: INestApplication;
   if (config.httpAdapter === 'fastify') {
-    const app = await NestFactory.create<NestFastifyApplication>(
+    app = await NestFactory.create<NestFastifyApplication>(
       module,
       new FastifyAdapter({
         bodyLimit: config.bodyLimitBytes,
         trustProxy: config.trustProxy,
       }),
-      { logger: options.logger, bufferLogs: options.logger !== false },
+      appOptions,
     );
-    return app;
+  } else {
+    const express = await NestFactory.create<NestExpressApplication>(
+      module,
+      new ExpressAdapter(),
+      appOptions,
+    );
+    express.disable('x-powered-by');
+    express.set('trust proxy', config.trustProxy);
+    app = express;
   }
-  const app = await NestFactory.create<NestExpressApplication>(
-    module,
-    new ExpressAdapter(),
-    {
-      logger: options.logger,
-      bodyParser: false,
-      bufferLogs: options.logger !== false,
-    },
-  );
-  app.disable('x-powered-by');
-  app.set('trust proxy', config.trustProxy);
-  app.useBodyParser('json', { limit: config.bodyLimitBytes });
-  app.useBodyParser('urlencoded', {
-    limit: config.bodyLimitBytes,
-    extended: false,
-  });
+  useStrictBodyParsing(app, { limit: config.bodyLimitBytes });
   return app;
 }

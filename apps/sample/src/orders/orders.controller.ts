@@ -1,0 +1,62 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { ProblemException } from 'nestjs-hal-problem';
+import { CreateOrderDto } from './dto/create-order.dto';
+import { ListOrdersQuery } from './dto/list-orders.query';
+import type { Order } from './order';
+import { OrdersService } from './orders.service';
+
+@Controller('orders')
+export class OrdersController {
+  constructor(private readonly orders: OrdersService) {}
+
+  @Get()
+  findAll(@Query() query: ListOrdersQuery) {
+    const { items, total } = this.orders.list(query);
+    return { items, page: query.page, size: query.size, total };
+  }
+
+  @Get(':id')
+  findOne(@Param('id') id: string): Order {
+    return this.orders.get(id);
+  }
+
+  @Post()
+  create(@Body() body: CreateOrderDto): Order {
+    return this.orders.create(body);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  cancel(@Param('id') id: string): Order {
+    return this.orders.transition(id, 'cancelled');
+  }
+
+  @Post(':id/ship')
+  @HttpCode(200)
+  ship(@Param('id') id: string): Order {
+    return this.orders.transition(id, 'shipped');
+  }
+
+  @Patch(':id')
+  update(): never {
+    throw ProblemException.notImplemented(
+      'Partial updates of orders are not supported.',
+    );
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  remove(@Param('id') id: string): void {
+    this.orders.delete(id);
+  }
+}

@@ -1,0 +1,196 @@
+import { ADAPTERS, startSample, type RunningApp } from './support/adapters';
+import { expectProblem } from './support/problem-assertions';
+
+const validOrder = {
+  items: [{ sku: 'sku-1', quantity: 2, unitPrice: 9.99 }],
+  currency: 'EUR',
+};
+
+describe.each(ADAPTERS)('sample app problems on %s', (adapter) => {
+  let running: RunningApp;
+  const url = (path: string) => `${running.baseUrl}${path}`;
+  const postJson = (path: string, body: unknown) =>
+    fetch(url(path), {
+      method: 'POST',
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    });
+
+  beforeAll(async () => {
+    running = await startSample(adapter, { BODY_LIMIT: '2kb' });
+  });
+  afterAll(() => running.close());
+
+  it('creates a valid order', async () => {
+    const response = await postJson('/orders', validOrder);
+    expect(response.status).toBe(201);
+    expect(await response.json()).toMatchObject({
+      status: 'open',
+      total: 19.98,
+      currency: 'EUR',
+    });
+  });
+
+  it('lists every validation failure of an empty order', async () => {
+    const body = await expectProblem(await postJson('/orders', {}), 400);
+    expect(body).toMatchObject({
+      title: 'Bad Request',
+      detail: 'Request failed validation',
+    });
+    expect(body.errors).toEqual([
+      {
+        title: 'invalid_type',
+        detail: '`body.items` is `undefined`, but `array` is expected.',
+        pointer: '#/items',
+      },
+      expect.objectContaining({
+        title: 'invalid_value',
+        pointer: '#/currency',
+      }),
+    ]);
+  });
+
+  it('rejects unknown properties and bad items', async () => {
+    const body = await expectProblem(
+      await postJson('/orders', {
+        ...validOrder,
+        items: [{ sku: 'a', quantity: 0, unitPrice: -1 }],
+        admin: true,
+      }),
+      400,
+    );
+    expect(body.errors).toEqual(
+      expect.arrayContaining([
+        {
+          title: 'unrecognized_key',
+          detail: '`body.admin` is not allowed.',
+          pointer: '#/admin',
+        },
+        {
+          title: 'too_small',
+          detail: '`body.items.0.quantity` must not be less than 1.',
+          pointer: '#/items/0/quantity',
+        },
+        {
+          title: 'too_small',
+          detail: '`body.items.0.unitPrice` must not be less than 0.',
+          pointer: '#/items/0/unitPrice',
+        },
+      ]),
+    );
+  });
+
+  it('answers a total above 10000 with a 422 business problem', async () => {
+    const body = await expectProblem(
+      await postJson('/orders', {
+        items: [{ sku: 'big', quantity: 2, unitPrice: 5000.01 }],
+        currency: 'USD',
+      }),
+      422,
+    );
+    expect(body).toMatchObject({
+      type: 'urn:problem-type:order-total-too-high',
+      title: 'Order total exceeds the limit',
+      total: 10000.02,
+      limit: 10000,
+    });
+  });
+
+  it('answers cancelling a cancelled order with 409', async () => {
+    const order = (await (await postJson('/orders', validOrder)).json()) as {
+      id: string;
+    };
+    expect(
+      (await fetch(url(`/orders/${order.id}/cancel`), { method: 'POST' }))
+        .status,
+    ).toBe(200);
+    const body = await expectProblem(
+      await fetch(url(`/orders/${order.id}/ship`), { method: 'POST' }),
+      409,
+    );
+    expect(body).toMatchObject({
+      type: 'urn:problem-type:order-not-open',
+      orderStatus: 'cancelled',
+    });
+  });
+
+  it('answers an unknown order with 404', async () => {
+    const body = await expectProblem(
+      await fetch(url('/orders/does-not-exist')),
+      404,
+    );
+    expect(body).toMatchObject({
+      type: 'urn:problem-type:order-not-found',
+      instance: '/orders/does-not-exist',
+    });
+  });
+
+  it('answers PATCH with 501', async () => {
+    await expectProblem(
+      await fetch(url('/orders/x'), { method: 'PATCH' }),
+      501,
+    );
+  });
+
+  it('answers a wrong method with 405 and Allow', async () => {
+    const response = await fetch(url('/orders'), { method: 'PUT' });
+    expect(response.headers.get('allow')).toBe('GET, HEAD, POST, OPTIONS');
+    await expectProblem(response, 405);
+  });
+
+  it('validates paging parameters', async () => {
+    const body = await expectProblem(
+      await fetch(url('/orders?size=101&page=0')),
+      400,
+    );
+    expect(body.errors).toEqual(
+      expect.arrayContaining([
+        {
+          title: 'too_big',
+          detail: '`query.size` must not be greater than 100.',
+          parameter: 'size',
+        },
+        {
+          title: 'too_small',
+          detail: '`query.page` must not be less than 1.',
+          parameter: 'page',
+        },
+      ]),
+    );
+  });
+
+  it('answers a body over BODY_LIMIT with 413 and the limit', async () => {
+    const body = await expectProblem(
+      await postJson('/orders', { ...validOrder, note: 'x'.repeat(4096) }),
+      413,
+    );
+    expect(body.limit).toBe(2048);
+  });
+
+  it('answers malformed JSON with 400 and another media type with 415', async () => {
+    await expectProblem(await postJson('/orders', '{"items":'), 400);
+    const response = await fetch(url('/orders'), {
+      method: 'POST',
+      body: '<order/>',
+      headers: { 'content-type': 'application/xml' },
+    });
+    await expectProblem(response, 415);
+  });
+});
+
+describe.each(ADAPTERS)('sample app in maintenance on %s', (adapter) => {
+  let running: RunningApp;
+  beforeAll(async () => {
+    running = await startSample(adapter, { MAINTENANCE_MODE: 'true' });
+  });
+  afterAll(() => running.close());
+
+  it('answers every route but /health with 503 and Retry-After', async () => {
+    for (const path of ['/orders', '/orders/1', '/nowhere']) {
+      const response = await fetch(`${running.baseUrl}${path}`);
+      expect(response.headers.get('retry-after')).toBe('300');
+      await expectProblem(response, 503);
+    }
+    expect((await fetch(`${running.baseUrl}/health`)).status).toBe(200);
+  });
+});
