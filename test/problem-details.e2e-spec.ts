@@ -293,6 +293,28 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
 
+    it('answers an unsupported charset or content encoding with 415', async () => {
+      const latin1 = await post(
+        '/fixture/widgets',
+        '{"name":"x"}',
+        'application/json; charset=latin1',
+      );
+      expect((await expectProblem(latin1, 415)).detail).toBe(
+        'The charset of the request body is not supported.',
+      );
+      const zipped = await fetch(url('/fixture/widgets'), {
+        method: 'POST',
+        body: '{"name":"x"}',
+        headers: {
+          'content-type': 'application/json',
+          'content-encoding': 'x-unknown',
+        },
+      });
+      expect((await expectProblem(zipped, 415)).detail).toBe(
+        'The content encoding of the request body is not supported.',
+      );
+    });
+
     it('answers a media type the route does not take with 415', async () => {
       const body = await expectProblem(
         await post('/fixture/widgets', 'name=x', 'text/plain'),

@@ -16,15 +16,20 @@ export interface StrictBodyParsingOptions {
  * and the problem mapper recognises it by `type`.
  */
 export class BodyParseError extends Error {
-  readonly status = 400;
-  readonly statusCode = 400;
+  readonly status: number;
+  readonly statusCode: number;
   readonly expose = true;
 
   constructor(
     readonly type:
-      'encoding.invalid' | 'entity.too.deep' | 'entity.parse.failed',
+      | 'encoding.invalid'
+      | 'entity.too.deep'
+      | 'entity.parse.failed'
+      | 'charset.unsupported'
+      | 'encoding.unsupported',
   ) {
     super(`request body refused: ${type}`);
+    this.status = this.statusCode = type.endsWith('.unsupported') ? 415 : 400;
     this.name = 'BodyParseError';
   }
 }
@@ -102,14 +107,47 @@ function check(body: Buffer, maxDepth: number, json: boolean): void {
     throw new BodyParseError('entity.parse.failed');
 }
 
+type Done = (error: Error | null, value?: unknown) => void;
+type HeaderCarrier = { headers: Record<string, string | string[] | undefined> };
+
+/**
+ * Fastify ignores a body's charset and `Content-Encoding` (it never
+ * decompresses); body-parser answers both with 415, and so does this.
+ */
+function refuseUnsupportedEncoding(request: HeaderCarrier): void {
+  const contentType = request.headers['content-type'];
+  const charset =
+    typeof contentType === 'string'
+      ? /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1]
+      : undefined;
+  if (charset !== undefined && !/^utf-?8$/i.test(charset))
+    throw new BodyParseError('charset.unsupported');
+  const encoding = request.headers['content-encoding'];
+  if (encoding !== undefined && encoding !== 'identity')
+    throw new BodyParseError('encoding.unsupported');
+}
+
+function fastifyParser(
+  maxDepth: number,
+  json: boolean,
+  parse: (request: unknown, text: string, done: Done) => void,
+): (request: HeaderCarrier, body: Buffer, done: Done) => void {
+  return (request, body, done) => {
+    try {
+      refuseUnsupportedEncoding(request);
+      check(body, maxDepth, json);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    parse(request, body.toString('utf8'), done);
+  };
+}
+
 type BodyParserApp = {
   useBodyParser(...args: unknown[]): unknown;
 };
-type FastifyJsonParser = (
-  request: unknown,
-  body: string,
-  done: (error: Error | null, value?: unknown) => void,
-) => void;
+type FastifyJsonParser = (request: unknown, body: string, done: Done) => void;
 type FastifyInstanceLike = {
   getDefaultJsonParser(
     onProto: 'error',
@@ -168,42 +206,20 @@ export function useStrictBodyParsing(
     parserApp.useBodyParser(
       'application/json',
       { bodyLimit: limit },
-      (
-        request: unknown,
-        body: Buffer,
-        done: (error: Error | null, value?: unknown) => void,
-      ) => {
-        try {
-          check(body, maxDepth, true);
-        } catch (error) {
-          done(error as Error);
-          return;
-        }
-        parseJson(request, body.toString('utf8'), done);
-      },
+      fastifyParser(maxDepth, true, (request, text, done) =>
+        parseJson(request, text, done),
+      ),
     );
     parserApp.useBodyParser(
       'application/x-www-form-urlencoded',
       { bodyLimit: limit },
-      (
-        _request: unknown,
-        body: Buffer,
-        done: (error: Error | null, value?: unknown) => void,
-      ) => {
-        try {
-          check(body, maxDepth, false);
-        } catch (error) {
-          done(error as Error);
-          return;
-        }
+      fastifyParser(maxDepth, false, (_request, text, done) => {
         // node:querystring returns a null-prototype object: "__proto__" is an ordinary key there.
-        const parsed = parseQueryString(body.toString('utf8'));
-        if (Object.hasOwn(parsed, '__proto__')) {
+        const parsed = parseQueryString(text);
+        if (Object.hasOwn(parsed, '__proto__'))
           done(new BodyParseError('entity.parse.failed'));
-          return;
-        }
-        done(null, parsed);
-      },
+        else done(null, parsed);
+      }),
     );
     return;
   }

@@ -1,0 +1,79 @@
+import { type ArgumentsHost, NotFoundException } from '@nestjs/common';
+import type { HttpAdapterHost } from '@nestjs/core';
+import { isObservable, lastValueFrom } from 'rxjs';
+import { ProblemConfig } from './problem.config';
+import { ProblemExceptionFilter } from './problem-exception.filter';
+import { ProblemMapper } from './problem.mapper';
+import { ProblemTypeCatalog } from './problem-type.catalog';
+import type { RouteIndex } from './route-index';
+
+function setup(options: { headersSent?: boolean; lookup?: () => never } = {}) {
+  const calls: string[] = [];
+  const adapter = {
+    getRequestMethod: () => 'GET',
+    getRequestUrl: () => '/x?y=1',
+    isHeadersSent: () => options.headersSent ?? false,
+    end: () => calls.push('end'),
+    setHeader: (_res: unknown, name: string, value: string) =>
+      calls.push(`header ${name}: ${value}`),
+    reply: (_res: unknown, body: unknown, status: number) =>
+      calls.push(`reply ${status} ${String(body)}`),
+  };
+  const config = new ProblemConfig({});
+  const routes = {
+    lookup: options.lookup ?? (() => ({ served: new Set(), allow: [] })),
+  } as unknown as RouteIndex;
+  const filter = new ProblemExceptionFilter(
+    { httpAdapter: adapter } as unknown as HttpAdapterHost,
+    new ProblemMapper(config, new ProblemTypeCatalog(config, {})),
+    routes,
+    config,
+  );
+  const host = (type: string): ArgumentsHost =>
+    ({
+      getType: () => type,
+      switchToHttp: () => ({
+        getRequest: () => ({ headers: {} }),
+        getResponse: () => ({}),
+      }),
+    }) as unknown as ArgumentsHost;
+  return { filter, host, calls };
+}
+
+describe('ProblemExceptionFilter', () => {
+  it('stands aside outside HTTP: the error is re-thrown to the transport', async () => {
+    const { filter, host, calls } = setup();
+    const error = new Error('rpc failure');
+    const result = filter.catch(error, host('rpc'));
+    expect(isObservable(result)).toBe(true);
+    await expect(lastValueFrom(result!)).rejects.toBe(error);
+    expect(calls).toEqual([]);
+  });
+
+  it('writes a problem through the adapter', () => {
+    const { filter, host, calls } = setup();
+    filter.catch(new NotFoundException('gone'), host('http'));
+    expect(calls).toContain('header Content-Type: application/problem+json');
+    expect(calls.find((call) => call.startsWith('reply 404'))).toContain(
+      '"instance":"/x"',
+    );
+  });
+
+  it('only ends the response when headers were already sent', () => {
+    const { filter, host, calls } = setup({ headersSent: true });
+    expect(() => filter.catch(new Error('late'), host('http'))).not.toThrow();
+    expect(calls).toEqual(['end']);
+  });
+
+  it('answers a bare 500 when it fails itself', () => {
+    const { filter, host, calls } = setup({
+      lookup: () => {
+        throw new Error('index broken');
+      },
+    });
+    filter.catch(new NotFoundException(), host('http'));
+    expect(calls.find((call) => call.startsWith('reply'))).toMatch(
+      /^reply 500 \{"type":"about:blank"/,
+    );
+  });
+});
