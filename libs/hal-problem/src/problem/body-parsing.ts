@@ -174,29 +174,17 @@ export function useStrictBodyParsing(
   const parserApp = app as unknown as BodyParserApp;
   const platform = app.getHttpAdapter().getType();
   if (platform === 'express') {
-    const isUtf8Charset = (encoding: string) => /^utf-?8$/i.test(encoding);
-    parserApp.useBodyParser('json', {
-      limit,
-      verify: (
-        _req: unknown,
-        _res: unknown,
-        body: Buffer,
-        encoding: string,
-      ) => {
-        if (isUtf8Charset(encoding)) check(body, maxDepth, true);
-      },
-    });
+    // body-parser decodes other charsets itself; only UTF-8 bodies are checked here.
+    const verify =
+      (json: boolean) =>
+      (_req: unknown, _res: unknown, body: Buffer, encoding: string) => {
+        if (/^utf-?8$/i.test(encoding)) check(body, maxDepth, json);
+      };
+    parserApp.useBodyParser('json', { limit, verify: verify(true) });
     parserApp.useBodyParser('urlencoded', {
       limit,
       extended: false,
-      verify: (
-        _req: unknown,
-        _res: unknown,
-        body: Buffer,
-        encoding: string,
-      ) => {
-        if (isUtf8Charset(encoding)) check(body, maxDepth, false);
-      },
+      verify: verify(false),
     });
     return;
   }
