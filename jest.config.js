@@ -1,7 +1,7 @@
 // Nest 12 ships ESM; Jest on Node 20 cannot load ESM that CommonJS packages
 // (e.g. @nestjs/throttler) require, so SWC compiles TypeScript and the
 // ESM-only packages below to CommonJS inside Jest.
-const esmPackages = ['@nestjs'];
+const esmPackages = ['@nestjs', 'url-template'];
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -19,7 +19,7 @@ import { ProblemMapper } from './problem/problem.mapper';
 import { ProblemTypeCatalog } from './problem/problem-type.catalog';
 import { ProblemValidationPipe } from './problem/problem-validation.pipe';
 import { RequestIdMiddleware } from './problem/request-id.middleware';
-import { RouteIndex } from './problem/route-index';
+import { RouteTable } from './routing/route-table';
 import { OutsidePrefixFallback } from './problem/outside-prefix.fallback';
 
 /** Stands in for the validation pipe when the app turns it off. */
@@ -38,7 +38,7 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
     ProblemConfig,
     ProblemTypeCatalog,
     ProblemMapper,
-    RouteIndex,
+    RouteTable,
     RequestIdMiddleware,
     ProblemExceptionFilter,
     OutsidePrefixFallback,

@@ -5,7 +5,7 @@ import { ProblemConfig } from './problem.config';
 import { ProblemExceptionFilter } from './problem-exception.filter';
 import { ProblemMapper } from './problem.mapper';
 import { ProblemTypeCatalog } from './problem-type.catalog';
-import type { RouteIndex } from './route-index';
+import type { RouteTable } from '../routing/route-table';
 
 function setup(options: { headersSent?: boolean; lookup?: () => never } = {}) {
   const calls: string[] = [];
@@ -22,7 +22,7 @@ function setup(options: { headersSent?: boolean; lookup?: () => never } = {}) {
   const config = new ProblemConfig({});
   const routes = {
     lookup: options.lookup ?? (() => ({ served: new Set(), allow: [] })),
-  } as unknown as RouteIndex;
+  } as unknown as RouteTable;
   const filter = new ProblemExceptionFilter(
     { httpAdapter: adapter } as unknown as HttpAdapterHost,
     new ProblemMapper(config, new ProblemTypeCatalog(config, {})),

@@ -17,7 +17,7 @@ import {
 } from './problem.mapper';
 import { ProblemException } from './problem.exception';
 import { ensureRequestId } from './request-id';
-import { RouteIndex } from './route-index';
+import { RouteTable } from '../routing/route-table';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -55,7 +55,7 @@ export class ProblemExceptionFilter implements ExceptionFilter {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly mapper: ProblemMapper,
-    private readonly routes: RouteIndex,
+    private readonly routes: RouteTable,
     private readonly config: ProblemConfig,
   ) {}
 

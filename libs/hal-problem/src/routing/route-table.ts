@@ -1,0 +1,305 @@
+import {
+  Injectable,
+  type OnApplicationBootstrap,
+  RequestMethod,
+  type Type,
+  VERSION_NEUTRAL,
+  VersioningType,
+} from '@nestjs/common';
+import {
+  METHOD_METADATA,
+  PATH_METADATA,
+  ROUTE_ARGS_METADATA,
+  VERSION_METADATA,
+} from '@nestjs/common/constants';
+import {
+  ApplicationConfig,
+  DiscoveryService,
+  MetadataScanner,
+  Reflector,
+} from '@nestjs/core';
+import { getMetadataStorage } from 'class-validator';
+import { parse, pathToRegexp, type Token } from 'path-to-regexp';
+
+/** One route of the app, as served: global prefix and version included. */
+export interface RouteEntry {
+  readonly controller: Type;
+  readonly handlerName: string;
+  readonly method: string;
+  /** The full path in Nest's syntax, e.g. `/api/v1/orders/:id`. */
+  readonly path: string;
+  /** The same path as an RFC 6570 template, e.g. `/api/v1/orders/{id}`. */
+  readonly template: string;
+  readonly pathParams: readonly string[];
+  /** Query parameters the handler declares (`@Query('x')`, or the properties of a `@Query()` DTO). */
+  readonly queryParams: readonly string[];
+  readonly pattern: RegExp | undefined;
+}
+
+const ALL_METHODS = [
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'OPTIONS',
+];
+const QUERY_PARAMTYPE = '4'; // RouteParamtypes.QUERY, the prefix of its ROUTE_ARGS_METADATA keys
+
+function joinPath(...segments: string[]): string {
+  const joined = segments
+    .map((segment) => segment.replace(/^\/+|\/+$/g, ''))
+    .filter(Boolean)
+    .join('/');
+  return `/${joined}`;
+}
+
+function asList<T>(value: T | readonly T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? [...(value as T[])] : [value as T];
+}
+
+/**
+ * Nest's route syntax (path-to-regexp 8) as an RFC 6570 template: `:id` →
+ * `{id}`, `*rest` → `{+rest}`, an optional `{/:id}` group → `{/id}`.
+ */
+export function toUriTemplate(path: string): {
+  template: string;
+  params: string[];
+} {
+  const params: string[] = [];
+  const render = (tokens: readonly Token[]): string =>
+    tokens
+      .map((token) => {
+        switch (token.type) {
+          case 'text':
+            return token.value.replace(/[{}]/g, (brace) =>
+              encodeURIComponent(brace),
+            );
+          case 'param':
+            params.push(token.name);
+            return `{${token.name}}`;
+          case 'wildcard':
+            params.push(token.name);
+            return `{+${token.name}}`;
+          case 'group': {
+            const [first, second] = token.tokens;
+            if (
+              token.tokens.length === 2 &&
+              first.type === 'text' &&
+              first.value === '/' &&
+              second.type === 'param'
+            ) {
+              params.push(second.name);
+              return `{/${second.name}}`;
+            }
+            return ''; // an optional part the template cannot express is left out
+          }
+          default:
+            return '';
+        }
+      })
+      .join('');
+  return { template: render(parse(path).tokens), params };
+}
+
+/**
+ * Every route of the app, global prefix, exclusions and URI versioning
+ * included, built once at bootstrap from Nest's discovery of controllers.
+ * It answers two questions: which methods a path serves (for 405 `Allow`),
+ * and which URI template a handler has (for HAL links to routes).
+ */
+@Injectable()
+export class RouteTable implements OnApplicationBootstrap {
+  private routes: RouteEntry[] = [];
+  private readonly byHandler = new Map<Type, Map<string, RouteEntry>>();
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    private readonly appConfig: ApplicationConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.build();
+  }
+
+  /** Every route, in discovery order. */
+  all(): readonly RouteEntry[] {
+    return this.routes;
+  }
+
+  /** The route of a controller method (its first path when it has several). */
+  find(controller: Type, handlerName: string): RouteEntry | undefined {
+    return this.byHandler.get(controller)?.get(handlerName);
+  }
+
+  /**
+   * What is served at `path`: `served` holds the methods of its routes (with
+   * `HEAD` wherever `GET` is, as both platforms answer it), `allow` adds
+   * `OPTIONS`, for the `Allow` header. Both are empty when no route matches.
+   */
+  lookup(path: string): {
+    served: ReadonlySet<string>;
+    allow: readonly string[];
+  } {
+    const served = new Set<string>();
+    for (const route of this.routes) {
+      if (!route.pattern?.test(path)) continue;
+      if (route.method === 'ALL')
+        return { served: new Set(ALL_METHODS), allow: ALL_METHODS };
+      served.add(route.method);
+    }
+    if (served.size === 0) return { served, allow: [] };
+    if (served.has('GET')) served.add('HEAD');
+    const allowed = new Set([...served, 'OPTIONS']);
+    const allow = ALL_METHODS.filter((method) => allowed.has(method)).concat(
+      [...allowed].filter((method) => !ALL_METHODS.includes(method)).sort(),
+    );
+    return { served, allow };
+  }
+
+  private build(): void {
+    this.routes = [];
+    this.byHandler.clear();
+    for (const wrapper of this.discovery.getControllers()) {
+      const instance = wrapper.instance as object | undefined;
+      const controller = wrapper.metatype as Type | null | undefined;
+      if (!instance || !controller) continue;
+      const controllerPaths = asList(
+        this.reflector.get<string | string[]>(PATH_METADATA, controller),
+      );
+      const controllerVersion = this.reflector.get<unknown>(
+        VERSION_METADATA,
+        controller,
+      );
+      const prototype = Object.getPrototypeOf(instance) as object;
+      for (const handlerName of this.scanner.getAllMethodNames(prototype)) {
+        const handler = (prototype as Record<string, unknown>)[handlerName];
+        if (typeof handler !== 'function') continue;
+        const requestMethod = this.reflector.get<RequestMethod | undefined>(
+          METHOD_METADATA,
+          handler,
+        );
+        const methodPaths = this.reflector.get<string | string[] | undefined>(
+          PATH_METADATA,
+          handler,
+        );
+        if (requestMethod === undefined || methodPaths === undefined) continue;
+        const version =
+          this.reflector.get<unknown>(VERSION_METADATA, handler) ??
+          controllerVersion;
+        const method = RequestMethod[requestMethod] ?? 'ALL';
+        const queryParams = this.queryParamsOf(controller, handlerName);
+        for (const controllerPath of controllerPaths.length
+          ? controllerPaths
+          : ['/']) {
+          for (const methodPath of asList(methodPaths)) {
+            for (const versionSegment of this.versionSegments(version)) {
+              const path = this.withGlobalPrefix(
+                versionSegment,
+                joinPath(controllerPath, methodPath),
+                method,
+              );
+              this.add({ controller, handlerName, method, path, queryParams });
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private add(
+    route: Pick<
+      RouteEntry,
+      'controller' | 'handlerName' | 'method' | 'path' | 'queryParams'
+    >,
+  ): void {
+    let pattern: RegExp | undefined;
+    let template = route.path;
+    let pathParams: string[] = [];
+    try {
+      pattern = pathToRegexp(route.path, {
+        sensitive: false,
+        trailing: true,
+      }).regexp;
+      ({ template, params: pathParams } = toUriTemplate(route.path));
+    } catch {
+      // A path syntax this table does not understand only loses its 405 and links.
+    }
+    const entry: RouteEntry = { ...route, template, pathParams, pattern };
+    this.routes.push(entry);
+    let handlers = this.byHandler.get(route.controller);
+    if (!handlers) this.byHandler.set(route.controller, (handlers = new Map()));
+    if (!handlers.has(route.handlerName))
+      handlers.set(route.handlerName, entry);
+  }
+
+  private queryParamsOf(controller: Type, handlerName: string): string[] {
+    const args = (Reflect.getMetadata(
+      ROUTE_ARGS_METADATA,
+      controller,
+      handlerName,
+    ) ?? {}) as Record<string, { index: number; data?: unknown }>;
+    const paramTypes = (Reflect.getMetadata(
+      'design:paramtypes',
+      controller.prototype,
+      handlerName,
+    ) ?? []) as unknown[];
+    const names = new Set<string>();
+    for (const [key, arg] of Object.entries(args)) {
+      if (key.split(':')[0] !== QUERY_PARAMTYPE) continue;
+      if (typeof arg.data === 'string') {
+        names.add(arg.data);
+        continue;
+      }
+      const dto = paramTypes[arg.index];
+      if (typeof dto !== 'function') continue;
+      for (const metadata of getMetadataStorage().getTargetValidationMetadatas(
+        dto as Type,
+        '',
+        true,
+        false,
+      )) {
+        names.add(metadata.propertyName);
+      }
+    }
+    return [...names];
+  }
+
+  private versionSegments(version: unknown): string[] {
+    const versioning = this.appConfig.getVersioning();
+    if (!versioning || versioning.type !== VersioningType.URI) return [''];
+    const versions = asList(version ?? versioning.defaultVersion);
+    if (versions.length === 0) return [''];
+    const prefix =
+      versioning.prefix === false ? '' : (versioning.prefix ?? 'v');
+    return versions.map((item) =>
+      item === VERSION_NEUTRAL ? '' : `${prefix}${String(item as string)}`,
+    );
+  }
+
+  /** As Nest does, exclusions are matched against the path without its version segment. */
+  private withGlobalPrefix(
+    versionSegment: string,
+    path: string,
+    method: string,
+  ): string {
+    const prefix = this.appConfig.getGlobalPrefix();
+    if (!prefix) return joinPath(versionSegment, path);
+    const excluded = this.appConfig.getGlobalPrefixOptions().exclude ?? [];
+    const isExcluded = excluded.some((route) => {
+      route.pathRegex.lastIndex = 0;
+      return (
+        route.pathRegex.test(path) &&
+        (route.requestMethod === RequestMethod.ALL ||
+          RequestMethod[route.requestMethod] === method)
+      );
+    });
+    return isExcluded
+      ? joinPath(versionSegment, path)
+      : joinPath(prefix, versionSegment, path);
+  }
+}
