@@ -1,6 +1,7 @@
 import type { HttpException, ValidationPipeOptions } from '@nestjs/common';
 import type { ProblemException } from './problem/problem.exception';
 import type { ProblemType } from './problem/problem-type';
+import type { HalOptions } from './hal/hal.config';
 
 /** How a problem's `instance` member identifies the occurrence. */
 export type ProblemInstanceStyle = 'request-path' | 'urn-uuid';
@@ -62,4 +63,6 @@ export interface HalProblemModuleOptions {
   mapError?: ProblemErrorMapper;
   /** Problem types to list in the catalog besides those declared with `defineProblemType`. */
   problemTypes?: readonly ProblemType[];
+  /** The HAL side: how links are written, extension relations, CURIEs. */
+  hal?: HalOptions;
 }

@@ -20,6 +20,9 @@ import { ProblemTypeCatalog } from './problem/problem-type.catalog';
 import { ProblemValidationPipe } from './problem/problem-validation.pipe';
 import { RequestIdMiddleware } from './problem/request-id.middleware';
 import { RouteTable } from './routing/route-table';
+import { HalConfig } from './hal/hal.config';
+import { HalInterceptor } from './hal/hal.interceptor';
+import { HalRenderer } from './hal/hal.renderer';
 import { OutsidePrefixFallback } from './problem/outside-prefix.fallback';
 
 /** Stands in for the validation pipe when the app turns it off. */
@@ -44,6 +47,9 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
     OutsidePrefixFallback,
     { provide: APP_FILTER, useExisting: ProblemExceptionFilter },
     { provide: APP_INTERCEPTOR, useClass: ContentTypeInterceptor },
+    HalConfig,
+    HalRenderer,
+    { provide: APP_INTERCEPTOR, useClass: HalInterceptor },
     {
       provide: APP_PIPE,
       inject: [ProblemConfig],
@@ -53,7 +59,13 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
           : passThroughPipe,
     },
   ],
-  exports: [ProblemTypeCatalog, ProblemMapper, ProblemConfig],
+  exports: [
+    ProblemTypeCatalog,
+    ProblemMapper,
+    ProblemConfig,
+    HalRenderer,
+    RouteTable,
+  ],
 })
 export class HalProblemModule
   extends HalProblemConfigurableModule

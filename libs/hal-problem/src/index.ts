@@ -42,3 +42,22 @@ export {
   BodyParseError,
   type StrictBodyParsingOptions,
 } from './problem/body-parsing';
+export { HalLink } from './hal/hal-link.decorator';
+export {
+  HalEmbedded,
+  type HalEmbeddedOptions,
+} from './hal/hal-embedded.decorator';
+export { HalResource, SkipHal } from './hal/hal-resource.decorator';
+export { HalPage, type HalPageMeta, type HalPageOptions } from './hal/hal-page';
+export type {
+  HalContext,
+  HalLinkObject,
+  HalLinkOptions,
+  HalRouteReference,
+  HalTemplateValue,
+  HandlerName,
+} from './hal/hal-link.interface';
+export type { HalCurie, HalOptions } from './hal/hal.config';
+export { HAL_CONTENT_TYPE } from './hal/hal.constants';
+export { HalRenderer } from './hal/hal.renderer';
+export { RouteTable, type RouteEntry } from './routing/route-table';

@@ -113,6 +113,7 @@ export function toUriTemplate(path: string): {
 @Injectable()
 export class RouteTable implements OnApplicationBootstrap {
   private routes: RouteEntry[] = [];
+  private built = false;
   private readonly byHandler = new Map<Type, Map<string, RouteEntry>>();
 
   constructor(
@@ -122,8 +123,10 @@ export class RouteTable implements OnApplicationBootstrap {
     private readonly appConfig: ApplicationConfig,
   ) {}
 
+  /** Builds the table once; other bootstrap hooks that need it may call this first. */
   onApplicationBootstrap(): void {
-    this.build();
+    if (!this.built) this.build();
+    this.built = true;
   }
 
   /** Every route, in discovery order. */

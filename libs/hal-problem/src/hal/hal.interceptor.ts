@@ -1,0 +1,120 @@
+import {
+  type CallHandler,
+  type ExecutionContext,
+  Injectable,
+  type NestInterceptor,
+  StreamableFile,
+  type Type,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { from, mergeMap, type Observable } from 'rxjs';
+import { HAL_CONTENT_TYPE } from './hal.constants';
+import type { HalContext } from './hal-link.interface';
+import { HalRenderer } from './hal.renderer';
+
+type HttpRequest = {
+  headers: Record<string, string | string[] | undefined>;
+  params?: Record<string, string>;
+  query?: Record<string, unknown>;
+  user?: unknown;
+};
+
+/** Bodies a handler may return that are not resources and pass through untouched. */
+function isResource(value: unknown): value is object {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !(value instanceof StreamableFile) &&
+    !Buffer.isBuffer(value) &&
+    !(value instanceof Uint8Array) &&
+    !ArrayBuffer.isView(value) &&
+    typeof (value as { pipe?: unknown }).pipe !== 'function'
+  );
+}
+
+/**
+ * A client that names `application/json` but neither HAL nor a wildcard
+ * gets the same body labelled `application/json`.
+ */
+function contentTypeFor(accept: string | string[] | undefined): string {
+  const value = Array.isArray(accept) ? accept.join(',') : accept;
+  if (!value) return HAL_CONTENT_TYPE;
+  const types = value
+    .split(',')
+    .map((part) => part.split(';')[0].trim().toLowerCase());
+  if (
+    types.some(
+      (type) =>
+        type === HAL_CONTENT_TYPE || type === '*/*' || type === 'application/*',
+    )
+  ) {
+    return HAL_CONTENT_TYPE;
+  }
+  return types.includes('application/json')
+    ? 'application/json'
+    : HAL_CONTENT_TYPE;
+}
+
+/**
+ * Renders every successful body as HAL: resolves the handler's result,
+ * adds links and embedded resources, sets `Content-Type` and `Vary`, and
+ * for 201/202 sets `Location` to the new resource's (or monitor's) `self`.
+ * Strings, buffers, streams, empty results and `@SkipHal()` handlers pass
+ * through untouched.
+ */
+@Injectable()
+export class HalInterceptor implements NestInterceptor {
+  constructor(
+    private readonly renderer: HalRenderer,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const plan = this.renderer.planFor(
+      context.getClass() as Type,
+      context.getHandler() as (...args: unknown[]) => unknown,
+    );
+    if (plan.skip) return next.handle();
+    const http = context.switchToHttp();
+    const request = http.getRequest<HttpRequest>();
+    const response = http.getResponse<unknown>();
+    return next.handle().pipe(
+      mergeMap((value: unknown) => {
+        if (!isResource(value)) return from([value]);
+        return from(this.renderBody(value, plan, request, response));
+      }),
+    );
+  }
+
+  private async renderBody(
+    value: object,
+    plan: ReturnType<HalRenderer['planFor']>,
+    request: HttpRequest,
+    response: unknown,
+  ): Promise<unknown> {
+    const adapter = this.adapterHost.httpAdapter;
+    const url = String(adapter.getRequestUrl(request) ?? '/');
+    const halContext: HalContext = {
+      request,
+      principal: request.user,
+      params: request.params ?? {},
+      query: request.query ?? {},
+    };
+    const document = await this.renderer.render(value, plan, halContext, url);
+    if (adapter.isHeadersSent(response)) return document;
+    adapter.setHeader(
+      response,
+      'Content-Type',
+      contentTypeFor(request.headers.accept),
+    );
+    adapter.setHeader(response, 'Vary', 'Accept');
+    if (plan.status === 201 || plan.status === 202) {
+      // The new resource's (or status monitor's) own URL, never the URL that was posted to.
+      const self = HalRenderer.selfOf(document);
+      if (self !== undefined && !self.endsWith(url))
+        adapter.setHeader(response, 'Location', self);
+    }
+    return document;
+  }
+}

@@ -1,0 +1,536 @@
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  RequestMethod,
+  type Type,
+} from '@nestjs/common';
+import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { parseTemplate, type PrimitiveValue } from 'url-template';
+import { RouteTable } from '../routing/route-table';
+import { HalConfig } from './hal.config';
+import {
+  HAL_EMBEDDED_METADATA,
+  HAL_LINKS_METADATA,
+  HAL_RESOURCE_METADATA,
+  HAL_SKIP_METADATA,
+} from './hal.constants';
+import type {
+  HalContext,
+  HalEmbeddedDeclaration,
+  HalLinkDeclaration,
+  HalLinkObject,
+  HalLinkOptions,
+} from './hal-link.interface';
+import { HalPage } from './hal-page';
+
+type Resource = Record<string, unknown>;
+type Href = { href: string; templated?: true };
+
+/** A declared link, compiled once: its template parsed, its route resolved. */
+interface CompiledLink {
+  readonly rel: string;
+  readonly when?: HalLinkOptions['when'];
+  readonly attributes: Omit<HalLinkObject, 'href' | 'templated'>;
+  build(resource: Resource, context: HalContext): Href;
+}
+
+interface CompiledEmbedded {
+  readonly rel: string;
+  readonly property: string;
+  readonly plan: (() => ResourcePlan) | undefined;
+}
+
+/** How to render a resource of one class or one handler. */
+interface ResourcePlan {
+  readonly links: readonly CompiledLink[];
+  /** Rels always rendered as arrays (declared more than once, or `array: true`). */
+  readonly arrayRels: ReadonlySet<string>;
+  readonly embedded: readonly CompiledEmbedded[];
+  readonly declaresSelf: boolean;
+  readonly embeddedProperties: ReadonlySet<string>;
+}
+
+/** What the interceptor needs to know about a handler, worked out once. */
+export interface HandlerPlan {
+  readonly skip: boolean;
+  readonly resource: ResourcePlan;
+  /** Whether the root resource takes the class links of the returned instance. */
+  readonly usesInstanceClass: boolean;
+  /** The status Nest will send: `@HttpCode()` or the method's default. */
+  readonly status: number;
+}
+
+const EMPTY_PLAN: ResourcePlan = {
+  links: [],
+  arrayRels: new Set(),
+  embedded: [],
+  declaresSelf: false,
+  embeddedProperties: new Set(),
+};
+const LINK_ATTRIBUTES = [
+  'type',
+  'deprecation',
+  'name',
+  'profile',
+  'title',
+  'hreflang',
+] as const;
+const TEMPLATE_VARIABLES = /\{[+#./;?&]?([^}]+)\}/g;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof (value as PromiseLike<unknown> | undefined)?.then === 'function'
+  );
+}
+
+function templateVariables(template: string): string[] {
+  const names: string[] = [];
+  for (const match of template.matchAll(TEMPLATE_VARIABLES)) {
+    for (const part of match[1].split(','))
+      names.push(part.replace(/[:*].*$/, '').trim());
+  }
+  return names;
+}
+
+function isExpandable(value: unknown): boolean {
+  return (
+    typeof value === 'string' ||
+    typeof value === 'number' ||
+    typeof value === 'boolean' ||
+    (Array.isArray(value) &&
+      value.every((item) =>
+        ['string', 'number', 'boolean'].includes(typeof item),
+      ))
+  );
+}
+
+function pick(
+  resource: Resource,
+  names: readonly string[],
+): Record<string, PrimitiveValue | PrimitiveValue[]> {
+  const values: Record<string, PrimitiveValue | PrimitiveValue[]> = {};
+  for (const name of names) {
+    const value = resource[name];
+    if (isExpandable(value))
+      values[name] = value as PrimitiveValue | PrimitiveValue[];
+  }
+  return values;
+}
+
+/**
+ * Turns handler results into HAL documents. Every template is parsed and
+ * every route reference resolved at bootstrap (`onApplicationBootstrap`),
+ * where a bad rel or a reference to a non-route fails the start; per
+ * request only `when` conditions and template expansion run.
+ */
+@Injectable()
+export class HalRenderer implements OnApplicationBootstrap {
+  private readonly logger = new Logger('HalProblem');
+  private readonly classPlans = new Map<Type, ResourcePlan>();
+  private readonly handlerPlans = new WeakMap<object, HandlerPlan>();
+  private readonly warnedEmbeddedWithoutSelf = new WeakSet<object>();
+
+  constructor(
+    private readonly config: HalConfig,
+    private readonly routes: RouteTable,
+    private readonly reflector: Reflector,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+  ) {}
+
+  /** Compiles the plan of every handler now, so mistakes fail the start. */
+  onApplicationBootstrap(): void {
+    this.routes.onApplicationBootstrap();
+    for (const wrapper of this.discovery.getControllers()) {
+      const controller = wrapper.metatype as Type | null;
+      const instance = wrapper.instance as object | undefined;
+      if (!controller || !instance) continue;
+      const prototype = Object.getPrototypeOf(instance) as Record<
+        string,
+        unknown
+      >;
+      for (const name of this.scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[name];
+        if (
+          typeof handler === 'function' &&
+          this.reflector.get(METHOD_METADATA, handler) !== undefined
+        ) {
+          this.planFor(controller, handler as (...args: unknown[]) => unknown);
+        }
+      }
+    }
+  }
+
+  planFor(
+    controller: Type,
+    handler: (...args: unknown[]) => unknown,
+  ): HandlerPlan {
+    let plan = this.handlerPlans.get(handler);
+    if (plan) return plan;
+    const where = `${controller.name}.${handler.name}`;
+    const resourceType = this.reflector.get<Type | undefined>(
+      HAL_RESOURCE_METADATA,
+      handler,
+    );
+    const classPlan = resourceType
+      ? this.planForClass(resourceType)
+      : EMPTY_PLAN;
+    const own = this.compilePlan(handler, where);
+    const requestMethod = this.reflector.get<RequestMethod | undefined>(
+      METHOD_METADATA,
+      handler,
+    );
+    plan = {
+      skip:
+        this.reflector.getAllAndOverride<boolean>(HAL_SKIP_METADATA, [
+          handler,
+          controller,
+        ]) ?? false,
+      resource: this.mergePlans(classPlan, own),
+      usesInstanceClass: resourceType === undefined,
+      status:
+        this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) ??
+        (requestMethod === RequestMethod.POST ? 201 : 200),
+    };
+    this.handlerPlans.set(handler, plan);
+    return plan;
+  }
+
+  /**
+   * The HAL document of a handler's result. `selfHref` is the current
+   * request's URL, the `self` of a root resource that declares none.
+   */
+  async render(
+    value: object,
+    plan: HandlerPlan,
+    context: HalContext,
+    selfHref: string,
+  ): Promise<Resource> {
+    if (value instanceof HalPage)
+      return this.renderPage(value, plan, context, selfHref);
+    if (Array.isArray(value)) {
+      const rel = plan.resource.embedded[0]?.rel ?? 'items';
+      const itemPlan = plan.resource.embedded[0]?.plan?.();
+      return {
+        _links: { self: { href: this.absolute(selfHref, context) } },
+        _embedded: { [rel]: await this.renderItems(value, itemPlan, context) },
+      };
+    }
+    const resourcePlan =
+      plan.usesInstanceClass &&
+      value.constructor !== Object &&
+      typeof value.constructor === 'function'
+        ? this.mergePlans(
+            this.planForClass(value.constructor as Type),
+            plan.resource,
+          )
+        : plan.resource;
+    return this.renderResource(
+      value as Resource,
+      resourcePlan,
+      context,
+      selfHref,
+    );
+  }
+
+  /** The `self` href a rendered resource carries. */
+  static selfOf(document: Resource): string | undefined {
+    const links = document._links as
+      Record<string, HalLinkObject | HalLinkObject[]> | undefined;
+    const self = links?.self;
+    return Array.isArray(self) ? self[0]?.href : self?.href;
+  }
+
+  private async renderResource(
+    resource: Resource,
+    plan: ResourcePlan,
+    context: HalContext,
+    selfHref: string | undefined,
+  ): Promise<Resource> {
+    const links: Record<string, HalLinkObject | HalLinkObject[]> = {};
+    if (!plan.declaresSelf && selfHref !== undefined)
+      links.self = { href: this.absolute(selfHref, context) };
+    for (const rel of plan.arrayRels) links[rel] = [];
+    for (const link of plan.links) {
+      if (link.when) {
+        let include: unknown = link.when(resource, context);
+        if (isThenable(include)) include = await include;
+        if (!include) continue;
+      }
+      const { href, templated } = link.build(resource, context);
+      const object: HalLinkObject = {
+        href: this.absolute(href, context),
+        ...link.attributes,
+      };
+      if (templated) object.templated = true;
+      if (plan.arrayRels.has(link.rel))
+        (links[link.rel] as HalLinkObject[]).push(object);
+      else links[link.rel] = object;
+    }
+    this.addCuries(links);
+
+    const document: Resource = { _links: links };
+    for (const key of Object.keys(resource)) {
+      if (
+        key === '_links' ||
+        key === '_embedded' ||
+        plan.embeddedProperties.has(key)
+      )
+        continue;
+      document[key] = resource[key];
+    }
+    if (plan.embedded.length > 0) {
+      const embedded: Resource = {};
+      for (const declaration of plan.embedded) {
+        const value = resource[declaration.property];
+        if (value === undefined || value === null) continue;
+        const itemPlan = declaration.plan?.();
+        embedded[declaration.rel] = Array.isArray(value)
+          ? await this.renderItems(value, itemPlan, context)
+          : await this.renderEmbedded(value as Resource, itemPlan, context);
+      }
+      document._embedded = embedded;
+    }
+    return document;
+  }
+
+  private async renderPage(
+    page: HalPage,
+    plan: HandlerPlan,
+    context: HalContext,
+    selfHref: string,
+  ): Promise<Resource> {
+    const { page: number, size, total } = page.meta;
+    const totalPages = page.totalPages;
+    const pageParam = page.options.pageParam ?? 'page';
+    const sizeParam = page.options.sizeParam ?? 'size';
+    const url = new URL(selfHref, 'http://placeholder');
+    const hrefOf = (target: number) => {
+      url.searchParams.set(pageParam, String(target));
+      url.searchParams.set(sizeParam, String(size));
+      return this.absolute(`${url.pathname}${url.search}`, context);
+    };
+    const lastPage = Math.max(totalPages, 1);
+    const links: Record<string, HalLinkObject> = {
+      self: { href: hrefOf(number) },
+      first: { href: hrefOf(1) },
+    };
+    if (number > 1)
+      links.prev = { href: hrefOf(Math.min(number - 1, lastPage)) };
+    if (number < totalPages) links.next = { href: hrefOf(number + 1) };
+    links.last = { href: hrefOf(lastPage) };
+
+    const declared = plan.resource.embedded[0];
+    const rel = page.options.rel ?? declared?.rel ?? 'items';
+    const itemPlan = page.options.type
+      ? this.planForClass(page.options.type())
+      : declared?.plan?.();
+    const rendered = await this.renderResource(
+      {},
+      {
+        ...plan.resource,
+        embedded: [],
+        embeddedProperties: new Set(),
+        declaresSelf: true,
+      },
+      context,
+      undefined,
+    );
+    return {
+      _links: { ...links, ...(rendered._links as object) },
+      page: { number, size, totalElements: total, totalPages },
+      _embedded: {
+        [rel]: await this.renderItems(page.items, itemPlan, context),
+      },
+    };
+  }
+
+  private renderItems(
+    items: readonly unknown[],
+    plan: ResourcePlan | undefined,
+    context: HalContext,
+  ) {
+    return Promise.all(
+      items.map((item) => this.renderEmbedded(item as Resource, plan, context)),
+    );
+  }
+
+  private renderEmbedded(
+    item: Resource,
+    plan: ResourcePlan | undefined,
+    context: HalContext,
+  ): Promise<Resource> {
+    const itemPlan =
+      plan ??
+      (item.constructor !== Object
+        ? this.planForClass(item.constructor as Type)
+        : EMPTY_PLAN);
+    if (
+      !itemPlan.declaresSelf &&
+      !this.warnedEmbeddedWithoutSelf.has(itemPlan)
+    ) {
+      this.warnedEmbeddedWithoutSelf.add(itemPlan);
+      this.logger.warn(
+        'An embedded resource has no self link: declare @HalLink("self", ...) on its class and name it in @HalEmbedded({ type })',
+      );
+    }
+    return this.renderResource(item, itemPlan, context, undefined);
+  }
+
+  private planForClass(type: Type): ResourcePlan {
+    let plan = this.classPlans.get(type);
+    if (!plan) {
+      plan = this.compilePlan(type, type.name);
+      this.classPlans.set(type, plan);
+      for (const embedded of plan.embedded) {
+        const itemPlan = embedded.plan?.();
+        if (itemPlan && !itemPlan.declaresSelf) {
+          throw new Error(
+            `@HalEmbedded('${embedded.rel}') on ${type.name}: the embedded type declares no @HalLink('self', ...)`,
+          );
+        }
+      }
+    }
+    return plan;
+  }
+
+  private compilePlan(holder: object, where: string): ResourcePlan {
+    const declarations = (Reflect.getMetadata(HAL_LINKS_METADATA, holder) ??
+      []) as HalLinkDeclaration[];
+    const embeddedDeclarations = (Reflect.getMetadata(
+      HAL_EMBEDDED_METADATA,
+      holder,
+    ) ?? []) as HalEmbeddedDeclaration[];
+    const counts = new Map<string, number>();
+    for (const { rel } of declarations)
+      counts.set(rel, (counts.get(rel) ?? 0) + 1);
+    const arrayRels = new Set(
+      declarations
+        .filter(
+          ({ rel, options }) =>
+            options.array === true || (counts.get(rel) ?? 0) > 1,
+        )
+        .map(({ rel }) => rel),
+    );
+    return {
+      links: declarations.map((declaration) =>
+        this.compileLink(declaration, where),
+      ),
+      arrayRels,
+      embedded: embeddedDeclarations.map(({ rel, property, type }) => {
+        this.config.assertRelation(rel, where);
+        return {
+          rel,
+          property,
+          plan: type ? () => this.planForClass(type()) : undefined,
+        };
+      }),
+      declaresSelf: counts.has('self'),
+      embeddedProperties: new Set(
+        embeddedDeclarations.map(({ property }) => property),
+      ),
+    };
+  }
+
+  private mergePlans(base: ResourcePlan, extra: ResourcePlan): ResourcePlan {
+    if (extra.links.length === 0 && extra.embedded.length === 0) return base;
+    if (base.links.length === 0 && base.embedded.length === 0) return extra;
+    const overridden = new Set(extra.links.map(({ rel }) => rel));
+    return {
+      links: [
+        ...base.links.filter(({ rel }) => !overridden.has(rel)),
+        ...extra.links,
+      ],
+      arrayRels: new Set([...base.arrayRels, ...extra.arrayRels]),
+      embedded: [...base.embedded, ...extra.embedded],
+      declaresSelf: base.declaresSelf || extra.declaresSelf,
+      embeddedProperties: new Set([
+        ...base.embeddedProperties,
+        ...extra.embeddedProperties,
+      ]),
+    };
+  }
+
+  private compileLink(
+    { rel, target, options }: HalLinkDeclaration,
+    where: string,
+  ): CompiledLink {
+    this.config.assertRelation(rel, where);
+    const attributes: Omit<HalLinkObject, 'href' | 'templated'> = {};
+    for (const name of LINK_ATTRIBUTES) {
+      if (options[name] !== undefined) attributes[name] = options[name];
+    }
+    let template: string;
+    let variables: string[];
+    let queryVariables: readonly string[] = [];
+    if (typeof target === 'string') {
+      template = target;
+      variables = templateVariables(target);
+    } else {
+      const [controller, handlerName] = target;
+      const route = this.routes.find(controller, handlerName);
+      if (!route) {
+        throw new Error(
+          `@HalLink('${rel}') on ${where}: ${controller.name}.${handlerName} is not a route`,
+        );
+      }
+      template = route.template;
+      variables = [...route.pathParams];
+      queryVariables = route.queryParams;
+    }
+    const fixed: Href =
+      options.templated === true
+        ? {
+            href: queryVariables.length
+              ? `${template}{?${queryVariables.join(',')}}`
+              : template,
+            templated: true,
+          }
+        : { href: template };
+    if (options.templated === true || variables.length === 0) {
+      return { rel, when: options.when, attributes, build: () => fixed };
+    }
+    const parsed = parseTemplate(template);
+    const params = options.params;
+    return {
+      rel,
+      when: options.when,
+      attributes,
+      build: (resource, context) => {
+        const values = params
+          ? pick(params(resource, context) as Resource, variables)
+          : pick(resource, variables);
+        // Without a value for every variable, the link stays a template.
+        if (variables.some((name) => values[name] === undefined))
+          return { href: template, templated: true };
+        return { href: parsed.expand(values) };
+      },
+    };
+  }
+
+  private absolute(href: string, context: HalContext): string {
+    return href.startsWith('/') && !href.startsWith('//')
+      ? this.config.baseUrlFor(context.request) + href
+      : href;
+  }
+
+  private addCuries(
+    links: Record<string, HalLinkObject | HalLinkObject[]>,
+  ): void {
+    if (this.config.curies.size === 0) return;
+    const used = new Set<string>();
+    for (const rel of Object.keys(links)) {
+      const colon = rel.indexOf(':');
+      if (colon > 0 && this.config.curies.has(rel.slice(0, colon)))
+        used.add(rel.slice(0, colon));
+    }
+    if (used.size === 0) return;
+    (links as Record<string, unknown>).curies = [...used].map((name) => ({
+      name,
+      href: this.config.curies.get(name),
+      templated: true,
+    }));
+  }
+}
