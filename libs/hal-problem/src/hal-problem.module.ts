@@ -1,4 +1,5 @@
 import {
+  type DynamicModule,
   type MiddlewareConsumer,
   Module,
   type NestModule,
@@ -11,7 +12,10 @@ import {
   APP_PIPE,
   DiscoveryModule,
 } from '@nestjs/core';
-import { HalProblemConfigurableModule } from './hal-problem.module-definition';
+import {
+  HAL_PROBLEM_OPTIONS_TYPE,
+  HalProblemConfigurableModule,
+} from './hal-problem.module-definition';
 import { ContentTypeInterceptor } from './problem/content-type.interceptor';
 import { ProblemConfig } from './problem/problem.config';
 import { ProblemExceptionFilter } from './problem/problem-exception.filter';
@@ -71,6 +75,13 @@ export class HalProblemModule
   extends HalProblemConfigurableModule
   implements NestModule
 {
+  /** `forRoot()` with no options is a complete, safe setup. */
+  static override forRoot(
+    options: typeof HAL_PROBLEM_OPTIONS_TYPE = {},
+  ): DynamicModule {
+    return super.forRoot(options);
+  }
+
   configure(consumer: MiddlewareConsumer): void {
     consumer
       .apply(RequestIdMiddleware)

@@ -13,22 +13,27 @@ import type {
  *
  * @param rel a registered relation (`self`, `next`…), a URI, a CURIE
  *   (`acme:widgets`) or a relation registered with the module's `hal.relations`
- * @param target a route reference `[OrdersController, 'findOne']` or an RFC 6570 template
+ * @param target a route reference `[OrdersController, 'findOne']`, the same behind a
+ *   function (`() => [OrdersController, 'findOne']`) where the controller imports
+ *   this class (resolved at bootstrap), or an RFC 6570 template
  *
  * @example
- * @HalLink('self', [OrdersController, 'findOne'])
- * @HalLink('cancel', [OrdersController, 'cancel'], { when: (order) => order.status === 'open' })
+ * @HalLink('self', () => [OrdersController, 'findOne'])
+ * @HalLink('cancel', () => [OrdersController, 'cancel'], { when: (order) => order.status === 'open' })
  * export class OrderResource { ... }
  */
-export function HalLink<T, R = any>(
+export function HalLink<T, R = unknown>(
   rel: string,
-  target: string | readonly [Type<T>, HandlerName<T>],
+  target:
+    | string
+    | readonly [Type<T>, HandlerName<T>]
+    | (() => readonly [Type<T>, HandlerName<T>]),
   options: HalLinkOptions<R> = {},
 ): ClassDecorator & MethodDecorator {
   const declaration: HalLinkDeclaration = {
     rel,
     target: target as HalLinkDeclaration['target'],
-    options,
+    options: options as HalLinkOptions,
   };
   return (
     target: object,

@@ -43,14 +43,18 @@ export type HandlerName<T> = {
 export type HalRouteReference<T = unknown> = readonly [Type<T>, HandlerName<T>];
 
 /** Attributes and behaviour of a declared link. */
-export interface HalLinkOptions<R = any> {
+export interface HalLinkOptions<R = unknown> {
   /** Values for the target's template variables; by default the resource's properties of the same names. */
   params?: (
     resource: R,
     context: HalContext,
   ) => Readonly<Record<string, HalTemplateValue>>;
   /** Include the link only when this holds (e.g. `cancel` only while an order is open). */
-  when?: (resource: R, context: HalContext) => boolean | Promise<boolean>;
+  when?(
+    this: void,
+    resource: R,
+    context: HalContext,
+  ): boolean | Promise<boolean>;
   /** Send the template itself (`/orders/{id}`, with a route's query parameters as `{?page,size}`). */
   templated?: boolean;
   /** Always render this rel as an array of links. */
@@ -66,7 +70,9 @@ export interface HalLinkOptions<R = any> {
 /** One `@HalLink` declaration, as stored in metadata. */
 export interface HalLinkDeclaration {
   readonly rel: string;
-  readonly target: string | readonly [Type, string];
+  /** A template, a route reference, or a function returning one (resolved at bootstrap, for circular imports). */
+  readonly target:
+    string | readonly [Type, string] | (() => readonly [Type, string]);
   readonly options: HalLinkOptions;
 }
 

@@ -18,7 +18,7 @@ export interface HalOptions {
    * `'request'` absolute from the request's scheme and host; or a fixed
    * public base URL such as `https://api.example.com`.
    */
-  readonly links?: 'path' | 'request' | string;
+  readonly links?: string;
   /**
    * Honour `Forwarded` and `X-Forwarded-Proto/Host/Prefix` when building
    * links. Only behind a proxy that sets them: otherwise any client could
@@ -108,8 +108,8 @@ export class HalConfig {
   /** What goes before a path-absolute href, for this request. */
   baseUrlFor(request: unknown): string {
     if (this.mode === 'fixed') return this.fixedBaseUrl;
-    const headers = ((request as { headers?: Headers } | undefined)?.headers ??
-      {}) as Headers;
+    const headers =
+      (request as { headers?: Headers } | undefined)?.headers ?? {};
     let prefix = '';
     if (this.trustProxy) {
       const candidate = first(headers['x-forwarded-prefix'])?.replace(

@@ -72,7 +72,7 @@ export class HalInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const plan = this.renderer.planFor(
-      context.getClass() as Type,
+      context.getClass<Type>(),
       context.getHandler() as (...args: unknown[]) => unknown,
     );
     if (plan.skip) return next.handle();

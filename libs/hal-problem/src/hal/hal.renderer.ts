@@ -469,7 +469,13 @@ export class HalRenderer implements OnApplicationBootstrap {
       template = target;
       variables = templateVariables(target);
     } else {
-      const [controller, handlerName] = target;
+      const [controller, handlerName] =
+        typeof target === 'function' ? target() : target;
+      if (typeof controller !== 'function') {
+        throw new Error(
+          `@HalLink('${rel}') on ${where}: the route reference is undefined (a circular import? use () => [Controller, 'method'])`,
+        );
+      }
       const route = this.routes.find(controller, handlerName);
       if (!route) {
         throw new Error(
@@ -500,7 +506,7 @@ export class HalRenderer implements OnApplicationBootstrap {
       attributes,
       build: (resource, context) => {
         const values = params
-          ? pick(params(resource, context) as Resource, variables)
+          ? pick(params(resource, context), variables)
           : pick(resource, variables);
         // Without a value for every variable, the link stays a template.
         if (variables.some((name) => values[name] === undefined))

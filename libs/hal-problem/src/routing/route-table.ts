@@ -235,7 +235,11 @@ export class RouteTable implements OnApplicationBootstrap {
     const entry: RouteEntry = { ...route, template, pathParams, pattern };
     this.routes.push(entry);
     let handlers = this.byHandler.get(route.controller);
-    if (!handlers) this.byHandler.set(route.controller, (handlers = new Map()));
+    if (!handlers)
+      this.byHandler.set(
+        route.controller,
+        (handlers = new Map<string, RouteEntry>()),
+      );
     if (!handlers.has(route.handlerName))
       handlers.set(route.handlerName, entry);
   }
@@ -248,7 +252,7 @@ export class RouteTable implements OnApplicationBootstrap {
     ) ?? {}) as Record<string, { index: number; data?: unknown }>;
     const paramTypes = (Reflect.getMetadata(
       'design:paramtypes',
-      controller.prototype,
+      controller.prototype as object,
       handlerName,
     ) ?? []) as unknown[];
     const names = new Set<string>();
@@ -261,7 +265,7 @@ export class RouteTable implements OnApplicationBootstrap {
       const dto = paramTypes[arg.index];
       if (typeof dto !== 'function') continue;
       for (const metadata of getMetadataStorage().getTargetValidationMetadatas(
-        dto as Type,
+        dto,
         '',
         true,
         false,

@@ -1,0 +1,325 @@
+import { Controller, Get, Module } from '@nestjs/common';
+import { HalLink, HalProblemModule } from 'nestjs-hal-problem';
+import {
+  ADAPTERS,
+  startTestingApp,
+  Test,
+  type RunningApp,
+} from './support/adapters';
+import {
+  halFixtureModule,
+  resetWidgets,
+  widgets,
+  WidgetsController,
+} from './fixtures/hal-fixture.module';
+
+@Module(halFixtureModule())
+class HalAppModule {}
+
+type Json = Record<string, any>;
+
+describe.each(ADAPTERS)('HAL on %s', (adapter) => {
+  let running: RunningApp;
+  const url = (path: string) => `${running.baseUrl}${path}`;
+  const getJson = async (
+    path: string,
+    headers: Record<string, string> = {},
+  ) => {
+    const response = await fetch(url(path), { headers });
+    return { response, body: (await response.json()) as Json };
+  };
+
+  beforeAll(async () => {
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [HalAppModule] }),
+    );
+  });
+  beforeEach(() => resetWidgets());
+  afterAll(() => running.close());
+
+  describe('a resource', () => {
+    it('is application/hal+json with class links, conditional links and CURIEs', async () => {
+      const { response, body } = await getJson('/widgets/1');
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(
+        /^application\/hal\+json/,
+      );
+      expect(response.headers.get('vary')).toMatch(/Accept/);
+      expect(body).toEqual({
+        _links: {
+          self: { href: '/widgets/1' },
+          collection: { href: '/widgets' },
+          'acme:discontinue': {
+            href: '/widgets/1/discontinue',
+            title: 'Discontinue this widget',
+          },
+          alternate: [
+            { href: '/catalog/widgets/1?format=pdf', type: 'application/pdf' },
+            { href: '/catalog/widgets/1.csv', type: 'text/csv' },
+          ],
+          curies: [
+            {
+              name: 'acme',
+              href: 'https://docs.example.test/rels/{rel}',
+              templated: true,
+            },
+          ],
+        },
+        id: '1',
+        name: 'w1',
+        status: 'active',
+        color: 'red',
+      });
+    });
+
+    it('drops a link whose condition fails, and the CURIE with it', async () => {
+      await fetch(url('/widgets/2/discontinue'), { method: 'POST' });
+      const { body } = await getJson('/widgets/2');
+      expect(body.status).toBe('discontinued');
+      expect(body._links['acme:discontinue']).toBeUndefined();
+      expect(body._links.curies).toBeUndefined();
+    });
+
+    it('escapes reserved characters of ids: no path injection', async () => {
+      const { body } = await getJson(`/widgets/${encodeURIComponent('a/b?c')}`);
+      expect(body._links.self.href).toBe('/widgets/a%2Fb%3Fc');
+      expect(body._links.collection.href).toBe('/widgets');
+    });
+
+    it('is labelled application/json for clients that ask only for JSON', async () => {
+      const { response, body } = await getJson('/widgets/1', {
+        accept: 'application/json',
+      });
+      expect(response.headers.get('content-type')).toMatch(
+        /^application\/json/,
+      );
+      expect(body._links.self.href).toBe('/widgets/1');
+    });
+
+    it('answers 201 with Location equal to the new self', async () => {
+      const response = await fetch(url('/widgets'), {
+        method: 'POST',
+        body: JSON.stringify({ name: 'new' }),
+        headers: { 'content-type': 'application/json' },
+      });
+      const body = (await response.json()) as Json;
+      expect(response.status).toBe(201);
+      expect(body._links.self.href).toMatch(/^\/widgets\/\d+$/);
+      expect(response.headers.get('location')).toBe(body._links.self.href);
+    });
+
+    it('answers 204 with no body and no HAL', async () => {
+      const response = await fetch(url('/widgets/1'), { method: 'DELETE' });
+      expect(response.status).toBe(204);
+      expect(await response.text()).toBe('');
+      expect(widgets.has('1')).toBe(false);
+    });
+
+    it('leaves strings and @SkipHal handlers alone', async () => {
+      const text = await fetch(url('/widgets/text'));
+      expect(await text.text()).toBe('plain text');
+      expect(text.headers.get('content-type')).not.toMatch(/hal/);
+      const { response, body } = await getJson('/widgets/raw/1');
+      expect(response.headers.get('content-type')).toMatch(
+        /^application\/json/,
+      );
+      expect(body._links).toBeUndefined();
+    });
+  });
+
+  describe('collections', () => {
+    it('pages with first/prev/next/last links that keep other query parameters', async () => {
+      const { body } = await getJson('/widgets?color=red&page=2&size=1');
+      expect(body.page).toEqual({
+        number: 2,
+        size: 1,
+        totalElements: 4,
+        totalPages: 4,
+      });
+      expect(body._links).toEqual({
+        self: { href: '/widgets?color=red&page=2&size=1' },
+        first: { href: '/widgets?color=red&page=1&size=1' },
+        prev: { href: '/widgets?color=red&page=1&size=1' },
+        next: { href: '/widgets?color=red&page=3&size=1' },
+        last: { href: '/widgets?color=red&page=4&size=1' },
+      });
+      expect(body._embedded.widgets).toHaveLength(1);
+      expect(body._embedded.widgets[0]._links.self.href).toBe('/widgets/3');
+    });
+
+    it('has no prev on the first page and no next on the last', async () => {
+      const first = (await getJson('/widgets?page=1&size=3')).body;
+      expect(first._links.prev).toBeUndefined();
+      expect(first._links.next.href).toBe('/widgets?page=2&size=3');
+      const last = (await getJson('/widgets?page=2&size=3')).body;
+      expect(last._links.next).toBeUndefined();
+      expect(last._links.last.href).toBe('/widgets?page=2&size=3');
+    });
+
+    it('keeps an empty collection as [] and points past-the-end pages back', async () => {
+      widgets.clear();
+      const empty = (await getJson('/widgets')).body;
+      expect(empty._embedded.widgets).toEqual([]);
+      expect(empty.page).toEqual({
+        number: 1,
+        size: 2,
+        totalElements: 0,
+        totalPages: 0,
+      });
+      expect(empty._links.last.href).toBe('/widgets?page=1&size=2');
+      resetWidgets();
+      const past = (await getJson('/widgets?page=9&size=2')).body;
+      expect(past._embedded.widgets).toEqual([]);
+      expect(past._links.prev.href).toBe('/widgets?page=3&size=2');
+      expect(past._links.next).toBeUndefined();
+    });
+
+    it('wraps a returned array as an embedded collection, each item with self', async () => {
+      const { body } = await getJson('/widgets/everything');
+      expect(body._links.self.href).toBe('/widgets/everything');
+      expect(body._embedded.widgets).toHaveLength(6);
+      for (const item of body._embedded.widgets)
+        expect(item._links.self.href).toMatch(/^\/widgets\//);
+    });
+  });
+
+  describe('templated links', () => {
+    it('offers route templates with their query parameters', async () => {
+      const { body } = await getJson('/');
+      expect(body._links).toEqual({
+        self: { href: '/' },
+        widgets: { href: '/widgets{?page,size,color}', templated: true },
+        widget: { href: '/widgets/{id}', templated: true },
+        describedby: {
+          href: 'https://docs.example.test/widgets',
+          type: 'text/html',
+        },
+      });
+    });
+  });
+});
+
+describe.each(ADAPTERS)('HAL link bases on %s', (adapter) => {
+  const start = async (hal: Record<string, unknown>) => {
+    @Module(
+      halFixtureModule({
+        hal: {
+          relations: ['widgets', 'widget'],
+          curies: [{ name: 'acme', href: 'https://d.test/{rel}' }],
+          ...hal,
+        },
+      }),
+    )
+    class LinkBaseModule {}
+    return startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [LinkBaseModule] }),
+    );
+  };
+  beforeEach(() => resetWidgets());
+
+  it('ignores X-Forwarded-* unless trustProxy is set', async () => {
+    const running = await start({ links: 'request' });
+    try {
+      const response = await fetch(`${running.baseUrl}/widgets/1`, {
+        headers: {
+          'x-forwarded-host': 'evil.test',
+          'x-forwarded-proto': 'https',
+          'x-forwarded-prefix': '/evil',
+        },
+      });
+      const body = (await response.json()) as Json;
+      expect(body._links.self.href).toBe(`${running.baseUrl}/widgets/1`);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('honours Forwarded and X-Forwarded-Prefix with trustProxy', async () => {
+    const running = await start({ links: 'request', trustProxy: true });
+    try {
+      const response = await fetch(`${running.baseUrl}/widgets/1`, {
+        headers: {
+          forwarded: 'for=1.2.3.4;proto=https;host=api.example.test',
+          'x-forwarded-prefix': '/shop',
+        },
+      });
+      const body = (await response.json()) as Json;
+      expect(body._links.self.href).toBe(
+        'https://api.example.test/shop/widgets/1',
+      );
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('uses a fixed public base URL', async () => {
+    const running = await start({ links: 'https://public.example.test/' });
+    try {
+      const body = (await (
+        await fetch(`${running.baseUrl}/widgets/1`)
+      ).json()) as Json;
+      expect(body._links.self.href).toBe(
+        'https://public.example.test/widgets/1',
+      );
+      expect(body._links.alternate[0].href).toBe(
+        'https://public.example.test/catalog/widgets/1?format=pdf',
+      );
+    } finally {
+      await running.close();
+    }
+  });
+});
+
+describe('HAL bootstrap checks', () => {
+  it('fails the start on an unregistered rel, naming it', async () => {
+    @Controller('bad')
+    class BadController {
+      @Get()
+      @HalLink('frobnicate', '/x')
+      get() {
+        return {};
+      }
+    }
+    @Module({
+      imports: [HalProblemModule.forRoot()],
+      controllers: [BadController],
+    })
+    class BadModule {}
+    await expect(
+      startTestingApp(
+        'express',
+        Test.createTestingModule({ imports: [BadModule] }),
+      ),
+    ).rejects.toThrow(/HAL relation "frobnicate" on BadController.get/);
+  });
+
+  it('fails the start on a link to a method that is not a route', async () => {
+    @Controller('bad2')
+    class Bad2Controller {
+      @Get()
+      @HalLink('related', [WidgetsController, 'findOne'])
+      get() {
+        return {};
+      }
+    }
+    @Module({
+      imports: [HalProblemModule.forRoot()],
+      controllers: [Bad2Controller],
+    })
+    class Bad2Module {}
+    await expect(
+      startTestingApp(
+        'express',
+        Test.createTestingModule({ imports: [Bad2Module] }),
+      ),
+    ).rejects.toThrow(/WidgetsController.findOne is not a route/);
+  });
+
+  it('type-checks route references', () => {
+    // @ts-expect-error: 'nope' is not a method of WidgetsController
+    HalLink('related', [WidgetsController, 'nope']);
+    expect(true).toBe(true);
+  });
+});
