@@ -7,10 +7,12 @@ import {
 } from '@nestjs/common';
 import { HalProblemModule } from 'nestjs-hal-problem';
 import type { SampleConfig } from './config/sample-config';
-import { SAMPLE_CONFIG } from './config/sample-config.token';
+import { SampleConfigModule } from './config/sample-config.module';
 import { HealthController } from './health/health.controller';
 import { MaintenanceMiddleware } from './maintenance/maintenance.middleware';
 import { OrdersModule } from './orders/orders.module';
+import { ReportsModule } from './reports/reports.module';
+import { RootController } from './root/root.controller';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -18,14 +20,29 @@ export class AppModule implements NestModule {
     return {
       module: AppModule,
       imports: [
-        HalProblemModule.forRoot({ bodyLimit: config.bodyLimitBytes }),
+        SampleConfigModule.forRoot(config),
+        HalProblemModule.forRoot({
+          // Feature modules inject OperationsService and RouteTable.
+          isGlobal: true,
+          bodyLimit: config.bodyLimitBytes,
+          hal: {
+            trustProxy: config.trustProxy,
+            relations: [
+              'orders',
+              'order',
+              'reports',
+              'token',
+              'docs',
+              'cancel',
+              'ship',
+            ],
+          },
+        }),
         OrdersModule,
+        ReportsModule,
       ],
-      controllers: [HealthController],
-      providers: [
-        { provide: SAMPLE_CONFIG, useValue: config },
-        MaintenanceMiddleware,
-      ],
+      controllers: [RootController, HealthController],
+      providers: [MaintenanceMiddleware],
     };
   }
 

@@ -27,6 +27,7 @@ import { RouteTable } from './routing/route-table';
 import { HalConfig } from './hal/hal.config';
 import { HalInterceptor } from './hal/hal.interceptor';
 import { HalRenderer } from './hal/hal.renderer';
+import { OperationsService } from './operations/operations.service';
 import { OutsidePrefixFallback } from './problem/outside-prefix.fallback';
 
 /** Stands in for the validation pipe when the app turns it off. */
@@ -54,6 +55,7 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
     HalConfig,
     HalRenderer,
     { provide: APP_INTERCEPTOR, useClass: HalInterceptor },
+    OperationsService,
     {
       provide: APP_PIPE,
       inject: [ProblemConfig],
@@ -69,6 +71,7 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
     ProblemConfig,
     HalRenderer,
     RouteTable,
+    OperationsService,
   ],
 })
 export class HalProblemModule

@@ -61,3 +61,20 @@ export type { HalCurie, HalOptions } from './hal/hal.config';
 export { HAL_CONTENT_TYPE } from './hal/hal.constants';
 export { HalRenderer } from './hal/hal.renderer';
 export { RouteTable, type RouteEntry } from './routing/route-table';
+export {
+  Operation,
+  type OperationRecord,
+  type OperationStatus,
+} from './operations/operation';
+export {
+  OPERATION_STORE,
+  type OperationStore,
+} from './operations/operation-store.interface';
+export { InMemoryOperationStore } from './operations/in-memory-operation.store';
+export {
+  OperationsService,
+  OperationNotFound,
+  type OperationOutcome,
+  type StartOperationOptions,
+} from './operations/operations.service';
+export { HalOperation } from './operations/hal-operation.decorator';

@@ -9,10 +9,16 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import { ProblemException } from 'nestjs-hal-problem';
+import {
+  HalEmbedded,
+  HalPage,
+  HalResource,
+  ProblemException,
+} from 'nestjs-hal-problem';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersQuery } from './dto/list-orders.query';
 import type { Order } from './order';
+import { OrderResource } from './order.resource';
 import { OrdersService } from './orders.service';
 
 @Controller('orders')
@@ -20,29 +26,34 @@ export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
   @Get()
-  findAll(@Query() query: ListOrdersQuery) {
+  @HalEmbedded('orders', { type: () => OrderResource })
+  findAll(@Query() query: ListOrdersQuery): HalPage<Order> {
     const { items, total } = this.orders.list(query);
-    return { items, page: query.page, size: query.size, total };
+    return new HalPage(items, { page: query.page, size: query.size, total });
   }
 
   @Get(':id')
+  @HalResource(OrderResource)
   findOne(@Param('id') id: string): Order {
     return this.orders.get(id);
   }
 
   @Post()
+  @HalResource(OrderResource)
   create(@Body() body: CreateOrderDto): Order {
     return this.orders.create(body);
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
+  @HalResource(OrderResource)
   cancel(@Param('id') id: string): Order {
     return this.orders.transition(id, 'cancelled');
   }
 
   @Post(':id/ship')
   @HttpCode(200)
+  @HalResource(OrderResource)
   ship(@Param('id') id: string): Order {
     return this.orders.transition(id, 'shipped');
   }

@@ -78,7 +78,8 @@ export class HalConfig {
     }
     this.fixedBaseUrl = this.mode === 'fixed' ? links.replace(/\/+$/, '') : '';
     this.trustProxy = hal.trustProxy ?? false;
-    this.relations = new Set(hal.relations ?? []);
+    // `result` is the library's own rel for finished operations (see @HalOperation).
+    this.relations = new Set(['result', ...(hal.relations ?? [])]);
     const curies = new Map<string, string>();
     for (const curie of hal.curies ?? []) {
       if (

@@ -11,6 +11,7 @@ import { from, mergeMap, type Observable } from 'rxjs';
 import { HAL_CONTENT_TYPE } from './hal.constants';
 import type { HalContext } from './hal-link.interface';
 import { HalRenderer } from './hal.renderer';
+import { Operation } from '../operations/operation';
 
 type HttpRequest = {
   headers: Record<string, string | string[] | undefined>;
@@ -109,6 +110,9 @@ export class HalInterceptor implements NestInterceptor {
       contentTypeFor(request.headers.accept),
     );
     adapter.setHeader(response, 'Vary', 'Accept');
+    if (value instanceof Operation && !value.finished) {
+      adapter.setHeader(response, 'Retry-After', String(value.retryAfter));
+    }
     if (plan.status === 201 || plan.status === 202) {
       // The new resource's (or status monitor's) own URL, never the URL that was posted to.
       const self = HalRenderer.selfOf(document);

@@ -20,6 +20,7 @@ import {
 } from '@nestjs/core';
 import { getMetadataStorage } from 'class-validator';
 import { parse, pathToRegexp, type Token } from 'path-to-regexp';
+import { parseTemplate } from 'url-template';
 
 /** One route of the app, as served: global prefix and version included. */
 export interface RouteEntry {
@@ -137,6 +138,21 @@ export class RouteTable implements OnApplicationBootstrap {
   /** The route of a controller method (its first path when it has several). */
   find(controller: Type, handlerName: string): RouteEntry | undefined {
     return this.byHandler.get(controller)?.get(handlerName);
+  }
+
+  /**
+   * The path of a route with its parameters filled in (RFC 6570, so reserved
+   * characters in values are escaped), e.g. `href(OrdersController, 'findOne', { id })`.
+   */
+  href(
+    controller: Type,
+    handlerName: string,
+    params: Record<string, string | number> = {},
+  ): string {
+    const route = this.find(controller, handlerName);
+    if (!route)
+      throw new Error(`${controller.name}.${handlerName} is not a route`);
+    return parseTemplate(route.template).expand(params);
   }
 
   /**

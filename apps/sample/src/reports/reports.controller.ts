@@ -1,0 +1,57 @@
+import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import {
+  HalLink,
+  HalOperation,
+  HalResource,
+  Operation,
+  OperationsService,
+  RouteTable,
+} from 'nestjs-hal-problem';
+import type { SampleConfig } from '../config/sample-config';
+import { SAMPLE_CONFIG } from '../config/sample-config.token';
+import { type Report, ReportsService } from './reports.service';
+
+/** The status monitor of a report being generated. */
+@HalOperation(() => [ReportsController, 'status'])
+export class ReportOperation extends Operation {}
+
+@Controller('reports')
+export class ReportsController {
+  constructor(
+    private readonly operations: OperationsService,
+    private readonly reports: ReportsService,
+    private readonly routes: RouteTable,
+    @Inject(SAMPLE_CONFIG) private readonly config: SampleConfig,
+  ) {}
+
+  /** Starts a report: 202 with `Location` (the monitor) and `Retry-After`. */
+  @Post()
+  @HttpCode(202)
+  @HalResource(ReportOperation)
+  create(): Promise<Operation> {
+    return this.operations.start('orders-report', async (operation) => {
+      await new Promise((resolve) =>
+        setTimeout(resolve, this.config.reportDelayMs),
+      );
+      this.reports.generate(operation.id);
+      return {
+        resultHref: this.routes.href(ReportsController, 'result', {
+          id: operation.id,
+        }),
+      };
+    });
+  }
+
+  @Get(':id')
+  @HalResource(ReportOperation)
+  status(@Param('id') id: string): Promise<Operation> {
+    return this.operations.get(id);
+  }
+
+  @Get(':id/result')
+  @HalLink('self', () => [ReportsController, 'result'])
+  @HalLink('monitor', () => [ReportsController, 'status'])
+  result(@Param('id') id: string): Report {
+    return this.reports.get(id);
+  }
+}

@@ -1,0 +1,28 @@
+import { Controller, Get } from '@nestjs/common';
+import { HalLink } from 'nestjs-hal-problem';
+import { OrdersController } from '../orders/orders.controller';
+import { ReportsController } from '../reports/reports.controller';
+
+/** The API root: where a client starts, following links only. */
+@Controller()
+export class RootController {
+  @Get()
+  @HalLink('orders', [OrdersController, 'findAll'], {
+    templated: true,
+    title: 'Orders, page by page',
+  })
+  @HalLink('order', [OrdersController, 'findOne'], {
+    templated: true,
+    title: 'One order',
+  })
+  @HalLink('reports', [ReportsController, 'create'], {
+    title: 'Start an orders report',
+  })
+  @HalLink('token', '/oauth/token', {
+    title: 'OAuth 2.0 token endpoint (client credentials)',
+  })
+  @HalLink('docs', '/docs', { type: 'text/html', title: 'API documentation' })
+  root(): { name: string } {
+    return { name: 'Orders API' };
+  }
+}

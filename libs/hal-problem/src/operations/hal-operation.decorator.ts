@@ -1,0 +1,25 @@
+import { applyDecorators, type Type } from '@nestjs/common';
+import { HalLink } from '../hal/hal-link.decorator';
+import type { HandlerName } from '../hal/hal-link.interface';
+import type { Operation } from './operation';
+
+/**
+ * The links of a status-monitor resource: `self` to the monitor route and,
+ * once the work is done, `result` to where its result lives.
+ *
+ * @example
+ * @HalOperation(() => [ReportsController, 'status'])
+ * class ReportOperation extends Operation {}
+ */
+export function HalOperation<T>(
+  monitor: () => readonly [Type<T>, HandlerName<T>],
+): ClassDecorator {
+  return applyDecorators(
+    HalLink('self', monitor),
+    HalLink<unknown, Operation>('result', '{+resultHref}', {
+      when: (operation) =>
+        operation.status === 'done' && operation.resultHref !== undefined,
+      params: (operation) => ({ resultHref: operation.resultHref }),
+    }),
+  );
+}

@@ -1,0 +1,120 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { defineProblemType } from '../problem/problem-type';
+import { ProblemException } from '../problem/problem.exception';
+import { ProblemMapper } from '../problem/problem.mapper';
+import { Operation, type OperationRecord } from './operation';
+import {
+  OPERATION_STORE,
+  type OperationStore,
+} from './operation-store.interface';
+import { InMemoryOperationStore } from './in-memory-operation.store';
+
+/** Asked for an operation that does not exist or has expired. */
+export const OperationNotFound = defineProblemType({
+  slug: 'operation-not-found',
+  title: 'Operation not found',
+  status: 404,
+  description:
+    'No operation has this id, or it finished too long ago to be kept.',
+});
+
+/** What a finished piece of work reports. */
+export interface OperationOutcome {
+  /** Where the result can be read, e.g. `/reports/42/result`. */
+  resultHref?: string;
+}
+
+export interface StartOperationOptions {
+  /** Seconds a client should wait between polls. Default 1. */
+  retryAfter?: number;
+  /** How long the operation is kept after its last update. Default 1 hour. */
+  ttlMs?: number;
+}
+
+/**
+ * Runs work in the background and keeps its status, for the 202 pattern:
+ * the handler returns `start(...)` with `@HttpCode(202)`, a status monitor
+ * route returns `get(id)`. A failure is stored as a problem document made by
+ * the same mapper as error responses, so it never carries internals.
+ */
+@Injectable()
+export class OperationsService {
+  private readonly logger = new Logger('HalProblem');
+  private readonly store: OperationStore;
+
+  constructor(
+    private readonly mapper: ProblemMapper,
+    @Optional() @Inject(OPERATION_STORE) store?: OperationStore,
+  ) {
+    this.store = store ?? new InMemoryOperationStore();
+  }
+
+  async start(
+    kind: string,
+    work: (operation: Operation) => Promise<OperationOutcome | void>,
+    options: StartOperationOptions = {},
+  ): Promise<Operation> {
+    const ttlMs = options.ttlMs ?? 3_600_000;
+    const now = new Date().toISOString();
+    const record: OperationRecord = {
+      id: randomUUID(),
+      kind,
+      status: 'pending',
+      createdAt: now,
+      updatedAt: now,
+      retryAfter: options.retryAfter ?? 1,
+    };
+    await this.store.save(record, ttlMs);
+    const operation = new Operation(record);
+    setImmediate(() => void this.run(operation, work, ttlMs));
+    return operation;
+  }
+
+  async get(id: string): Promise<Operation> {
+    const record = await this.store.get(id);
+    if (!record)
+      throw new ProblemException(OperationNotFound, {
+        detail: `There is no operation ${id}.`,
+      });
+    return new Operation(record);
+  }
+
+  private async run(
+    operation: Operation,
+    work: (operation: Operation) => Promise<OperationOutcome | void>,
+    ttlMs: number,
+  ): Promise<void> {
+    const base = operation.toRecord();
+    const update = (change: Partial<OperationRecord>) =>
+      this.store.save(
+        { ...base, ...change, updatedAt: new Date().toISOString() },
+        ttlMs,
+      );
+    try {
+      await update({ status: 'running' });
+      const outcome = (await work(operation)) ?? {};
+      await update({ status: 'done', resultHref: outcome.resultHref });
+    } catch (error) {
+      const problem = this.mapper.map(error, {
+        method: 'OPERATION',
+        path: `urn:uuid:${operation.id}`,
+        requestId: operation.id,
+      });
+      if (problem.logLevel === 'error') {
+        this.logger.error(
+          `Operation ${operation.kind} ${operation.id} failed`,
+          (error as Error)?.stack,
+        );
+      }
+      try {
+        await update({ status: 'failed', problem: problem.body });
+      } catch (storeError) {
+        this.logger.error(
+          `Operation ${operation.id}: could not store its failure`,
+          (storeError as Error)?.stack,
+        );
+      }
+    }
+  }
+}
