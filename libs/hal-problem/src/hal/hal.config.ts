@@ -32,7 +32,9 @@ export interface HalOptions {
 }
 
 const ABSOLUTE_URL = /^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/i;
-const URI = /^[a-z][a-z0-9+.-]*:\S+$/i;
+// Extension rels are URIs (RFC 8288 §2.1.2); `prefix:name` with an unknown prefix is more
+// likely a mistyped CURIE than a URI, so only hierarchical, urn: and tag: URIs pass.
+const URI = /^(?:[a-z][a-z0-9+.-]*:\/\/\S+|(?:urn|tag):\S+)$/i;
 const HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 const PROTO = /^https?$/i;
 const PREFIX = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;

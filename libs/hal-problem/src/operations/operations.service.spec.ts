@@ -1,0 +1,94 @@
+import { ProblemConfig } from '../problem/problem.config';
+import { ProblemException } from '../problem/problem.exception';
+import { ProblemMapper } from '../problem/problem.mapper';
+import { ProblemTypeCatalog } from '../problem/problem-type.catalog';
+import { InMemoryOperationStore } from './in-memory-operation.store';
+import type { Operation } from './operation';
+import { OperationsService } from './operations.service';
+
+function service(): OperationsService {
+  const config = new ProblemConfig({});
+  return new OperationsService(
+    new ProblemMapper(config, new ProblemTypeCatalog(config, {})),
+  );
+}
+
+async function settle(
+  operations: OperationsService,
+  id: string,
+): Promise<Operation> {
+  for (let i = 0; i < 100; i++) {
+    const operation = await operations.get(id);
+    if (operation.finished) return operation;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error('operation did not finish');
+}
+
+describe('OperationsService', () => {
+  it('runs work in the background: pending, then done with its result', async () => {
+    const operations = service();
+    const started = await operations.start(
+      'test',
+      () => Promise.resolve({ resultHref: '/results/1' }),
+      {
+        retryAfter: 3,
+      },
+    );
+    expect(started.status).toBe('pending');
+    expect(started.retryAfter).toBe(3);
+    const done = await settle(operations, started.id);
+    expect(done.status).toBe('done');
+    expect(done.resultHref).toBe('/results/1');
+    expect(Object.keys(done)).not.toContain('resultHref');
+  });
+
+  it('stores a failure as a problem without internals', async () => {
+    const operations = service();
+    const started = await operations.start('test', () =>
+      Promise.reject(new Error('db password=hunter2')),
+    );
+    const failed = await settle(operations, started.id);
+    expect(failed.status).toBe('failed');
+    expect(failed.problem).toMatchObject({
+      status: 500,
+      title: 'Internal Server Error',
+    });
+    expect(JSON.stringify(failed)).not.toContain('hunter2');
+  });
+
+  it('keeps the detail of a deliberate problem', async () => {
+    const operations = service();
+    const started = await operations.start('test', () =>
+      Promise.reject(
+        new ProblemException(422, { detail: 'Nothing to report.' }),
+      ),
+    );
+    expect((await settle(operations, started.id)).problem).toMatchObject({
+      status: 422,
+      detail: 'Nothing to report.',
+    });
+  });
+
+  it('answers an unknown id with a 404 problem', async () => {
+    await expect(service().get('nope')).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe('InMemoryOperationStore', () => {
+  it('forgets records after their TTL', async () => {
+    const store = new InMemoryOperationStore();
+    const record = {
+      id: 'a',
+      kind: 'k',
+      status: 'pending' as const,
+      createdAt: '',
+      updatedAt: '',
+      retryAfter: 1,
+    };
+    await store.save(record, 10);
+    expect(await store.get('a')).toEqual(record);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await store.get('a')).toBeUndefined();
+  });
+});
