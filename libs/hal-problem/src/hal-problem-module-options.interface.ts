@@ -2,6 +2,7 @@ import type { HttpException, ValidationPipeOptions } from '@nestjs/common';
 import type { ProblemException } from './problem/problem.exception';
 import type { ProblemType } from './problem/problem-type';
 import type { HalOptions } from './hal/hal.config';
+import type { JwtAuthOptions } from './auth/auth-options.interface';
 
 /** How a problem's `instance` member identifies the occurrence. */
 export type ProblemInstanceStyle = 'request-path' | 'urn-uuid';
@@ -65,4 +66,6 @@ export interface HalProblemModuleOptions {
   problemTypes?: readonly ProblemType[];
   /** The HAL side: how links are written, extension relations, CURIEs. */
   hal?: HalOptions;
+  /** Bearer JWT authentication (RFC 6750) with `@Public()` and `@Scopes()`. Off when absent. */
+  auth?: JwtAuthOptions | false;
 }

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import {
   APP_FILTER,
+  APP_GUARD,
   APP_INTERCEPTOR,
   APP_PIPE,
   DiscoveryModule,
@@ -28,6 +29,10 @@ import { HalConfig } from './hal/hal.config';
 import { HalInterceptor } from './hal/hal.interceptor';
 import { HalRenderer } from './hal/hal.renderer';
 import { OperationsService } from './operations/operations.service';
+import { AuthConfig } from './auth/auth.config';
+import { HalJwtStrategy } from './auth/jwt.strategy';
+import { JwtAuthGuard } from './auth/jwt-auth.guard';
+import { ScopesGuard } from './auth/scopes.guard';
 import { OutsidePrefixFallback } from './problem/outside-prefix.fallback';
 
 /** Stands in for the validation pipe when the app turns it off. */
@@ -49,6 +54,17 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
     RouteTable,
     RequestIdMiddleware,
     ProblemExceptionFilter,
+    AuthConfig,
+    {
+      provide: HalJwtStrategy,
+      inject: [AuthConfig],
+      // passport-jwt needs a key: the strategy exists only when auth is configured.
+      useFactory: (config: AuthConfig) =>
+        config.enabled ? new HalJwtStrategy(config) : null,
+    },
+    // Guards run in this order: authentication, then scopes.
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_GUARD, useClass: ScopesGuard },
     OutsidePrefixFallback,
     { provide: APP_FILTER, useExisting: ProblemExceptionFilter },
     { provide: APP_INTERCEPTOR, useClass: ContentTypeInterceptor },
@@ -72,6 +88,7 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
     HalRenderer,
     RouteTable,
     OperationsService,
+    AuthConfig,
   ],
 })
 export class HalProblemModule

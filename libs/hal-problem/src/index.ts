@@ -78,3 +78,24 @@ export {
   type StartOperationOptions,
 } from './operations/operations.service';
 export { HalOperation } from './operations/hal-operation.decorator';
+export type {
+  AuthPrincipal,
+  JwtAuthOptions,
+  SecretOrKeyProvider,
+} from './auth/auth-options.interface';
+export {
+  Authenticated,
+  Principal,
+  Public,
+  Scopes,
+} from './auth/auth.decorators';
+export {
+  AuthenticationRequired,
+  InsufficientScope,
+  InvalidAuthorizationRequest,
+  InvalidToken,
+} from './auth/auth.problems';
+export { AuthConfig } from './auth/auth.config';
+export { JwtAuthGuard } from './auth/jwt-auth.guard';
+export { ScopesGuard } from './auth/scopes.guard';
+export { bearerChallenge, type BearerError } from './auth/bearer-challenge';

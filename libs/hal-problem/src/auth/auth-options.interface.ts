@@ -1,0 +1,51 @@
+import type { Algorithm } from 'jsonwebtoken';
+
+/**
+ * passport-jwt's key provider, e.g. `passportJwtSecret({ jwksUri, cache: true })`
+ * from the `jwks-rsa` package, which also refuses HS* tokens against RSA keys.
+ */
+export type SecretOrKeyProvider = (
+  request: unknown,
+  rawJwtToken: string,
+  done: (error: unknown, secretOrKey?: string | Buffer) => void,
+) => void;
+
+/**
+ * Bearer-token authentication (RFC 6750) with JWTs, through
+ * `@nestjs/passport` and `passport-jwt`. Safe by default: an algorithm
+ * allow-list, issuer and audience are required, the token is read only from
+ * the `Authorization` header, and clock skew is bounded.
+ */
+export interface JwtAuthOptions {
+  /** The `realm` of `WWW-Authenticate` challenges. */
+  readonly realm: string;
+  /** The accepted signing algorithms, e.g. `['HS256']` or `['RS256']`. Never `none`. */
+  readonly algorithms: readonly Algorithm[];
+  /** The `iss` every token must carry. */
+  readonly issuer: string | readonly string[];
+  /** The `aud` every token must carry. */
+  readonly audience: string | readonly string[];
+  /** A shared secret (HS*) or a public key (RS*, ES*, PS*). */
+  readonly secretOrKey?: string | Buffer;
+  /** Or a key provider, e.g. a JWKS endpoint through jwks-rsa's `passportJwtSecret`. */
+  readonly secretOrKeyProvider?: SecretOrKeyProvider;
+  /** Seconds of clock skew tolerated for `exp`/`nbf`. Default 5, at most 300. */
+  readonly clockTolerance?: number;
+  /** Also read scopes from an `scp` array claim (as some issuers send). Default true. */
+  readonly scpClaim?: boolean;
+  /**
+   * Require a valid token on every route unless `@Public()`. Default true;
+   * with false, only routes with `@Scopes()` or `@Authenticated()` need one.
+   */
+  readonly global?: boolean;
+}
+
+/** The authenticated client, as `@Principal()` and HAL `when` conditions see it. */
+export interface AuthPrincipal {
+  /** The token's `sub`. */
+  readonly subject: string;
+  /** Granted scopes: the space-separated `scope` claim, and `scp` if enabled. */
+  readonly scopes: readonly string[];
+  /** Every verified claim of the token. */
+  readonly claims: Readonly<Record<string, unknown>>;
+}

@@ -1,0 +1,192 @@
+import { Inject, Injectable } from '@nestjs/common';
+import jwt, { type JwtPayload, type VerifyOptions } from 'jsonwebtoken';
+import type { HalProblemModuleOptions } from '../hal-problem-module-options.interface';
+import { HAL_PROBLEM_MODULE_OPTIONS } from '../hal-problem.module-definition';
+import type {
+  AuthPrincipal,
+  JwtAuthOptions,
+  SecretOrKeyProvider,
+} from './auth-options.interface';
+
+/** The name the module's passport-jwt strategy is registered under. */
+export const HAL_JWT_STRATEGY = 'nestjs-hal-problem-jwt';
+const MAX_CLOCK_TOLERANCE = 300;
+
+/** Why a token was refused: a fixed class, never a library's message. */
+export type TokenFailure =
+  | 'expired'
+  | 'not_yet_valid'
+  | 'bad_signature'
+  | 'bad_algorithm'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'missing_claims'
+  | 'malformed';
+
+export const TOKEN_FAILURE_DESCRIPTIONS: Readonly<
+  Record<TokenFailure, string>
+> = {
+  expired: 'The access token has expired.',
+  not_yet_valid: 'The access token is not valid yet.',
+  bad_signature: 'The access token signature does not verify.',
+  bad_algorithm:
+    'The access token is signed with an algorithm that is not accepted.',
+  wrong_issuer:
+    'The access token was issued by an issuer this API does not trust.',
+  wrong_audience: 'The access token is meant for another audience.',
+  missing_claims: 'The access token lacks a required claim.',
+  malformed: 'The access token is malformed.',
+};
+
+/**
+ * Classifies jsonwebtoken's errors. It has no error codes, so its error
+ * classes and message prefixes are read here, only to choose one of the
+ * fixed descriptions above; nothing of the message reaches a client.
+ */
+export function classifyTokenError(error: unknown): TokenFailure {
+  if (error instanceof jwt.TokenExpiredError) return 'expired';
+  if (error instanceof jwt.NotBeforeError) return 'not_yet_valid';
+  const message = error instanceof Error ? error.message : '';
+  if (message === 'invalid signature') return 'bad_signature';
+  if (
+    message === 'invalid algorithm' ||
+    message === 'jwt signature is required'
+  )
+    return 'bad_algorithm';
+  if (message.startsWith('jwt issuer invalid')) return 'wrong_issuer';
+  if (message.startsWith('jwt audience invalid')) return 'wrong_audience';
+  if (error instanceof MissingClaimError) return 'missing_claims';
+  return 'malformed';
+}
+
+export class MissingClaimError extends Error {}
+
+function scopesOf(payload: JwtPayload, withScp: boolean): string[] {
+  const scopes = new Set<string>();
+  if (typeof payload.scope === 'string') {
+    for (const scope of payload.scope.split(' ')) if (scope) scopes.add(scope);
+  }
+  if (withScp && Array.isArray(payload.scp)) {
+    for (const scope of payload.scp)
+      if (typeof scope === 'string' && scope) scopes.add(scope);
+  }
+  return [...scopes];
+}
+
+/** The auth options, checked once at bootstrap; and token verification for other guards. */
+@Injectable()
+export class AuthConfig {
+  readonly enabled: boolean;
+  readonly options: Required<
+    Pick<JwtAuthOptions, 'realm' | 'clockTolerance' | 'scpClaim' | 'global'>
+  > &
+    JwtAuthOptions;
+  readonly verifyOptions: VerifyOptions & { algorithms: jwt.Algorithm[] };
+
+  constructor(
+    @Inject(HAL_PROBLEM_MODULE_OPTIONS)
+    moduleOptions: HalProblemModuleOptions = {},
+  ) {
+    const auth = moduleOptions.auth;
+    this.enabled = auth !== undefined && auth !== false;
+    const options =
+      auth ||
+      ({
+        realm: 'api',
+        algorithms: [],
+        issuer: '',
+        audience: '',
+      } as JwtAuthOptions);
+    if (this.enabled) {
+      if (
+        !options.algorithms?.length ||
+        options.algorithms.some((alg) => String(alg).toLowerCase() === 'none')
+      ) {
+        throw new Error(
+          'HalProblemModule: auth.algorithms must list the accepted algorithms, and never "none"',
+        );
+      }
+      if (!options.issuer || !options.audience) {
+        throw new Error(
+          'HalProblemModule: auth.issuer and auth.audience are required',
+        );
+      }
+      if (!options.secretOrKey === !options.secretOrKeyProvider) {
+        throw new Error(
+          'HalProblemModule: auth needs exactly one of secretOrKey and secretOrKeyProvider',
+        );
+      }
+      if (/[\\"\r\n]/.test(options.realm))
+        throw new Error('HalProblemModule: auth.realm must be plain text');
+    }
+    const clockTolerance = Math.min(
+      Math.max(options.clockTolerance ?? 5, 0),
+      MAX_CLOCK_TOLERANCE,
+    );
+    this.options = {
+      ...options,
+      clockTolerance,
+      scpClaim: options.scpClaim ?? true,
+      global: options.global ?? true,
+    };
+    this.verifyOptions = {
+      algorithms: [...options.algorithms],
+      issuer:
+        typeof options.issuer === 'string'
+          ? options.issuer
+          : ([...options.issuer] as [string]),
+      audience:
+        typeof options.audience === 'string'
+          ? options.audience
+          : ([...options.audience] as [string]),
+      clockTolerance,
+    };
+  }
+
+  /** The principal of a verified payload; refuses a token without `sub`. */
+  principalOf(payload: JwtPayload): AuthPrincipal {
+    if (typeof payload.sub !== 'string' || payload.sub === '')
+      throw new MissingClaimError('sub');
+    return {
+      subject: payload.sub,
+      scopes: scopesOf(payload, this.options.scpClaim),
+      claims: payload,
+    };
+  }
+
+  /**
+   * Verifies a token as the auth guard does (signature, algorithm, issuer,
+   * audience, time), for callers that must never trust an unverified token,
+   * such as the rate limiter's tracker. Resolves to undefined when invalid.
+   */
+  async verify(
+    token: string,
+    request: unknown,
+  ): Promise<AuthPrincipal | undefined> {
+    if (!this.enabled) return undefined;
+    try {
+      const key = await this.keyFor(token, request);
+      const payload = jwt.verify(token, key, this.verifyOptions);
+      return typeof payload === 'object'
+        ? this.principalOf(payload)
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private keyFor(token: string, request: unknown): Promise<string | Buffer> {
+    const { secretOrKey, secretOrKeyProvider } = this.options;
+    if (secretOrKey !== undefined) return Promise.resolve(secretOrKey);
+    return new Promise((resolve, reject) =>
+      (secretOrKeyProvider as SecretOrKeyProvider)(
+        request,
+        token,
+        (error, key) =>
+          error || key === undefined
+            ? reject(error instanceof Error ? error : new Error('no key'))
+            : resolve(key),
+      ),
+    );
+  }
+}

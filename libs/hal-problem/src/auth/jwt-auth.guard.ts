@@ -1,0 +1,140 @@
+import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import { ProblemException } from '../problem/problem.exception';
+import {
+  AuthConfig,
+  classifyTokenError,
+  HAL_JWT_STRATEGY,
+  TOKEN_FAILURE_DESCRIPTIONS,
+} from './auth.config';
+import { Authenticated, Public, Scopes } from './auth.decorators';
+import {
+  AuthenticationRequired,
+  InvalidAuthorizationRequest,
+  InvalidToken,
+} from './auth.problems';
+import { bearerChallenge } from './bearer-challenge';
+
+type HttpRequest = {
+  headers: Record<string, string | string[] | undefined>;
+  url?: string;
+  rawHeaders?: string[];
+  raw?: { rawHeaders?: string[]; url?: string };
+};
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?: |$)/;
+/** Larger tokens are refused before any parsing. */
+const MAX_TOKEN_LENGTH = 8192;
+
+/**
+ * Authenticates with a bearer JWT (passport-jwt) and answers every failure
+ * as a problem with its RFC 6750 challenge: 401 without an error code when
+ * no credentials were sent, 401 `invalid_token` (with the class of failure)
+ * when a token was refused, 400 `invalid_request` for a malformed header, a
+ * repeated header, or a token in the query string.
+ */
+@Injectable()
+export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly config: AuthConfig,
+  ) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (!this.config.enabled || context.getType() !== 'http') return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride(Public, targets)) return true;
+    const required =
+      this.config.options.global ||
+      this.reflector.getAllAndOverride(Authenticated, targets) ||
+      this.reflector.getAllAndOverride(Scopes, targets) !== undefined;
+    if (!required) return true;
+    this.checkCredentials(context.switchToHttp().getRequest<HttpRequest>());
+    return (await super.canActivate(context)) as boolean;
+  }
+
+  override handleRequest<TUser>(
+    error: unknown,
+    user: TUser,
+    info: unknown,
+  ): TUser {
+    if (!error && user) return user;
+    const failure = classifyTokenError(error ?? info);
+    const description = TOKEN_FAILURE_DESCRIPTIONS[failure];
+    throw new ProblemException(InvalidToken, {
+      detail: description,
+      extensions: { error: 'invalid_token', reason: failure },
+      headers: {
+        'WWW-Authenticate': bearerChallenge(
+          this.config.options.realm,
+          'invalid_token',
+          { description },
+        ),
+      },
+    });
+  }
+
+  private checkCredentials(request: HttpRequest): void {
+    const realm = this.config.options.realm;
+    const invalidRequest = (detail: string) =>
+      new ProblemException(InvalidAuthorizationRequest, {
+        detail,
+        extensions: { error: 'invalid_request' },
+        headers: {
+          'WWW-Authenticate': bearerChallenge(realm, 'invalid_request', {
+            description: detail,
+          }),
+        },
+      });
+    const url = request.raw?.url ?? request.url ?? '';
+    const query = url.indexOf('?');
+    if (
+      query !== -1 &&
+      new URLSearchParams(url.slice(query + 1)).has('access_token')
+    ) {
+      throw invalidRequest(
+        'Access tokens are accepted only in the Authorization header.',
+      );
+    }
+    // Node keeps only the first of repeated Authorization headers; the raw list shows them all.
+    const rawHeaders = request.raw?.rawHeaders ?? request.rawHeaders ?? [];
+    let count = 0;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      if (rawHeaders[i].toLowerCase() === 'authorization') count++;
+    }
+    if (count > 1)
+      throw invalidRequest('The Authorization header must be sent once.');
+    const header = request.headers.authorization;
+    const scheme =
+      typeof header === 'string' ? SCHEME.exec(header)?.[1] : undefined;
+    if (!header || !scheme || scheme.toLowerCase() !== 'bearer') {
+      // No credentials, or another scheme: RFC 6750 §3.1 says no error code.
+      throw new ProblemException(AuthenticationRequired, {
+        detail:
+          'This request needs an access token: send Authorization: Bearer <token>.',
+        headers: { 'WWW-Authenticate': bearerChallenge(realm) },
+      });
+    }
+    const token = BEARER.exec(header as string)?.[1];
+    if (!token)
+      throw invalidRequest(
+        'The Authorization header is not of the form Bearer <token>.',
+      );
+    if (token.length > MAX_TOKEN_LENGTH) {
+      const description = 'The access token is too large.';
+      throw new ProblemException(InvalidToken, {
+        detail: description,
+        extensions: { error: 'invalid_token', reason: 'malformed' },
+        headers: {
+          'WWW-Authenticate': bearerChallenge(realm, 'invalid_token', {
+            description,
+          }),
+        },
+      });
+    }
+  }
+}

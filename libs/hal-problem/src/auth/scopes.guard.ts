@@ -1,0 +1,52 @@
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Injectable,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ProblemException } from '../problem/problem.exception';
+import type { AuthPrincipal } from './auth-options.interface';
+import { AuthConfig } from './auth.config';
+import { Public, Scopes } from './auth.decorators';
+import { InsufficientScope } from './auth.problems';
+import { bearerChallenge } from './bearer-challenge';
+
+/**
+ * Requires every scope named by `@Scopes()` (handler first, then controller).
+ * A missing one is a 403 with `error="insufficient_scope"` and the scopes needed.
+ */
+@Injectable()
+export class ScopesGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly config: AuthConfig,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    if (!this.config.enabled || context.getType() !== 'http') return true;
+    const targets = [context.getHandler(), context.getClass()];
+    const required = this.reflector.getAllAndOverride(Scopes, targets);
+    if (!required?.length || this.reflector.getAllAndOverride(Public, targets))
+      return true;
+    const principal = context
+      .switchToHttp()
+      .getRequest<{ user?: AuthPrincipal }>().user;
+    const granted = new Set(principal?.scopes ?? []);
+    const missing = required.filter((scope) => !granted.has(scope));
+    if (missing.length === 0) return true;
+    throw new ProblemException(InsufficientScope, {
+      detail: `This request needs the scope${required.length > 1 ? 's' : ''} ${required.join(', ')}; the token lacks ${missing.join(', ')}.`,
+      extensions: {
+        error: 'insufficient_scope',
+        requiredScopes: [...required],
+      },
+      headers: {
+        'WWW-Authenticate': bearerChallenge(
+          this.config.options.realm,
+          'insufficient_scope',
+          { scope: required },
+        ),
+      },
+    });
+  }
+}
