@@ -55,7 +55,6 @@ const RESERVED_MEMBERS = new Set([
   'requestId',
   'statusCode',
   'message',
-  'error',
   'stack',
   'cause',
 ]);
@@ -212,6 +211,8 @@ export class ProblemMapper {
       typeof response === 'string' ? response : body?.message;
     const extensions: Record<string, unknown> = {};
     if (body) Object.assign(extensions, body);
+    // Nest's `error` member repeats the status text; an OAuth `error` code comes through ProblemException.
+    delete extensions.error;
     const errorCode = error.errorCode ?? body?.errorCode;
     if (typeof errorCode === 'string') extensions.errorCode = errorCode;
 

@@ -1,0 +1,228 @@
+import { Module } from '@nestjs/common';
+import {
+  ADAPTERS,
+  startTestingApp,
+  Test,
+  type RunningApp,
+} from './support/adapters';
+import { expectProblem } from './support/problem-assertions';
+import { rawRequest } from './support/raw-http';
+import { signToken, unsignedToken } from './support/tokens';
+import { authFixtureModule } from './fixtures/auth-fixture.module';
+
+@Module(authFixtureModule())
+class AuthAppModule {}
+
+describe.each(ADAPTERS)('bearer authentication on %s', (adapter) => {
+  let running: RunningApp;
+  const call = (path: string, authorization?: string, method = 'GET') =>
+    fetch(`${running.baseUrl}${path}`, {
+      method,
+      headers: authorization ? { authorization } : {},
+    });
+
+  beforeAll(async () => {
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [AuthAppModule] }),
+    );
+  });
+  afterAll(() => running.close());
+
+  it('lets a valid token through and exposes the principal', async () => {
+    const response = await call(
+      '/secure/me',
+      `Bearer ${signToken({ scope: 'widgets:read other' })}`,
+    );
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      subject: 'client-1',
+      scopes: ['widgets:read', 'other'],
+    });
+  });
+
+  it('reads scopes from an scp array too', async () => {
+    const token = signToken({
+      scope: undefined,
+      scp: ['widgets:read', 'admin'],
+    });
+    expect((await call('/secure/admin', `Bearer ${token}`)).status).toBe(200);
+  });
+
+  it('leaves @Public routes open', async () => {
+    expect((await call('/secure/public')).status).toBe(200);
+  });
+
+  it('answers no credentials with 401 and a challenge without an error code', async () => {
+    const response = await call('/secure/me');
+    expect(response.headers.get('www-authenticate')).toBe(
+      'Bearer realm="test"',
+    );
+    const body = await expectProblem(response, 401);
+    expect(body).toMatchObject({
+      type: 'urn:problem-type:authentication-required',
+      title: 'Authentication required',
+    });
+  });
+
+  it('treats another scheme as no credentials', async () => {
+    const response = await call('/secure/me', 'Basic dXNlcjpwYXNz');
+    expect(response.headers.get('www-authenticate')).toBe(
+      'Bearer realm="test"',
+    );
+    await expectProblem(response, 401);
+  });
+
+  it.each([
+    [
+      'expired',
+      signToken({}, { expiresIn: -60 }),
+      'expired',
+      'The access token has expired.',
+    ],
+    [
+      'not yet valid',
+      signToken({}, { notBefore: 600 }),
+      'not_yet_valid',
+      'The access token is not valid yet.',
+    ],
+    [
+      'signed with another key',
+      signToken({}, {}, 'another-secret-that-is-long-enough-0123456789'),
+      'bad_signature',
+      undefined,
+    ],
+    ['unsigned (alg: none)', unsignedToken(), 'bad_algorithm', undefined],
+    [
+      'from another issuer',
+      signToken({}, { issuer: 'someone-else' }),
+      'wrong_issuer',
+      undefined,
+    ],
+    [
+      'for another audience',
+      signToken({}, { audience: 'other-api' }),
+      'wrong_audience',
+      undefined,
+    ],
+    [
+      'without a subject',
+      signToken({ sub: undefined }),
+      'missing_claims',
+      undefined,
+    ],
+    ['malformed', 'not.a.jwt', 'malformed', undefined],
+  ])(
+    'refuses a token %s with 401 invalid_token',
+    async (_name, token, reason, detail) => {
+      const response = await call('/secure/me', `Bearer ${token}`);
+      const challenge = response.headers.get('www-authenticate');
+      expect(challenge).toMatch(
+        /^Bearer realm="test", error="invalid_token", error_description="[^"]+"$/,
+      );
+      const text = await response.clone().text();
+      const body = await expectProblem(response, 401);
+      expect(body).toMatchObject({
+        type: 'urn:problem-type:invalid-token',
+        error: 'invalid_token',
+        reason,
+      });
+      if (detail) expect(body.detail).toBe(detail);
+      expect(text).not.toContain(token);
+      expect(text).not.toMatch(/jwt |invalid signature|JsonWebTokenError/);
+    },
+  );
+
+  it('refuses a tampered payload', async () => {
+    const [header, , signature] = signToken().split('.');
+    const forged = Buffer.from(
+      JSON.stringify({
+        sub: 'admin',
+        scope: 'admin',
+        iss: 'test-issuer',
+        aud: 'test-api',
+        exp: 9e9,
+      }),
+    ).toString('base64url');
+    const body = await expectProblem(
+      await call('/secure/me', `Bearer ${header}.${forged}.${signature}`),
+      401,
+    );
+    expect(body.reason).toBe('bad_signature');
+  });
+
+  it('refuses an oversized token without parsing it', async () => {
+    const body = await expectProblem(
+      await call('/secure/me', `Bearer ${'a'.repeat(9000)}`),
+      401,
+    );
+    expect(body.detail).toBe('The access token is too large.');
+  });
+
+  it.each([
+    ['Bearer', 'a bare scheme'],
+    ['Bearer two tokens', 'two tokens'],
+    ['Bearer <script>', 'characters outside token68'],
+  ])(
+    'answers a malformed header (%s) with 400 invalid_request',
+    async (authorization) => {
+      const response = await call('/secure/me', authorization);
+      expect(response.headers.get('www-authenticate')).toMatch(
+        /^Bearer realm="test", error="invalid_request"/,
+      );
+      const body = await expectProblem(response, 400);
+      expect(body.error).toBe('invalid_request');
+    },
+  );
+
+  it('refuses a token in the query string', async () => {
+    const response = await call(`/secure/me?access_token=${signToken()}`);
+    const body = await expectProblem(response, 400);
+    expect(body.detail).toBe(
+      'Access tokens are accepted only in the Authorization header.',
+    );
+  });
+
+  it('refuses two Authorization headers', async () => {
+    const token = `Bearer ${signToken()}`;
+    const response = await rawRequest(running.baseUrl, '/secure/me', {
+      authorization: [token, token],
+    });
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body)).toMatchObject({
+      detail: 'The Authorization header must be sent once.',
+    });
+  });
+
+  it('answers a missing scope with 403 insufficient_scope naming the scopes needed', async () => {
+    const response = await call(
+      '/secure/widgets',
+      `Bearer ${signToken()}`,
+      'POST',
+    );
+    expect(response.headers.get('www-authenticate')).toBe(
+      'Bearer realm="test", error="insufficient_scope", scope="widgets:write"',
+    );
+    const body = await expectProblem(response, 403);
+    expect(body).toMatchObject({
+      type: 'urn:problem-type:insufficient-scope',
+      requiredScopes: ['widgets:write'],
+    });
+  });
+
+  it('requires every scope', async () => {
+    const response = await call(
+      '/secure/admin',
+      `Bearer ${signToken({ scope: 'admin' })}`,
+    );
+    expect(response.headers.get('www-authenticate')).toContain(
+      'scope="widgets:read admin"',
+    );
+    await expectProblem(response, 403);
+    const ok = await call(
+      '/secure/admin',
+      `Bearer ${signToken({ scope: 'admin widgets:read' })}`,
+    );
+    expect(ok.status).toBe(200);
+  });
+});
