@@ -89,14 +89,12 @@ export class AuthConfig {
   ) {
     const auth = moduleOptions.auth;
     this.enabled = auth !== undefined && auth !== false;
-    const options =
-      auth ||
-      ({
-        realm: 'api',
-        algorithms: [],
-        issuer: '',
-        audience: '',
-      } as JwtAuthOptions);
+    const options = auth || {
+      realm: 'api',
+      algorithms: [],
+      issuer: '',
+      audience: '',
+    };
     if (this.enabled) {
       if (
         !options.algorithms?.length ||
