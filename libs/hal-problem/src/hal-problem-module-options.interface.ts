@@ -3,6 +3,7 @@ import type { ProblemException } from './problem/problem.exception';
 import type { ProblemType } from './problem/problem-type';
 import type { HalOptions } from './hal/hal.config';
 import type { JwtAuthOptions } from './auth/auth-options.interface';
+import type { HalThrottleOptions } from './throttle/throttle-options.interface';
 
 /** How a problem's `instance` member identifies the occurrence. */
 export type ProblemInstanceStyle = 'request-path' | 'urn-uuid';
@@ -68,4 +69,10 @@ export interface HalProblemModuleOptions {
   hal?: HalOptions;
   /** Bearer JWT authentication (RFC 6750) with `@Public()` and `@Scopes()`. Off when absent. */
   auth?: JwtAuthOptions | false;
+  /**
+   * How the module's throttler guard behaves. The guard is installed when
+   * `ThrottlerModule.forRoot(...)` is imported too (it holds the limits and
+   * the storage); `false` leaves throttling to the app.
+   */
+  throttle?: HalThrottleOptions | false;
 }

@@ -1,4 +1,5 @@
 import {
+  type CanActivate,
   type DynamicModule,
   type MiddlewareConsumer,
   Module,
@@ -12,8 +13,19 @@ import {
   APP_INTERCEPTOR,
   APP_PIPE,
   DiscoveryModule,
+  HttpAdapterHost,
+  Reflector,
 } from '@nestjs/core';
 import {
+  getOptionsToken,
+  getStorageToken,
+  type ThrottlerModuleOptions,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import { HalThrottlerGuard } from './throttle/hal-throttler.guard';
+import type { HalProblemModuleOptions } from './hal-problem-module-options.interface';
+import {
+  HAL_PROBLEM_MODULE_OPTIONS,
   HAL_PROBLEM_OPTIONS_TYPE,
   HalProblemConfigurableModule,
 } from './hal-problem.module-definition';
@@ -34,6 +46,9 @@ import { HalJwtStrategy } from './auth/jwt.strategy';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { ScopesGuard } from './auth/scopes.guard';
 import { OutsidePrefixFallback } from './problem/outside-prefix.fallback';
+
+/** Stands in for the throttler guard when the app has no ThrottlerModule. */
+const allowAll: CanActivate = { canActivate: () => true };
 
 /** Stands in for the validation pipe when the app turns it off. */
 const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
@@ -62,7 +77,37 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
       useFactory: (config: AuthConfig) =>
         config.enabled ? new HalJwtStrategy(config) : null,
     },
-    // Guards run in this order: authentication, then scopes.
+    // Guards run in this order: rate limiting, authentication, scopes.
+    {
+      provide: APP_GUARD,
+      inject: [
+        HAL_PROBLEM_MODULE_OPTIONS,
+        Reflector,
+        HttpAdapterHost,
+        AuthConfig,
+        { token: getOptionsToken(), optional: true },
+        { token: getStorageToken(), optional: true },
+      ],
+      useFactory: (
+        options: HalProblemModuleOptions,
+        reflector: Reflector,
+        adapterHost: HttpAdapterHost,
+        auth: AuthConfig,
+        throttlerOptions?: ThrottlerModuleOptions,
+        storage?: ThrottlerStorage,
+      ): CanActivate =>
+        // Without ThrottlerModule there are no limits to enforce.
+        options.throttle !== false && throttlerOptions && storage
+          ? new HalThrottlerGuard(
+              throttlerOptions,
+              storage,
+              reflector,
+              adapterHost,
+              auth,
+              options.throttle || {},
+            )
+          : allowAll,
+    },
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: ScopesGuard },
     OutsidePrefixFallback,

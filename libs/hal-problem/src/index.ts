@@ -99,3 +99,12 @@ export { AuthConfig } from './auth/auth.config';
 export { JwtAuthGuard } from './auth/jwt-auth.guard';
 export { ScopesGuard } from './auth/scopes.guard';
 export { bearerChallenge, type BearerError } from './auth/bearer-challenge';
+export type { HalThrottleOptions } from './throttle/throttle-options.interface';
+export { HalThrottlerGuard } from './throttle/hal-throttler.guard';
+export { RedisThrottlerStorage } from './throttle/redis-throttler.storage';
+export { QuotaExceeded } from './throttle/throttle.problems';
+export { clientAddress } from './throttle/client-address';
+export {
+  rateLimitHeaders,
+  type RateLimitState,
+} from './throttle/rate-limit-headers';

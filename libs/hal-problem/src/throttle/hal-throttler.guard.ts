@@ -1,0 +1,175 @@
+import { type ExecutionContext, Logger } from '@nestjs/common';
+import type { HttpAdapterHost, Reflector } from '@nestjs/core';
+import {
+  ThrottlerGuard,
+  type ThrottlerModuleOptions,
+  type ThrottlerRequest,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import type { AuthConfig } from '../auth/auth.config';
+import { ProblemException } from '../problem/problem.exception';
+import { clientAddress } from './client-address';
+import { type RateLimitState, rateLimitHeaders } from './rate-limit-headers';
+import type { HalThrottleOptions } from './throttle-options.interface';
+import { QuotaExceeded } from './throttle.problems';
+
+type HttpRequest = { headers: Record<string, string | string[] | undefined> };
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const STORAGE_RETRY_AFTER_SECONDS = 5;
+const STORAGE_WARNING_INTERVAL_MS = 10_000;
+
+/**
+ * `@nestjs/throttler`'s guard with the contract's answers: the standard
+ * `RateLimit`/`RateLimit-Policy` fields on every throttled response, a 429
+ * problem with one `Retry-After` in whole seconds, buckets keyed by the
+ * verified token subject (else the client address), and a storage outage
+ * policy. Installed by the module before authentication, so floods of
+ * unauthenticated requests are limited too.
+ *
+ * Override `getTracker` to key buckets differently.
+ */
+export class HalThrottlerGuard extends ThrottlerGuard {
+  private readonly states = new WeakMap<object, RateLimitState[]>();
+  private readonly hops: number;
+  private lastStorageWarning = 0;
+
+  constructor(
+    options: ThrottlerModuleOptions,
+    storage: ThrottlerStorage,
+    reflector: Reflector,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly auth: AuthConfig,
+    private readonly throttle: HalThrottleOptions = {},
+  ) {
+    super(options, storage, reflector);
+    const trust = throttle.trustProxy ?? false;
+    this.hops =
+      trust === true ? 1 : trust === false ? 0 : Math.max(0, Math.floor(trust));
+    this.logger = new Logger('HalProblem');
+  }
+
+  /** The verified token subject, never a merely decoded one; else the client address. */
+  protected override async getTracker(
+    request: Record<string, unknown>,
+  ): Promise<string> {
+    const header = (request as HttpRequest).headers.authorization;
+    const token =
+      typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+    if (token) {
+      const principal = await this.auth.verify(token, request);
+      if (principal) return `sub:${principal.subject}`;
+    }
+    return `ip:${clientAddress(request as HttpRequest, this.hops)}`;
+  }
+
+  protected override generateKey(
+    context: ExecutionContext,
+    tracker: string,
+    name: string,
+  ): string {
+    if (this.throttle.scope === 'route')
+      return super.generateKey(context, tracker, name);
+    return `${name}:${tracker}`;
+  }
+
+  protected override async handleRequest(
+    props: ThrottlerRequest,
+  ): Promise<boolean> {
+    const {
+      context,
+      limit,
+      ttl,
+      throttler,
+      blockDuration,
+      getTracker,
+      generateKey,
+    } = props;
+    const http = context.switchToHttp();
+    const request = http.getRequest<Record<string, unknown>>();
+    const response = http.getResponse<object>();
+    const name = throttler.name ?? 'default';
+    const tracker = await getTracker(request, context);
+    const key = generateKey(context, tracker, name);
+    let record;
+    try {
+      record = await this.storageService.increment(
+        key,
+        ttl,
+        limit,
+        blockDuration,
+        name,
+      );
+    } catch (error) {
+      return this.onStorageError(error);
+    }
+    const states = this.states.get(request) ?? [];
+    states.push({
+      name,
+      limit,
+      windowMs: ttl,
+      remaining: record.isBlocked ? 0 : limit - record.totalHits,
+      resetSeconds: record.isBlocked
+        ? record.timeToBlockExpire
+        : record.timeToExpire,
+    });
+    this.states.set(request, states);
+    this.writeHeaders(response, states);
+    if (record.isBlocked) {
+      throw new ProblemException(QuotaExceeded, {
+        detail: `The rate limit "${name}" of ${limit} requests per ${Math.ceil(ttl / 1000)} s is exhausted; retry after ${record.timeToBlockExpire} s.`,
+        extensions: { 'violated-policies': [name] },
+        // Whole seconds, rounded up: never earlier than the reset.
+        retryAfter: Math.max(1, Math.ceil(record.timeToBlockExpire)),
+      });
+    }
+    return true;
+  }
+
+  private writeHeaders(
+    response: object,
+    states: readonly RateLimitState[],
+  ): void {
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter.isHeadersSent(response)) return;
+    const { policy, limit } = rateLimitHeaders(states);
+    adapter.setHeader(response, 'RateLimit-Policy', policy);
+    adapter.setHeader(response, 'RateLimit', limit);
+    if (this.throttle.legacyHeaders) {
+      const tightest = states.reduce((a, b) =>
+        b.remaining < a.remaining ? b : a,
+      );
+      adapter.setHeader(response, 'X-RateLimit-Limit', String(tightest.limit));
+      adapter.setHeader(
+        response,
+        'X-RateLimit-Remaining',
+        String(Math.max(0, tightest.remaining)),
+      );
+      adapter.setHeader(
+        response,
+        'X-RateLimit-Reset',
+        String(tightest.resetSeconds),
+      );
+    }
+  }
+
+  private onStorageError(error: unknown): boolean {
+    const now = Date.now();
+    if (now - this.lastStorageWarning > STORAGE_WARNING_INTERVAL_MS) {
+      this.lastStorageWarning = now;
+      this.logger.warn(
+        `Rate-limit storage failed (${this.throttle.onStorageError ?? 'fail-open'}): ${error instanceof Error ? error.message : 'unknown error'}`,
+      );
+    }
+    if (this.throttle.onStorageError === 'fail-closed') {
+      throw ProblemException.serviceUnavailable(
+        'Rate limiting is temporarily unavailable; try again shortly.',
+        {
+          retryAfter: STORAGE_RETRY_AFTER_SECONDS,
+          cause: error,
+        },
+      );
+    }
+    return true;
+  }
+}

@@ -1,0 +1,102 @@
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import type { Redis } from 'ioredis';
+
+/** The record @nestjs/throttler expects back from a storage. */
+interface ThrottlerStorageRecord {
+  totalHits: number;
+  timeToExpire: number;
+  isBlocked: boolean;
+  timeToBlockExpire: number;
+}
+
+/**
+ * One atomic step of a fixed window with millisecond precision: count the
+ * hit, start the window on the first hit, and block for `blockDuration`
+ * once the count passes the limit. While blocked, hits are not counted.
+ * Returns {hits, window ms left, block ms left}.
+ */
+const HIT_SCRIPT = `
+local hitsKey, blockKey = KEYS[1], KEYS[2]
+local ttl, limit, blockDuration = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local blocked = redis.call('PTTL', blockKey)
+if blocked > 0 then
+  local hits = tonumber(redis.call('GET', hitsKey) or '0')
+  return {hits, math.max(redis.call('PTTL', hitsKey), 0), blocked}
+end
+local hits = redis.call('INCR', hitsKey)
+local left = redis.call('PTTL', hitsKey)
+if left < 0 then
+  redis.call('PEXPIRE', hitsKey, ttl)
+  left = ttl
+end
+if hits > limit then
+  redis.call('SET', blockKey, '1', 'PX', blockDuration)
+  return {hits, left, blockDuration}
+end
+return {hits, left, 0}
+`;
+
+type RedisWithHit = Redis & {
+  halProblemThrottleHit(
+    hitsKey: string,
+    blockKey: string,
+    ttl: number,
+    limit: number,
+    block: number,
+  ): Promise<[number, number, number]>;
+};
+
+/**
+ * A `ThrottlerStorage` in Redis (ioredis), so every instance of an app
+ * shares one limit. Written here because `@nest-lab/throttler-storage-redis`
+ * does not declare Nest 12 and counts in whole seconds.
+ *
+ * - one Lua script per hit: atomic, one round trip;
+ * - a fixed window with millisecond precision (`PEXPIRE`), documented in docs/throttling.md;
+ * - both keys of a bucket share a `{hash tag}`, so they live in one Redis Cluster slot.
+ *
+ * Errors (Redis unreachable) reject, and the guard applies its outage policy.
+ */
+export class RedisThrottlerStorage implements ThrottlerStorage {
+  private readonly redis: RedisWithHit;
+
+  constructor(
+    redis: Redis,
+    private readonly prefix = 'throttle:',
+  ) {
+    if (
+      typeof (redis as unknown as Partial<RedisWithHit>).halProblemThrottleHit !==
+      'function'
+    ) {
+      redis.defineCommand('halProblemThrottleHit', {
+        numberOfKeys: 2,
+        lua: HIT_SCRIPT,
+      });
+    }
+    this.redis = redis as unknown as RedisWithHit;
+  }
+
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    const bucket = `${this.prefix}{${throttlerName}:${key}}`;
+    const [hits, windowLeft, blockLeft] =
+      await this.redis.halProblemThrottleHit(
+        `${bucket}:hits`,
+        `${bucket}:blocked`,
+        Math.max(1, Math.round(ttl)),
+        limit,
+        Math.max(1, Math.round(blockDuration)),
+      );
+    return {
+      totalHits: Number(hits),
+      timeToExpire: Math.ceil(Number(windowLeft) / 1000),
+      isBlocked: Number(blockLeft) > 0,
+      timeToBlockExpire: Math.ceil(Number(blockLeft) / 1000),
+    };
+  }
+}
