@@ -1,0 +1,127 @@
+import { Module } from '@nestjs/common';
+import {
+  ADAPTERS,
+  startTestingApp,
+  Test,
+  type RunningApp,
+} from './support/adapters';
+import { expectProblem } from './support/problem-assertions';
+import { signToken } from './support/tokens';
+import { throttleFixtureModule } from './fixtures/throttle-fixture.module';
+
+describe.each(ADAPTERS)('rate limiting (in memory) on %s', (adapter) => {
+  let running: RunningApp;
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    fetch(`${running.baseUrl}${path}`, { headers });
+
+  beforeEach(async () => {
+    @Module(throttleFixtureModule(3))
+    class ThrottledModule {}
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [ThrottledModule] }),
+    );
+  });
+  afterEach(() => running.close());
+
+  it('sends RateLimit and RateLimit-Policy on every throttled response, then a 429 problem', async () => {
+    for (let i = 0; i < 3; i++) {
+      const response = await get('/limited/open');
+      expect(response.status).toBe(200);
+      expect(response.headers.get('ratelimit-policy')).toBe(
+        '"default";q=3;w=60',
+      );
+      expect(response.headers.get('ratelimit')).toMatch(
+        new RegExp(`^"default";r=${2 - i};t=(59|60)$`),
+      );
+      expect(response.headers.get('x-ratelimit-limit')).toBeNull();
+    }
+    const limited = await get('/limited/open');
+    const retryAfter = limited.headers.get('retry-after');
+    expect(retryAfter).toMatch(/^\d+$/);
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(59);
+    expect(limited.headers.get('ratelimit')).toMatch(/^"default";r=0;t=\d+$/);
+    const body = await expectProblem(limited, 429);
+    expect(body).toMatchObject({
+      type: 'https://iana.org/assignments/http-problem-types#quota-exceeded',
+      title: 'Request cannot be satisfied as assigned quota has been exceeded',
+      'violated-policies': ['default'],
+    });
+    expect(
+      [...limited.headers.keys()].filter((name) =>
+        name.startsWith('retry-after'),
+      ),
+    ).toEqual(['retry-after']);
+  });
+
+  it('limits before authenticating: an unauthenticated flood gets 429, not 401', async () => {
+    const statuses = [];
+    for (let i = 0; i < 4; i++)
+      statuses.push((await get('/limited/private')).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+  });
+
+  it('tracks a verified token subject apart from the address', async () => {
+    for (let i = 0; i < 3; i++) await get('/limited/open');
+    expect((await get('/limited/open')).status).toBe(429);
+    const authorization = `Bearer ${signToken({ sub: 'client-a' })}`;
+    expect((await get('/limited/private', { authorization })).status).toBe(200);
+  });
+
+  it('never trusts an unverified subject: forged tokens share the address bucket', async () => {
+    for (let i = 0; i < 3; i++) {
+      const forged = `Bearer ${signToken({ sub: `fresh-${i}` }, {}, 'not-the-real-secret-but-long-enough-0123456789')}`;
+      await get('/limited/open', { authorization: forged });
+    }
+    expect((await get('/limited/open')).status).toBe(429);
+  });
+
+  it('ignores X-Forwarded-For without trusted proxies', async () => {
+    for (let i = 0; i < 3; i++)
+      await get('/limited/open', { 'x-forwarded-for': `10.0.0.${i}` });
+    expect(
+      (await get('/limited/open', { 'x-forwarded-for': '10.0.0.99' })).status,
+    ).toBe(429);
+  });
+
+  it('skips @SkipThrottle routes entirely', async () => {
+    for (let i = 0; i < 5; i++) {
+      const response = await get('/limited/health');
+      expect(response.status).toBe(200);
+      expect(response.headers.get('ratelimit')).toBeNull();
+    }
+  });
+});
+
+describe.each(ADAPTERS)(
+  'rate limiting behind a trusted proxy on %s',
+  (adapter) => {
+    it('uses the address the nearest proxy saw, not the leftmost entry', async () => {
+      @Module(
+        throttleFixtureModule(1, {
+          throttle: { trustProxy: true, legacyHeaders: true },
+        }),
+      )
+      class ProxiedModule {}
+      const running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [ProxiedModule] }),
+      );
+      try {
+        const call = (xff: string) =>
+          fetch(`${running.baseUrl}/limited/open`, {
+            headers: { 'x-forwarded-for': xff },
+          });
+        const first = await call('6.6.6.6, 1.1.1.1');
+        expect(first.status).toBe(200);
+        expect(first.headers.get('x-ratelimit-limit')).toBe('1');
+        // Same real client (1.1.1.1), forged leftmost entry: still limited.
+        expect((await call('7.7.7.7, 1.1.1.1')).status).toBe(429);
+        // Another client behind the proxy has its own bucket.
+        expect((await call('1.1.1.2')).status).toBe(200);
+      } finally {
+        await running.close();
+      }
+    });
+  },
+);
