@@ -108,3 +108,4 @@ export {
   rateLimitHeaders,
   type RateLimitState,
 } from './throttle/rate-limit-headers';
+export { RedisOperationStore } from './operations/redis-operation.store';

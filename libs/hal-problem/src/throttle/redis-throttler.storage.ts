@@ -65,8 +65,8 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     private readonly prefix = 'throttle:',
   ) {
     if (
-      typeof (redis as unknown as Partial<RedisWithHit>).halProblemThrottleHit !==
-      'function'
+      typeof (redis as unknown as Partial<RedisWithHit>)
+        .halProblemThrottleHit !== 'function'
     ) {
       redis.defineCommand('halProblemThrottleHit', {
         numberOfKeys: 2,

@@ -1,0 +1,159 @@
+import { Module } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { RedisThrottlerStorage } from 'nestjs-hal-problem';
+import {
+  ADAPTERS,
+  startTestingApp,
+  Test,
+  type RunningApp,
+} from './support/adapters';
+import { expectProblem } from './support/problem-assertions';
+import {
+  describeWithRedis,
+  OwnRedisServer,
+  redisClient,
+  uniquePrefix,
+} from './support/redis';
+import { throttleFixtureModule } from './fixtures/throttle-fixture.module';
+
+async function startWithRedis(
+  adapter: (typeof ADAPTERS)[number],
+  redis: Redis,
+  prefix: string,
+  limit: number,
+  onStorageError: 'fail-open' | 'fail-closed' = 'fail-open',
+): Promise<RunningApp> {
+  @Module(
+    throttleFixtureModule(limit, {
+      storage: new RedisThrottlerStorage(redis, prefix),
+      throttle: { onStorageError },
+    }),
+  )
+  class RedisThrottledModule {}
+  return startTestingApp(
+    adapter,
+    Test.createTestingModule({ imports: [RedisThrottledModule] }),
+  );
+}
+
+describeWithRedis.each(ADAPTERS)('rate limiting in Redis on %s', (adapter) => {
+  let redis: Redis;
+  beforeAll(async () => {
+    redis = await redisClient();
+  });
+  afterAll(() => redis.quit());
+
+  it('shares one limit between two instances: N parallel requests against L give exactly L successes', async () => {
+    const prefix = uniquePrefix('shared');
+    const limit = 7;
+    const first = await startWithRedis(adapter, redis, prefix, limit);
+    const second = await startWithRedis(adapter, redis, prefix, limit);
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          fetch(`${(i % 2 ? first : second).baseUrl}/limited/open`),
+        ),
+      );
+      const statuses = responses.map((response) => response.status);
+      expect(statuses.filter((status) => status === 200)).toHaveLength(limit);
+      expect(statuses.filter((status) => status === 429)).toHaveLength(
+        30 - limit,
+      );
+      const limited = responses.find((response) => response.status === 429)!;
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(
+        1,
+      );
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('counts the window in milliseconds: a new window starts right after the old one', async () => {
+    @Module(
+      throttleFixtureModule(2, {
+        storage: new RedisThrottlerStorage(redis, uniquePrefix('window')),
+        ttl: 300,
+      }),
+    )
+    class ShortWindowModule {}
+    const running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [ShortWindowModule] }),
+    );
+    try {
+      const call = () =>
+        fetch(`${running.baseUrl}/limited/open`).then(
+          (response) => response.status,
+        );
+      expect([await call(), await call(), await call()]).toEqual([
+        200, 200, 429,
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(await call()).toBe(200);
+    } finally {
+      await running.close();
+    }
+  });
+});
+
+describeWithRedis.each(ADAPTERS)('Redis outages on %s', (adapter) => {
+  let server: OwnRedisServer;
+  let redis: Redis;
+  beforeAll(async () => {
+    server = await OwnRedisServer.start();
+    redis = await redisClient(server.port);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await server.stop();
+  });
+
+  it('fails open or closed as configured, never crashes, and recovers when Redis is back', async () => {
+    const prefix = uniquePrefix('outage');
+    const open = await startWithRedis(adapter, redis, prefix, 100, 'fail-open');
+    const closed = await startWithRedis(
+      adapter,
+      redis,
+      `${prefix}closed:`,
+      100,
+      'fail-closed',
+    );
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      expect(
+        (await fetch(`${open.baseUrl}/limited/open`)).headers.get('ratelimit'),
+      ).not.toBeNull();
+
+      await server.stop();
+      const duringOpen = await fetch(`${open.baseUrl}/limited/open`);
+      expect(duringOpen.status).toBe(200);
+      expect(duringOpen.headers.get('ratelimit')).toBeNull();
+      const duringClosed = await fetch(`${closed.baseUrl}/limited/open`);
+      expect(duringClosed.headers.get('retry-after')).toBe('5');
+      const body = await expectProblem(duringClosed, 503);
+      expect(JSON.stringify(body)).not.toMatch(
+        /ECONNREFUSED|Connection|stream/i,
+      );
+
+      await server.start();
+      let recovered: Response | undefined;
+      for (let i = 0; i < 50; i++) {
+        recovered = await fetch(`${closed.baseUrl}/limited/open`);
+        if (recovered.status === 200) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(recovered!.status).toBe(200);
+      expect(recovered!.headers.get('ratelimit')).toMatch(
+        /^"default";r=\d+;t=\d+$/,
+      );
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await open.close();
+      await closed.close();
+    }
+  });
+});
