@@ -1,5 +1,6 @@
-import { Ketting } from 'ketting';
+import { bearerAuth, Ketting } from 'ketting';
 import { ADAPTERS, startSample, type RunningApp } from './support/adapters';
+import { authorized, tokenFor } from './support/sample-client';
 
 type Json = Record<string, any>;
 const order = {
@@ -9,10 +10,11 @@ const order = {
 
 describe.each(ADAPTERS)('sample app HAL on %s', (adapter) => {
   let running: RunningApp;
+  let api: ReturnType<typeof authorized>;
   const url = (path: string) => `${running.baseUrl}${path}`;
   const json = async (response: Response) => (await response.json()) as Json;
   const create = () =>
-    fetch(url('/orders'), {
+    api('/orders', {
       method: 'POST',
       body: JSON.stringify(order),
       headers: { 'content-type': 'application/json' },
@@ -20,11 +22,12 @@ describe.each(ADAPTERS)('sample app HAL on %s', (adapter) => {
 
   beforeAll(async () => {
     running = await startSample(adapter, { REPORT_DELAY_MS: '50' });
+    api = authorized(running.baseUrl, await tokenFor(running.baseUrl));
   });
   afterAll(() => running.close());
 
   it('serves the API root with the contract links', async () => {
-    const response = await fetch(url('/'));
+    const response = await api('/');
     expect(response.headers.get('content-type')).toMatch(
       /^application\/hal\+json/,
     );
@@ -60,7 +63,7 @@ describe.each(ADAPTERS)('sample app HAL on %s', (adapter) => {
       ship: { href: `/orders/${body.id}/ship` },
     });
     const cancelled = await json(
-      await fetch(url(body._links.cancel.href), { method: 'POST' }),
+      await api(body._links.cancel.href, { method: 'POST' }),
     );
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled._links.cancel).toBeUndefined();
@@ -70,7 +73,7 @@ describe.each(ADAPTERS)('sample app HAL on %s', (adapter) => {
   it('pages orders with embedded resources that carry their own links', async () => {
     await create();
     await create();
-    const body = await json(await fetch(url('/orders?size=1&status=open')));
+    const body = await json(await api('/orders?size=1&status=open'));
     expect(body.page).toMatchObject({ number: 1, size: 1 });
     expect(body.page.totalElements).toBeGreaterThanOrEqual(2);
     expect(body._links.next.href).toBe('/orders?size=1&status=open&page=2');
@@ -78,22 +81,22 @@ describe.each(ADAPTERS)('sample app HAL on %s', (adapter) => {
     expect(body._embedded.orders[0]._links.self.href).toMatch(
       /^\/orders\/[0-9a-f-]{36}$/,
     );
-    const none = await json(await fetch(url('/orders?status=shipped&size=5')));
+    const none = await json(await api('/orders?status=shipped&size=5'));
     expect(none._embedded.orders).toEqual([]);
   });
 
   it('deletes with 204 and no body', async () => {
     const created = await json(await create());
-    const response = await fetch(url(`/orders/${created.id}`), {
+    const response = await api(`/orders/${created.id}`, {
       method: 'DELETE',
     });
     expect(response.status).toBe(204);
     expect(await response.text()).toBe('');
-    expect((await fetch(url(`/orders/${created.id}`))).status).toBe(404);
+    expect((await api(`/orders/${created.id}`)).status).toBe(404);
   });
 
   it('runs a report as a 202 operation with a status monitor and a result link', async () => {
-    const accepted = await fetch(url('/reports'), { method: 'POST' });
+    const accepted = await api('/reports', { method: 'POST' });
     expect(accepted.status).toBe(202);
     expect(accepted.headers.get('retry-after')).toBe('1');
     const operation = await json(accepted);
@@ -109,13 +112,13 @@ describe.each(ADAPTERS)('sample app HAL on %s', (adapter) => {
     let response: Response | undefined;
     for (let i = 0; i < 100 && state.status !== 'done'; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
-      response = await fetch(url(monitor!));
+      response = await api(monitor!);
       state = await json(response);
     }
     expect(state.status).toBe('done');
     expect(response!.headers.get('retry-after')).toBeNull();
     expect(state._links.result.href).toBe(`/reports/${operation.id}/result`);
-    const report = await json(await fetch(url(state._links.result.href)));
+    const report = await json(await api(state._links.result.href));
     expect(report).toMatchObject({
       id: operation.id,
       _links: { self: { href: state._links.result.href } },
@@ -126,6 +129,7 @@ describe.each(ADAPTERS)('sample app HAL on %s', (adapter) => {
   it('can be walked by a HAL client written elsewhere (ketting), from / to an order', async () => {
     const created = await json(await create());
     const client = new Ketting(running.baseUrl);
+    client.use(bearerAuth(await tokenFor(running.baseUrl)));
     const root = client.go('/');
     const byTemplate = await (
       await root.follow('order', { id: created.id })

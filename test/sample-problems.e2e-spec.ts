@@ -1,4 +1,5 @@
 import { ADAPTERS, startSample, type RunningApp } from './support/adapters';
+import { authorized, tokenFor } from './support/sample-client';
 import { expectProblem } from './support/problem-assertions';
 
 const validOrder = {
@@ -8,9 +9,10 @@ const validOrder = {
 
 describe.each(ADAPTERS)('sample app problems on %s', (adapter) => {
   let running: RunningApp;
+  let api: ReturnType<typeof authorized>;
   const url = (path: string) => `${running.baseUrl}${path}`;
   const postJson = (path: string, body: unknown) =>
-    fetch(url(path), {
+    api(path, {
       method: 'POST',
       body: typeof body === 'string' ? body : JSON.stringify(body),
       headers: { 'content-type': 'application/json' },
@@ -18,6 +20,7 @@ describe.each(ADAPTERS)('sample app problems on %s', (adapter) => {
 
   beforeAll(async () => {
     running = await startSample(adapter, { BODY_LIMIT: '2kb' });
+    api = authorized(running.baseUrl, await tokenFor(running.baseUrl));
   });
   afterAll(() => running.close());
 
@@ -101,11 +104,10 @@ describe.each(ADAPTERS)('sample app problems on %s', (adapter) => {
       id: string;
     };
     expect(
-      (await fetch(url(`/orders/${order.id}/cancel`), { method: 'POST' }))
-        .status,
+      (await api(`/orders/${order.id}/cancel`, { method: 'POST' })).status,
     ).toBe(200);
     const body = await expectProblem(
-      await fetch(url(`/orders/${order.id}/ship`), { method: 'POST' }),
+      await api(`/orders/${order.id}/ship`, { method: 'POST' }),
       409,
     );
     expect(body).toMatchObject({
@@ -115,10 +117,7 @@ describe.each(ADAPTERS)('sample app problems on %s', (adapter) => {
   });
 
   it('answers an unknown order with 404', async () => {
-    const body = await expectProblem(
-      await fetch(url('/orders/does-not-exist')),
-      404,
-    );
+    const body = await expectProblem(await api('/orders/does-not-exist'), 404);
     expect(body).toMatchObject({
       type: 'urn:problem-type:order-not-found',
       instance: '/orders/does-not-exist',
@@ -126,23 +125,17 @@ describe.each(ADAPTERS)('sample app problems on %s', (adapter) => {
   });
 
   it('answers PATCH with 501', async () => {
-    await expectProblem(
-      await fetch(url('/orders/x'), { method: 'PATCH' }),
-      501,
-    );
+    await expectProblem(await api('/orders/x', { method: 'PATCH' }), 501);
   });
 
   it('answers a wrong method with 405 and Allow', async () => {
-    const response = await fetch(url('/orders'), { method: 'PUT' });
+    const response = await api('/orders', { method: 'PUT' });
     expect(response.headers.get('allow')).toBe('GET, HEAD, POST, OPTIONS');
     await expectProblem(response, 405);
   });
 
   it('validates paging parameters', async () => {
-    const body = await expectProblem(
-      await fetch(url('/orders?size=101&page=0')),
-      400,
-    );
+    const body = await expectProblem(await api('/orders?size=101&page=0'), 400);
     expect(body.errors).toEqual(
       expect.arrayContaining([
         {
@@ -169,7 +162,7 @@ describe.each(ADAPTERS)('sample app problems on %s', (adapter) => {
 
   it('answers malformed JSON with 400 and another media type with 415', async () => {
     await expectProblem(await postJson('/orders', '{"items":'), 400);
-    const response = await fetch(url('/orders'), {
+    const response = await api('/orders', {
       method: 'POST',
       body: '<order/>',
       headers: { 'content-type': 'application/xml' },
@@ -186,7 +179,8 @@ describe.each(ADAPTERS)('sample app in maintenance on %s', (adapter) => {
   afterAll(() => running.close());
 
   it('answers every route but /health with 503 and Retry-After', async () => {
-    for (const path of ['/orders', '/orders/1', '/nowhere']) {
+    // Maintenance answers before authentication: no token is needed to learn it.
+    for (const path of ['/orders', '/orders/1', '/nowhere', '/oauth/token']) {
       const response = await fetch(`${running.baseUrl}${path}`);
       expect(response.headers.get('retry-after')).toBe('300');
       await expectProblem(response, 503);

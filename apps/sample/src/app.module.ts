@@ -5,7 +5,9 @@ import {
   type NestModule,
   RequestMethod,
 } from '@nestjs/common';
-import { HalProblemModule } from 'nestjs-hal-problem';
+import { ThrottlerModule } from '@nestjs/throttler';
+import type { Redis } from 'ioredis';
+import { HalProblemModule, RedisThrottlerStorage } from 'nestjs-hal-problem';
 import type { SampleConfig } from './config/sample-config';
 import { SampleConfigModule } from './config/sample-config.module';
 import { HealthController } from './health/health.controller';
@@ -13,6 +15,8 @@ import { MaintenanceMiddleware } from './maintenance/maintenance.middleware';
 import { OrdersModule } from './orders/orders.module';
 import { ReportsModule } from './reports/reports.module';
 import { RootController } from './root/root.controller';
+import { OAuthController } from './oauth/oauth.controller';
+import { REDIS, RedisModule } from './redis/redis.module';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -21,10 +25,30 @@ export class AppModule implements NestModule {
       module: AppModule,
       imports: [
         SampleConfigModule.forRoot(config),
+        RedisModule.forRoot(config),
+        ThrottlerModule.forRootAsync({
+          inject: [REDIS],
+          useFactory: (redis: Redis | null) => ({
+            throttlers: [
+              { ttl: config.throttleTtlMs, limit: config.throttleLimit },
+            ],
+            storage: redis
+              ? new RedisThrottlerStorage(redis, 'orders:throttle:')
+              : undefined,
+          }),
+        }),
         HalProblemModule.forRoot({
           // Feature modules inject OperationsService and RouteTable.
           isGlobal: true,
           bodyLimit: config.bodyLimitBytes,
+          auth: {
+            realm: 'orders',
+            algorithms: ['HS256'],
+            secretOrKey: config.jwtSecret,
+            issuer: config.jwtIssuer,
+            audience: config.jwtAudience,
+          },
+          throttle: { trustProxy: config.trustProxy },
           hal: {
             trustProxy: config.trustProxy,
             relations: [
@@ -41,7 +65,7 @@ export class AppModule implements NestModule {
         OrdersModule,
         ReportsModule,
       ],
-      controllers: [RootController, HealthController],
+      controllers: [RootController, HealthController, OAuthController],
       providers: [MaintenanceMiddleware],
     };
   }

@@ -1,6 +1,7 @@
 import {
   ConfigError,
   DEVELOPMENT_JWT_SECRET,
+  DEVELOPMENT_OAUTH_CLIENTS,
   loadSampleConfig,
   parseByteSize,
 } from './sample-config';
@@ -20,7 +21,21 @@ describe('loadSampleConfig', () => {
       trustProxy: false,
       reportDelayMs: 1000,
       maintenanceMode: false,
+      oauthClients: DEVELOPMENT_OAUTH_CLIENTS,
     });
+  });
+
+  it('reads OAuth clients', () => {
+    expect(
+      loadSampleConfig({ OAUTH_CLIENTS: 'a:secret-a1:x y,b:secret-b1:' })
+        .oauthClients,
+    ).toEqual([
+      { id: 'a', secret: 'secret-a1', scopes: ['x', 'y'] },
+      { id: 'b', secret: 'secret-b1', scopes: [] },
+    ]);
+    expect(() => loadSampleConfig({ OAUTH_CLIENTS: 'a:short:x' })).toThrow(
+      /^OAUTH_CLIENTS: /,
+    );
   });
 
   it('reads every variable', () => {

@@ -19,6 +19,40 @@ export interface SampleConfig {
   readonly trustProxy: boolean;
   readonly reportDelayMs: number;
   readonly maintenanceMode: boolean;
+  readonly oauthClients: readonly OAuthClient[];
+}
+
+/** A client of the token endpoint (client-credentials grant). */
+export interface OAuthClient {
+  readonly id: string;
+  readonly secret: string;
+  readonly scopes: readonly string[];
+}
+
+/** The development clients; replace them with OAUTH_CLIENTS. */
+export const DEVELOPMENT_OAUTH_CLIENTS: readonly OAuthClient[] = [
+  { id: 'reader', secret: 'reader-secret', scopes: ['orders:read'] },
+  {
+    id: 'writer',
+    secret: 'writer-secret',
+    scopes: ['orders:read', 'orders:write', 'reports:write'],
+  },
+];
+
+/** `OAUTH_CLIENTS=id:secret:scope scope,id2:secret2:scope` */
+function oauthClients(env: Env): readonly OAuthClient[] {
+  const raw = env.OAUTH_CLIENTS?.trim();
+  if (!raw) return DEVELOPMENT_OAUTH_CLIENTS;
+  return raw.split(',').map((entry) => {
+    const [id, secret, scopes = ''] = entry.split(':');
+    if (!id || !secret || !/^[A-Za-z0-9._-]+$/.test(id) || secret.length < 8) {
+      throw new ConfigError(
+        'OAUTH_CLIENTS',
+        'expected id:secret:scopes entries, secrets of at least 8 characters',
+      );
+    }
+    return { id, secret, scopes: scopes.split(' ').filter(Boolean) };
+  });
 }
 
 /** The development secret; refused when NODE_ENV=production. */
@@ -128,5 +162,6 @@ export function loadSampleConfig(env: Env = process.env): SampleConfig {
     trustProxy: boolean(env, 'TRUST_PROXY'),
     reportDelayMs: integer(env, 'REPORT_DELAY_MS', 1000, 0, 3_600_000),
     maintenanceMode: boolean(env, 'MAINTENANCE_MODE'),
+    oauthClients: oauthClients(env),
   };
 }

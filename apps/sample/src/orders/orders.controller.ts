@@ -14,6 +14,7 @@ import {
   HalPage,
   HalResource,
   ProblemException,
+  Scopes,
 } from 'nestjs-hal-problem';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersQuery } from './dto/list-orders.query';
@@ -27,6 +28,7 @@ export class OrdersController {
 
   @Get()
   @HalEmbedded('orders', { type: () => OrderResource })
+  @Scopes('orders:read')
   findAll(@Query() query: ListOrdersQuery): HalPage<Order> {
     const { items, total } = this.orders.list(query);
     return new HalPage(items, { page: query.page, size: query.size, total });
@@ -34,12 +36,14 @@ export class OrdersController {
 
   @Get(':id')
   @HalResource(OrderResource)
+  @Scopes('orders:read')
   findOne(@Param('id') id: string): Order {
     return this.orders.get(id);
   }
 
   @Post()
   @HalResource(OrderResource)
+  @Scopes('orders:write')
   create(@Body() body: CreateOrderDto): Order {
     return this.orders.create(body);
   }
@@ -47,6 +51,7 @@ export class OrdersController {
   @Post(':id/cancel')
   @HttpCode(200)
   @HalResource(OrderResource)
+  @Scopes('orders:write')
   cancel(@Param('id') id: string): Order {
     return this.orders.transition(id, 'cancelled');
   }
@@ -54,11 +59,13 @@ export class OrdersController {
   @Post(':id/ship')
   @HttpCode(200)
   @HalResource(OrderResource)
+  @Scopes('orders:write')
   ship(@Param('id') id: string): Order {
     return this.orders.transition(id, 'shipped');
   }
 
   @Patch(':id')
+  @Scopes('orders:write')
   update(): never {
     throw ProblemException.notImplemented(
       'Partial updates of orders are not supported.',
@@ -67,6 +74,7 @@ export class OrdersController {
 
   @Delete(':id')
   @HttpCode(204)
+  @Scopes('orders:write')
   remove(@Param('id') id: string): void {
     this.orders.delete(id);
   }

@@ -6,6 +6,7 @@ import {
   Operation,
   OperationsService,
   RouteTable,
+  Scopes,
 } from 'nestjs-hal-problem';
 import type { SampleConfig } from '../config/sample-config';
 import { SAMPLE_CONFIG } from '../config/sample-config.token';
@@ -16,6 +17,7 @@ import { type Report, ReportsService } from './reports.service';
 export class ReportOperation extends Operation {}
 
 @Controller('reports')
+@Scopes('reports:write')
 export class ReportsController {
   constructor(
     private readonly operations: OperationsService,

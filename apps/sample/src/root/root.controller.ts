@@ -1,10 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
-import { HalLink } from 'nestjs-hal-problem';
+import { HalLink, Public } from 'nestjs-hal-problem';
 import { OrdersController } from '../orders/orders.controller';
 import { ReportsController } from '../reports/reports.controller';
+import { OAuthController } from '../oauth/oauth.controller';
 
 /** The API root: where a client starts, following links only. */
 @Controller()
+@Public()
 export class RootController {
   @Get()
   @HalLink('orders', [OrdersController, 'findAll'], {
@@ -18,7 +20,7 @@ export class RootController {
   @HalLink('reports', [ReportsController, 'create'], {
     title: 'Start an orders report',
   })
-  @HalLink('token', '/oauth/token', {
+  @HalLink('token', [OAuthController, 'token'], {
     title: 'OAuth 2.0 token endpoint (client credentials)',
   })
   @HalLink('docs', '/docs', { type: 'text/html', title: 'API documentation' })
