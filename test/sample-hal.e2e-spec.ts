@@ -11,7 +11,6 @@ const order = {
 describe.each(ADAPTERS)('sample app HAL on %s', (adapter) => {
   let running: RunningApp;
   let api: ReturnType<typeof authorized>;
-  const url = (path: string) => `${running.baseUrl}${path}`;
   const json = async (response: Response) => (await response.json()) as Json;
   const create = () =>
     api('/orders', {

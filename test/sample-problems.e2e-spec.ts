@@ -10,7 +10,6 @@ const validOrder = {
 describe.each(ADAPTERS)('sample app problems on %s', (adapter) => {
   let running: RunningApp;
   let api: ReturnType<typeof authorized>;
-  const url = (path: string) => `${running.baseUrl}${path}`;
   const postJson = (path: string, body: unknown) =>
     api(path, {
       method: 'POST',
