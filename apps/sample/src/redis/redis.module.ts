@@ -47,10 +47,14 @@ export class RedisModule implements OnApplicationShutdown {
             });
             redis.on('error', () => undefined); // reported by /health and the stores' policies
             // Wait briefly for the first connection; start anyway if Redis is down.
+            let timer: NodeJS.Timeout | undefined;
             await Promise.race([
               once(redis, 'ready'),
-              new Promise((resolve) => setTimeout(resolve, CONNECT_WAIT_MS)),
+              new Promise(
+                (resolve) => (timer = setTimeout(resolve, CONNECT_WAIT_MS)),
+              ),
             ]);
+            clearTimeout(timer);
             if (redis.status !== 'ready')
               new Logger('Redis').warn(
                 `Redis at ${config.redisUrl} is not reachable yet`,
