@@ -1,10 +1,6 @@
 import { ADAPTERS, startSample, type RunningApp } from './support/adapters';
 import { expectProblem } from './support/problem-assertions';
-import {
-  describeWithRedis,
-  OwnRedisServer,
-  uniquePrefix,
-} from './support/redis';
+import { describeWithRedis, OwnRedisServer } from './support/redis';
 import { authorized, tokenFor } from './support/sample-client';
 import jwt from 'jsonwebtoken';
 
