@@ -1,0 +1,90 @@
+import jwt from 'jsonwebtoken';
+import {
+  AuthConfig,
+  classifyTokenError,
+  MissingClaimError,
+} from './auth.config';
+import { bearerChallenge } from './bearer-challenge';
+
+const secret = 'a-secret-that-is-long-enough-for-hs256-0123456789';
+const auth = {
+  realm: 'api',
+  algorithms: ['HS256' as const],
+  issuer: 'iss',
+  audience: 'aud',
+  secretOrKey: secret,
+};
+
+describe('AuthConfig', () => {
+  it.each([
+    [{ ...auth, algorithms: [] }, /algorithms/],
+    [{ ...auth, algorithms: ['none' as never] }, /never "none"/],
+    [{ ...auth, issuer: '' }, /issuer and auth.audience/],
+    [{ ...auth, secretOrKey: undefined }, /exactly one/],
+    [{ ...auth, realm: 'a"b' }, /realm/],
+  ])('refuses unsafe options %#', (options, message) => {
+    expect(() => new AuthConfig({ auth: options })).toThrow(message);
+  });
+
+  it('bounds clock tolerance', () => {
+    expect(
+      new AuthConfig({ auth: { ...auth, clockTolerance: 100_000 } })
+        .verifyOptions.clockTolerance,
+    ).toBe(300);
+  });
+
+  it('verifies tokens fully and never trusts a decoded one', async () => {
+    const config = new AuthConfig({ auth });
+    const good = jwt.sign({ sub: 's', scope: 'a b', scp: ['c'] }, secret, {
+      issuer: 'iss',
+      audience: 'aud',
+    });
+    expect(await config.verify(good, {})).toMatchObject({
+      subject: 's',
+      scopes: ['a', 'b', 'c'],
+    });
+    const forged = jwt.sign(
+      { sub: 's' },
+      'another-secret-long-enough-0123456789',
+      { issuer: 'iss', audience: 'aud' },
+    );
+    expect(await config.verify(forged, {})).toBeUndefined();
+    expect(await new AuthConfig({}).verify(good, {})).toBeUndefined();
+  });
+});
+
+describe('classifyTokenError', () => {
+  it.each([
+    [new jwt.TokenExpiredError('jwt expired', new Date()), 'expired'],
+    [new jwt.NotBeforeError('jwt not active', new Date()), 'not_yet_valid'],
+    [new jwt.JsonWebTokenError('invalid signature'), 'bad_signature'],
+    [new jwt.JsonWebTokenError('invalid algorithm'), 'bad_algorithm'],
+    [
+      new jwt.JsonWebTokenError('jwt issuer invalid. expected: x'),
+      'wrong_issuer',
+    ],
+    [
+      new jwt.JsonWebTokenError('jwt audience invalid. expected: x'),
+      'wrong_audience',
+    ],
+    [new MissingClaimError('sub'), 'missing_claims'],
+    [new Error('something new'), 'malformed'],
+    [undefined, 'malformed'],
+  ])('%p → %s', (error, failure) => {
+    expect(classifyTokenError(error)).toBe(failure);
+  });
+});
+
+describe('bearerChallenge', () => {
+  it('writes RFC 6750 challenges with quoted, escaped values', () => {
+    expect(bearerChallenge('orders')).toBe('Bearer realm="orders"');
+    expect(
+      bearerChallenge('a"b', 'invalid_token', { description: 'x\\y' }),
+    ).toBe(
+      'Bearer realm="a\\"b", error="invalid_token", error_description="x\\\\y"',
+    );
+    expect(
+      bearerChallenge('r', 'insufficient_scope', { scope: ['a', 'b'] }),
+    ).toBe('Bearer realm="r", error="insufficient_scope", scope="a b"');
+  });
+});
