@@ -8,7 +8,13 @@ import {
 import { expectProblem } from './support/problem-assertions';
 import { rawRequest } from './support/raw-http';
 import { signToken, unsignedToken } from './support/tokens';
-import { authFixtureModule } from './fixtures/auth-fixture.module';
+import {
+  AUTH_OPTIONS,
+  authFixtureModule,
+} from './fixtures/auth-fixture.module';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { JwtAuthOptions } from 'nestjs-hal-problem';
 
 @Module(authFixtureModule())
 class AuthAppModule {}
@@ -224,5 +230,59 @@ describe.each(ADAPTERS)('bearer authentication on %s', (adapter) => {
       `Bearer ${signToken({ scope: 'admin widgets:read' })}`,
     );
     expect(ok.status).toBe(200);
+  });
+});
+
+describe.each(ADAPTERS)('RS256 key confusion on %s', (adapter) => {
+  it('refuses an HS256 token signed with the RS256 public key', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    @Module(
+      authFixtureModule({
+        auth: {
+          ...(AUTH_OPTIONS.auth as JwtAuthOptions),
+          algorithms: ['RS256'],
+          secretOrKey: publicKey,
+        },
+      }),
+    )
+    class RsaModule {}
+    const running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [RsaModule] }),
+    );
+    try {
+      const claims = { sub: 'client-1', scope: 'widgets:read' };
+      const options = {
+        issuer: 'test-issuer',
+        audience: 'test-api',
+        expiresIn: 60,
+      };
+      const genuine = jwt.sign(claims, privateKey, {
+        ...options,
+        algorithm: 'RS256',
+      });
+      const ok = await fetch(`${running.baseUrl}/secure/me`, {
+        headers: { authorization: `Bearer ${genuine}` },
+      });
+      expect(ok.status).toBe(200);
+      // Build the confused token by hand: jsonwebtoken itself refuses to sign HS256 with a PEM key.
+      const encode = (value: object) =>
+        Buffer.from(JSON.stringify(value)).toString('base64url');
+      const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ ...claims, iss: 'test-issuer', aud: 'test-api', exp: Math.floor(Date.now() / 1000) + 60 })}`;
+      const signature = createHmac('sha256', publicKey)
+        .update(unsigned)
+        .digest('base64url');
+      const confused = await fetch(`${running.baseUrl}/secure/me`, {
+        headers: { authorization: `Bearer ${unsigned}.${signature}` },
+      });
+      const body = await expectProblem(confused, 401);
+      expect(body.reason).toBe('bad_algorithm');
+    } finally {
+      await running.close();
+    }
   });
 });

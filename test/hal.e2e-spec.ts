@@ -116,6 +116,17 @@ describe.each(ADAPTERS)('HAL on %s', (adapter) => {
       expect(widgets.has('1')).toBe(false);
     });
 
+    it('sends a body that is HAL already as it is', async () => {
+      const { response, body } = await getJson('/widgets/prebuilt');
+      expect(response.headers.get('content-type')).toMatch(
+        /^application\/hal\+json/,
+      );
+      expect(body).toEqual({
+        _links: { self: { href: '/custom' } },
+        custom: true,
+      });
+    });
+
     it('leaves strings and @SkipHal handlers alone', async () => {
       const text = await fetch(url('/widgets/text'));
       expect(await text.text()).toBe('plain text');

@@ -102,7 +102,12 @@ export class HalInterceptor implements NestInterceptor {
       params: request.params ?? {},
       query: request.query ?? {},
     };
-    const document = await this.renderer.render(value, plan, halContext, url);
+    // A body that is HAL already is sent as it is, only labelled.
+    const alreadyHal =
+      typeof (value as { _links?: unknown })._links === 'object';
+    const document = alreadyHal
+      ? (value as Record<string, unknown>)
+      : await this.renderer.render(value, plan, halContext, url);
     if (adapter.isHeadersSent(response)) return document;
     adapter.setHeader(
       response,
