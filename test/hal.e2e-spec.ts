@@ -116,6 +116,18 @@ describe.each(ADAPTERS)('HAL on %s', (adapter) => {
       expect(widgets.has('1')).toBe(false);
     });
 
+    it('answers 204 for handlers that return nothing, without @HttpCode', async () => {
+      const touched = await fetch(url('/widgets/1/touch'), { method: 'POST' });
+      expect(touched.status).toBe(204);
+      expect(await touched.text()).toBe('');
+      const nothing = await fetch(url('/widgets/nothing'), {
+        headers: { 'x-request-id': 'empty-1' },
+      });
+      expect(nothing.status).toBe(204);
+      expect(nothing.headers.get('x-request-id')).toBe('empty-1');
+      expect(nothing.headers.get('content-type')).toBeNull();
+    });
+
     it('sends a body that is HAL already as it is', async () => {
       const { response, body } = await getJson('/widgets/prebuilt');
       expect(response.headers.get('content-type')).toMatch(

@@ -60,7 +60,8 @@ function contentTypeFor(accept: string | string[] | undefined): string {
  * Renders every successful body as HAL: resolves the handler's result,
  * adds links and embedded resources, sets `Content-Type` and `Vary`, and
  * for 201/202 sets `Location` to the new resource's (or monitor's) `self`.
- * Strings, buffers, streams, empty results and `@SkipHal()` handlers pass
+ * An empty result becomes 204 unless the handler declares its status with
+ * `@HttpCode()`; strings, buffers, streams and `@SkipHal()` handlers pass
  * through untouched.
  */
 @Injectable()
@@ -82,6 +83,11 @@ export class HalInterceptor implements NestInterceptor {
     const response = http.getResponse<unknown>();
     return next.handle().pipe(
       mergeMap((value: unknown) => {
+        // Nothing to send: 204. Nest 12 sends a returned web Response with its
+        // own status, the public way to choose a status per request.
+        if ((value === undefined || value === null) && !plan.explicitStatus) {
+          return from([new Response(null, { status: 204 })]);
+        }
         if (!isResource(value)) return from([value]);
         return from(this.renderBody(value, plan, request, response));
       }),

@@ -60,6 +60,8 @@ export interface HandlerPlan {
   readonly usesInstanceClass: boolean;
   /** The status Nest will send: `@HttpCode()` or the method's default. */
   readonly status: number;
+  /** Whether the handler declares its status with `@HttpCode()`. */
+  readonly explicitStatus: boolean;
 }
 
 const EMPTY_PLAN: ResourcePlan = {
@@ -193,6 +195,9 @@ export class HalRenderer implements OnApplicationBootstrap {
       status:
         this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) ??
         (requestMethod === RequestMethod.POST ? 201 : 200),
+      explicitStatus:
+        this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) !==
+        undefined,
     };
     this.handlerPlans.set(handler, plan);
     return plan;
