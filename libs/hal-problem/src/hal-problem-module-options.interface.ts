@@ -4,6 +4,7 @@ import type { ProblemType } from './problem/problem-type';
 import type { HalOptions } from './hal/hal.config';
 import type { JwtAuthOptions } from './auth/auth-options.interface';
 import type { HalThrottleOptions } from './throttle/throttle-options.interface';
+import type { IdempotencyOptions } from './idempotency/idempotency-options.interface';
 
 /** How a problem's `instance` member identifies the occurrence. */
 export type ProblemInstanceStyle = 'request-path' | 'urn-uuid';
@@ -75,4 +76,6 @@ export interface HalProblemModuleOptions {
    * the storage); `false` leaves throttling to the app.
    */
   throttle?: HalThrottleOptions | false;
+  /** Idempotent requests with `Idempotency-Key` (see `@Idempotent()`); the store is `IDEMPOTENCY_STORE`. */
+  idempotency?: IdempotencyOptions;
 }

@@ -23,6 +23,7 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import { HalThrottlerGuard } from './throttle/hal-throttler.guard';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import type { HalProblemModuleOptions } from './hal-problem-module-options.interface';
 import {
   HAL_PROBLEM_MODULE_OPTIONS,
@@ -112,7 +113,9 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
     { provide: APP_GUARD, useClass: ScopesGuard },
     OutsidePrefixFallback,
     { provide: APP_FILTER, useExisting: ProblemExceptionFilter },
+    // Interceptors, outermost first: media type, idempotency (stores what HAL renders), HAL.
     { provide: APP_INTERCEPTOR, useClass: ContentTypeInterceptor },
+    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
     HalConfig,
     HalRenderer,
     { provide: APP_INTERCEPTOR, useClass: HalInterceptor },

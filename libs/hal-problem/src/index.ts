@@ -109,3 +109,24 @@ export {
   type RateLimitState,
 } from './throttle/rate-limit-headers';
 export { RedisOperationStore } from './operations/redis-operation.store';
+export type {
+  IdempotencyOptions,
+  IdempotentOptions,
+} from './idempotency/idempotency-options.interface';
+export { Idempotent } from './idempotency/idempotent.decorator';
+export {
+  IDEMPOTENCY_STORE,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  type StoredResponse,
+} from './idempotency/idempotency-store.interface';
+export { InMemoryIdempotencyStore } from './idempotency/in-memory-idempotency.store';
+export { RedisIdempotencyStore } from './idempotency/redis-idempotency.store';
+export { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+export {
+  IdempotencyKeyInvalid,
+  IdempotencyKeyMissing,
+  IdempotencyKeyReused,
+  IdempotencyRequestInFlight,
+} from './idempotency/idempotency.problems';
+export { canonicalJson, fingerprintOf } from './idempotency/canonical-json';

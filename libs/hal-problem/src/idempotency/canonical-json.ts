@@ -1,0 +1,26 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * JSON with object keys sorted at every level, so two bodies that differ
+ * only in property order have the same text (and fingerprint). Cycles
+ * cannot occur: request bodies come from a parser.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === undefined) return 'null';
+  if (value === null || typeof value !== 'object')
+    return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.keys(value)
+    .sort()
+    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+    .map(
+      (key) =>
+        `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`,
+    );
+  return `{${entries.join(',')}}`;
+}
+
+/** SHA-256 of the canonical JSON of a request body. */
+export function fingerprintOf(body: unknown): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('base64url');
+}

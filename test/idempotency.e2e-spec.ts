@@ -1,0 +1,234 @@
+import { Module } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { RedisIdempotencyStore } from 'nestjs-hal-problem';
+import {
+  ADAPTERS,
+  startTestingApp,
+  Test,
+  type RunningApp,
+} from './support/adapters';
+import { expectProblem } from './support/problem-assertions';
+import { describeWithRedis, redisClient, uniquePrefix } from './support/redis';
+import { signToken } from './support/tokens';
+import {
+  calls,
+  created,
+  idempotencyFixtureModule,
+} from './fixtures/idempotency-fixture.module';
+
+type Json = Record<string, any>;
+let keySeq = 0;
+const newKey = () => `"key-${process.pid}-${Date.now()}-${keySeq++}"`;
+
+function poster(baseUrl: string, subject = 'client-1') {
+  const authorization = `Bearer ${signToken({ sub: subject })}`;
+  return (body: unknown, key?: string, path = '/things') =>
+    fetch(`${baseUrl}${path}`, {
+      method: 'POST',
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      headers: {
+        'content-type': 'application/json',
+        authorization,
+        ...(key === undefined ? {} : { 'idempotency-key': key }),
+      },
+    });
+}
+
+describe.each(ADAPTERS)('idempotent requests on %s', (adapter) => {
+  let running: RunningApp;
+  let post: ReturnType<typeof poster>;
+
+  beforeAll(async () => {
+    @Module(idempotencyFixtureModule())
+    class IdempotentModule {}
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [IdempotentModule] }),
+    );
+    post = poster(running.baseUrl);
+  });
+  afterAll(() => running.close());
+
+  it('answers 201 first and replays 200 with the same resource and Location, creating nothing', async () => {
+    const key = newKey();
+    const before = created.length;
+    const first = await post({ name: 'a', tags: { x: 1, y: 2 } }, key);
+    expect(first.status).toBe(201);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const firstBody = (await first.json()) as Json;
+    // The same body with its keys in another order is the same request.
+    const replay = await post({ tags: { y: 2, x: 1 }, name: 'a' }, key);
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.headers.get('location')).toBe(first.headers.get('location'));
+    expect(replay.headers.get('location')).toBe(`/things/${firstBody.id}`);
+    expect(replay.headers.get('content-type')).toMatch(
+      /^application\/hal\+json/,
+    );
+    expect(await replay.json()).toEqual(firstBody);
+    expect(created.length).toBe(before + 1);
+  });
+
+  it('answers the same key with a different body with 422', async () => {
+    const key = newKey();
+    expect((await post({ name: 'a' }, key)).status).toBe(201);
+    const body = await expectProblem(await post({ name: 'b' }, key), 422);
+    expect(body.type).toBe('urn:problem-type:idempotency-key-reused');
+  });
+
+  it('lets 8 concurrent requests with one key create exactly one resource; the rest 409 or 200', async () => {
+    const key = newKey();
+    const before = created.length;
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () => post({ name: 'c', delayMs: 150 }, key)),
+    );
+    const statuses = responses.map((response) => response.status).sort();
+    expect(statuses.filter((status) => status === 201)).toHaveLength(1);
+    expect(statuses.every((status) => [200, 201, 409].includes(status))).toBe(
+      true,
+    );
+    const conflict = responses.find((response) => response.status === 409);
+    if (conflict) {
+      expect(conflict.headers.get('retry-after')).toBe('1');
+      expect((await expectProblem(conflict, 409)).type).toBe(
+        'urn:problem-type:idempotency-request-in-flight',
+      );
+    }
+    expect(created.length).toBe(before + 1);
+  });
+
+  it('scopes keys per client: the same key from another client is a new request', async () => {
+    const key = newKey();
+    const mine = (await (await post({ name: 'mine' }, key)).json()) as Json;
+    const other = await poster(running.baseUrl, 'client-2')(
+      { name: 'theirs' },
+      key,
+    );
+    expect(other.status).toBe(201);
+    expect(((await other.json()) as Json).id).not.toBe(mine.id);
+  });
+
+  it('stores nothing for a validation failure: the client fixes it and retries with the same key', async () => {
+    const key = newKey();
+    await expectProblem(await post({ name: 42 }, key), 400);
+    expect((await post({ name: 'fixed' }, key)).status).toBe(201);
+  });
+
+  it('releases the key after a 5xx, so a retry runs again', async () => {
+    const key = newKey();
+    const before = calls.count;
+    await expectProblem(await post({ name: 'x', fail: true }, key), 500);
+    await expectProblem(await post({ name: 'x', fail: true }, key), 500);
+    expect(calls.count).toBe(before + 2);
+  });
+
+  it.each([
+    ['"unterminated'],
+    ['"' + 'k'.repeat(300) + '"'],
+    ['two words'],
+    ['""'],
+  ])('answers a malformed key %s with 400', async (key) => {
+    const body = await expectProblem(await post({ name: 'x' }, key), 400);
+    expect(body.type).toBe('urn:problem-type:idempotency-key-invalid');
+  });
+
+  it('accepts a bare token key', async () => {
+    expect((await post({ name: 'bare' }, `bare-${Date.now()}`)).status).toBe(
+      201,
+    );
+  });
+
+  it('answers a missing key on a route that requires one with 400', async () => {
+    const body = await expectProblem(
+      await post({ name: 'x' }, undefined, '/things/strict'),
+      400,
+    );
+    expect(body.type).toBe('urn:problem-type:idempotency-key-missing');
+    expect((await post({ name: 'x' }, newKey(), '/things/strict')).status).toBe(
+      200,
+    );
+  });
+
+  it('runs normally without a key', async () => {
+    expect((await post({ name: 'n' })).status).toBe(201);
+    expect((await post({ name: 'n' })).status).toBe(201);
+  });
+});
+
+describe.each(ADAPTERS)('idempotency record expiry on %s', (adapter) => {
+  it('forgets a key after its TTL', async () => {
+    @Module(idempotencyFixtureModule({ idempotency: { ttlMs: 150 } }))
+    class ShortLivedModule {}
+    const running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [ShortLivedModule] }),
+    );
+    try {
+      const post = poster(running.baseUrl);
+      const key = newKey();
+      expect((await post({ name: 'e' }, key)).status).toBe(201);
+      expect((await post({ name: 'e' }, key)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await post({ name: 'e' }, key)).status).toBe(201);
+    } finally {
+      await running.close();
+    }
+  });
+});
+
+describeWithRedis.each(ADAPTERS)(
+  'idempotency shared through Redis on %s',
+  (adapter) => {
+    let redis: Redis;
+    beforeAll(async () => {
+      redis = await redisClient();
+    });
+    afterAll(() => redis.quit());
+
+    it('replays on another instance and creates one resource under concurrency across instances', async () => {
+      const prefix = uniquePrefix('idempotency');
+      const start = async () => {
+        @Module(
+          idempotencyFixtureModule({
+            idempotency: { store: new RedisIdempotencyStore(redis, prefix) },
+          }),
+        )
+        class SharedModule {}
+        return startTestingApp(
+          adapter,
+          Test.createTestingModule({ imports: [SharedModule] }),
+        );
+      };
+      const first = await start();
+      const second = await start();
+      try {
+        const key = newKey();
+        const created1 = await poster(first.baseUrl)({ name: 'r' }, key);
+        expect(created1.status).toBe(201);
+        const replay = await poster(second.baseUrl)({ name: 'r' }, key);
+        expect(replay.status).toBe(200);
+        expect(replay.headers.get('location')).toBe(
+          created1.headers.get('location'),
+        );
+
+        const before = created.length;
+        const concurrentKey = newKey();
+        const responses = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            poster((i % 2 ? first : second).baseUrl)(
+              { name: 'z', delayMs: 150 },
+              concurrentKey,
+            ),
+          ),
+        );
+        expect(
+          responses.filter((response) => response.status === 201),
+        ).toHaveLength(1);
+        expect(created.length).toBe(before + 1);
+      } finally {
+        await first.close();
+        await second.close();
+      }
+    });
+  },
+);
