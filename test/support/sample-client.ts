@@ -1,7 +1,7 @@
 /** Gets a real access token from the sample's token endpoint (client credentials). */
 export async function tokenFor(
   baseUrl: string,
-  client: 'reader' | 'writer' = 'writer',
+  client: string = 'writer',
   scope?: string,
 ): Promise<string> {
   const form = new URLSearchParams({

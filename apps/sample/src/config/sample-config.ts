@@ -44,7 +44,9 @@ function oauthClients(env: Env): readonly OAuthClient[] {
   const raw = env.OAUTH_CLIENTS?.trim();
   if (!raw) return DEVELOPMENT_OAUTH_CLIENTS;
   return raw.split(',').map((entry) => {
-    const [id, secret, scopes = ''] = entry.split(':');
+    // Scopes may contain colons themselves (orders:read): only the first two split.
+    const [id, secret, ...rest] = entry.split(':');
+    const scopes = rest.join(':');
     if (!id || !secret || !/^[A-Za-z0-9._-]+$/.test(id) || secret.length < 8) {
       throw new ConfigError(
         'OAUTH_CLIENTS',

@@ -14,6 +14,7 @@ import {
   HalPage,
   HalResource,
   ProblemException,
+  Idempotent,
   Scopes,
 } from 'nestjs-hal-problem';
 import { CreateOrderDto } from './dto/create-order.dto';
@@ -44,6 +45,7 @@ export class OrdersController {
   @Post()
   @HalResource(OrderResource)
   @Scopes('orders:write')
+  @Idempotent()
   create(@Body() body: CreateOrderDto): Order {
     return this.orders.create(body);
   }

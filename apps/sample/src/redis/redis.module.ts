@@ -11,6 +11,9 @@ import { Redis } from 'ioredis';
 import {
   InMemoryOperationStore,
   OPERATION_STORE,
+  IDEMPOTENCY_STORE,
+  InMemoryIdempotencyStore,
+  RedisIdempotencyStore,
   RedisOperationStore,
 } from 'nestjs-hal-problem';
 import type { SampleConfig } from '../config/sample-config';
@@ -71,8 +74,17 @@ export class RedisModule implements OnApplicationShutdown {
               ? new RedisOperationStore(redis, 'orders:operation:')
               : new InMemoryOperationStore(),
         },
+        {
+          // Idempotency keys too, so a retry may land on any instance.
+          provide: IDEMPOTENCY_STORE,
+          inject: [REDIS],
+          useFactory: (redis: Redis | null) =>
+            redis
+              ? new RedisIdempotencyStore(redis, 'orders:idempotency:')
+              : new InMemoryIdempotencyStore(),
+        },
       ],
-      exports: [REDIS, OPERATION_STORE],
+      exports: [REDIS, OPERATION_STORE, IDEMPOTENCY_STORE],
     };
   }
 
