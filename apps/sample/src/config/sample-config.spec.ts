@@ -27,10 +27,10 @@ describe('loadSampleConfig', () => {
 
   it('reads OAuth clients', () => {
     expect(
-      loadSampleConfig({ OAUTH_CLIENTS: 'a:secret-a1:x y,b:secret-b1:' })
+      loadSampleConfig({ OAUTH_CLIENTS: 'a:secret-a1:x orders:read,b:secret-b1:' })
         .oauthClients,
     ).toEqual([
-      { id: 'a', secret: 'secret-a1', scopes: ['x', 'y'] },
+      { id: 'a', secret: 'secret-a1', scopes: ['x', 'orders:read'] },
       { id: 'b', secret: 'secret-b1', scopes: [] },
     ]);
     expect(() => loadSampleConfig({ OAUTH_CLIENTS: 'a:short:x' })).toThrow(
