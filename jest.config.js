@@ -1,7 +1,13 @@
 // Nest 12 ships ESM; Jest on Node 20 cannot load ESM that CommonJS packages
 // (e.g. @nestjs/throttler) require, so SWC compiles TypeScript and the
-// ESM-only packages below to CommonJS inside Jest.
-const esmPackages = ['@nestjs', 'url-template'];
+// ESM-only packages below to CommonJS inside Jest (content-disposition is
+// required by @fastify/static, which Swagger UI uses on Fastify).
+const esmPackages = [
+  '@nestjs',
+  '@apidevtools',
+  'url-template',
+  'content-disposition',
+];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -25,7 +31,11 @@ module.exports = {
       },
     ],
   },
-  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
+  // Ignore node_modules unless the path goes through one of the ESM packages,
+  // nested ones included (e.g. @fastify/static/node_modules/content-disposition).
+  transformIgnorePatterns: [
+    `^(?!.*/node_modules/(?:${esmPackages.join('|')})/).*/node_modules/`,
+  ],
   moduleNameMapper: {
     '^nestjs-hal-problem$': '<rootDir>/libs/hal-problem/src',
     '^nestjs-hal-problem/(.*)$': '<rootDir>/libs/hal-problem/src/$1',

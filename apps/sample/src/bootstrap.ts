@@ -8,7 +8,8 @@ import {
   FastifyAdapter,
   type NestFastifyApplication,
 } from '@nestjs/platform-fastify';
-import { useStrictBodyParsing } from 'nestjs-hal-problem';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { HalProblemOpenApi, useStrictBodyParsing } from 'nestjs-hal-problem';
 import { AppModule } from './app.module';
 import type { SampleConfig } from './config/sample-config';
 
@@ -47,5 +48,29 @@ export async function createSampleApp(
     app = express;
   }
   useStrictBodyParsing(app, { limit: config.bodyLimitBytes });
+  setUpApiDocs(app);
   return app;
+}
+
+/** GET /docs (Swagger UI) and /docs-json: the OpenAPI document, with the HAL and problem truth written in. */
+function setUpApiDocs(app: INestApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('Orders API')
+    .setDescription(
+      'The nestjs-hal-problem sample: HAL (application/hal+json) for every success, RFC 9457 problems for every error.',
+    )
+    .setVersion('1.0')
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      'bearer',
+    )
+    .build();
+  const document = HalProblemOpenApi.enhance(
+    app,
+    SwaggerModule.createDocument(app, config),
+  );
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    raw: ['json'],
+  });
 }

@@ -130,3 +130,13 @@ export {
   IdempotencyRequestInFlight,
 } from './idempotency/idempotency.problems';
 export { canonicalJson, fingerprintOf } from './idempotency/canonical-json';
+export {
+  ApiHalResponse,
+  type ApiHalResponseOptions,
+} from './openapi/api-hal-response.decorator';
+export { ApiProblemResponses } from './openapi/api-problem-responses.decorator';
+export {
+  HalProblemOpenApi,
+  type OpenApiDocument,
+} from './openapi/hal-problem-openapi';
+export type { HalShape, LinkShape } from './hal/hal.renderer';

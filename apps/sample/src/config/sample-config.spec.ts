@@ -27,8 +27,9 @@ describe('loadSampleConfig', () => {
 
   it('reads OAuth clients', () => {
     expect(
-      loadSampleConfig({ OAUTH_CLIENTS: 'a:secret-a1:x orders:read,b:secret-b1:' })
-        .oauthClients,
+      loadSampleConfig({
+        OAUTH_CLIENTS: 'a:secret-a1:x orders:read,b:secret-b1:',
+      }).oauthClients,
     ).toEqual([
       { id: 'a', secret: 'secret-a1', scopes: ['x', 'orders:read'] },
       { id: 'b', secret: 'secret-b1', scopes: [] },

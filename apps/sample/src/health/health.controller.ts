@@ -1,11 +1,21 @@
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
-import { ProblemException, Public, SkipHal } from 'nestjs-hal-problem';
+import { ApiOkResponse, ApiProperty } from '@nestjs/swagger';
+import {
+  ApiProblemResponses,
+  ProblemException,
+  Public,
+  SkipHal,
+} from 'nestjs-hal-problem';
 import { REDIS } from '../redis/redis.module';
 
 const PING_TIMEOUT_MS = 500;
 const RETRY_AFTER_SECONDS = 5;
+
+class HealthStatus {
+  @ApiProperty({ enum: ['ok'] }) status: 'ok';
+}
 
 /** Plain JSON, as load balancers and the contract expect; never throttled. */
 @Controller('health')
@@ -18,6 +28,11 @@ export class HealthController {
   ) {}
 
   @Get()
+  @ApiOkResponse({
+    type: HealthStatus,
+    description: 'Every backing store answers.',
+  })
+  @ApiProblemResponses(503)
   async check(): Promise<{ status: 'ok' }> {
     if (this.redis && !(await this.redisAnswers(this.redis))) {
       throw ProblemException.serviceUnavailable(

@@ -9,7 +9,9 @@ import {
 } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { ApiOkResponse, ApiProperty } from '@nestjs/swagger';
 import {
+  ApiProblemResponses,
   Consumes,
   ProblemException,
   Public,
@@ -27,11 +29,12 @@ import {
 
 export const TOKEN_LIFETIME_SECONDS = 3600;
 
-interface TokenResponse {
-  access_token: string;
-  token_type: 'Bearer';
-  expires_in: number;
-  scope: string;
+/** RFC 6749 §5.1 access token response. */
+class TokenResponse {
+  @ApiProperty() access_token: string;
+  @ApiProperty({ enum: ['Bearer'] }) token_type: 'Bearer';
+  @ApiProperty({ example: 3600 }) expires_in: number;
+  @ApiProperty({ example: 'orders:read' }) scope: string;
 }
 
 /** Compares secrets in constant time (hashing first makes the lengths equal). */
@@ -64,6 +67,11 @@ export class OAuthController {
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
   @Consumes(['application/x-www-form-urlencoded', 'application/json'])
+  @ApiOkResponse({
+    type: TokenResponse,
+    description: 'An access token (plain JSON, Cache-Control: no-store).',
+  })
+  @ApiProblemResponses(OAuthInvalidRequest, OAuthInvalidClient)
   token(
     @Body() body: unknown,
     @Headers('authorization') authorization: string | undefined,

@@ -14,6 +14,8 @@ import {
   HalPage,
   HalResource,
   ProblemException,
+  ApiHalResponse,
+  ApiProblemResponses,
   Idempotent,
   Scopes,
 } from 'nestjs-hal-problem';
@@ -22,6 +24,7 @@ import { ListOrdersQuery } from './dto/list-orders.query';
 import type { Order } from './order';
 import { OrderResource } from './order.resource';
 import { OrdersService } from './orders.service';
+import { OrderNotOpen, OrderTotalTooHigh } from './orders.problems';
 
 @Controller('orders')
 export class OrdersController {
@@ -30,6 +33,7 @@ export class OrdersController {
   @Get()
   @HalEmbedded('orders', { type: () => OrderResource })
   @Scopes('orders:read')
+  @ApiHalResponse(OrderResource, { page: true })
   findAll(@Query() query: ListOrdersQuery): HalPage<Order> {
     const { items, total } = this.orders.list(query);
     return new HalPage(items, { page: query.page, size: query.size, total });
@@ -38,6 +42,7 @@ export class OrdersController {
   @Get(':id')
   @HalResource(OrderResource)
   @Scopes('orders:read')
+  @ApiHalResponse(OrderResource)
   findOne(@Param('id') id: string): Order {
     return this.orders.get(id);
   }
@@ -46,27 +51,34 @@ export class OrdersController {
   @HalResource(OrderResource)
   @Scopes('orders:write')
   @Idempotent()
+  @ApiProblemResponses(OrderTotalTooHigh)
+  @ApiHalResponse(OrderResource)
   create(@Body() body: CreateOrderDto): Order {
     return this.orders.create(body);
   }
 
   @Post(':id/cancel')
+  @ApiProblemResponses(OrderNotOpen)
   @HttpCode(200)
   @HalResource(OrderResource)
   @Scopes('orders:write')
+  @ApiHalResponse(OrderResource)
   cancel(@Param('id') id: string): Order {
     return this.orders.transition(id, 'cancelled');
   }
 
   @Post(':id/ship')
+  @ApiProblemResponses(OrderNotOpen)
   @HttpCode(200)
   @HalResource(OrderResource)
   @Scopes('orders:write')
+  @ApiHalResponse(OrderResource)
   ship(@Param('id') id: string): Order {
     return this.orders.transition(id, 'shipped');
   }
 
   @Patch(':id')
+  @ApiProblemResponses(501)
   @Scopes('orders:write')
   update(): never {
     throw ProblemException.notImplemented(

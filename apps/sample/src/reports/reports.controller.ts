@@ -1,20 +1,16 @@
 import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import {
-  HalLink,
-  HalOperation,
+  ApiHalResponse,
   HalResource,
-  Operation,
+  type Operation,
   OperationsService,
   RouteTable,
   Scopes,
 } from 'nestjs-hal-problem';
 import type { SampleConfig } from '../config/sample-config';
 import { SAMPLE_CONFIG } from '../config/sample-config.token';
+import { ReportOperation, ReportResource } from './report.resources';
 import { type Report, ReportsService } from './reports.service';
-
-/** The status monitor of a report being generated. */
-@HalOperation(() => [ReportsController, 'status'])
-export class ReportOperation extends Operation {}
 
 @Controller('reports')
 @Scopes('reports:write')
@@ -30,6 +26,7 @@ export class ReportsController {
   @Post()
   @HttpCode(202)
   @HalResource(ReportOperation)
+  @ApiHalResponse(ReportOperation)
   create(): Promise<Operation> {
     return this.operations.start('orders-report', async (operation) => {
       await new Promise((resolve) =>
@@ -46,13 +43,14 @@ export class ReportsController {
 
   @Get(':id')
   @HalResource(ReportOperation)
+  @ApiHalResponse(ReportOperation)
   status(@Param('id') id: string): Promise<Operation> {
     return this.operations.get(id);
   }
 
   @Get(':id/result')
-  @HalLink('self', () => [ReportsController, 'result'])
-  @HalLink('monitor', () => [ReportsController, 'status'])
+  @HalResource(ReportResource)
+  @ApiHalResponse(ReportResource)
   result(@Param('id') id: string): Report {
     return this.reports.get(id);
   }

@@ -1,8 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
-import { HalLink, Public } from 'nestjs-hal-problem';
+import { ApiProperty } from '@nestjs/swagger';
+import { ApiHalResponse, HalLink, Public } from 'nestjs-hal-problem';
 import { OrdersController } from '../orders/orders.controller';
 import { ReportsController } from '../reports/reports.controller';
 import { OAuthController } from '../oauth/oauth.controller';
+
+export class RootResource {
+  @ApiProperty({ example: 'Orders API' }) name: string;
+}
 
 /** The API root: where a client starts, following links only. */
 @Controller()
@@ -24,7 +29,8 @@ export class RootController {
     title: 'OAuth 2.0 token endpoint (client credentials)',
   })
   @HalLink('docs', '/docs', { type: 'text/html', title: 'API documentation' })
-  root(): { name: string } {
+  @ApiHalResponse(RootResource)
+  root(): RootResource {
     return { name: 'Orders API' };
   }
 }

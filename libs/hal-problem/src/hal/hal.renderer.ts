@@ -31,6 +31,7 @@ type Href = { href: string; templated?: true };
 /** A declared link, compiled once: its template parsed, its route resolved. */
 interface CompiledLink {
   readonly rel: string;
+  readonly templated: boolean;
   readonly when?: HalLinkOptions['when'];
   readonly attributes: Omit<HalLinkObject, 'href' | 'templated'>;
   build(resource: Resource, context: HalContext): Href;
@@ -40,6 +41,7 @@ interface CompiledEmbedded {
   readonly rel: string;
   readonly property: string;
   readonly plan: (() => ResourcePlan) | undefined;
+  readonly type: (() => Type) | undefined;
 }
 
 /** How to render a resource of one class or one handler. */
@@ -50,6 +52,27 @@ interface ResourcePlan {
   readonly embedded: readonly CompiledEmbedded[];
   readonly declaresSelf: boolean;
   readonly embeddedProperties: ReadonlySet<string>;
+}
+
+/** One rel of a documented HAL body. */
+export interface LinkShape {
+  readonly rel: string;
+  readonly array: boolean;
+  /** Present only sometimes (`when`). */
+  readonly conditional: boolean;
+  readonly templated: boolean;
+}
+
+/** The rels of a documented HAL body, and of its embedded resources. */
+export interface HalShape {
+  readonly links: readonly LinkShape[];
+  readonly embedded: readonly {
+    readonly rel: string;
+    readonly item: HalShape | undefined;
+    /** The class of the items, whose schema the document may have. */
+    readonly typeName: string | undefined;
+  }[];
+  readonly curies: boolean;
 }
 
 /** What the interceptor needs to know about a handler, worked out once. */
@@ -238,6 +261,52 @@ export class HalRenderer implements OnApplicationBootstrap {
       context,
       selfHref,
     );
+  }
+
+  /**
+   * What a handler's HAL body contains, for documentation (the OpenAPI
+   * document): its rels with their cardinality, and its embedded rels with
+   * the rels of their items.
+   */
+  describe(
+    controller: Type,
+    handler: (...args: unknown[]) => unknown,
+    resourceType?: Type,
+  ): HalShape {
+    const plan = this.planFor(controller, handler);
+    const resource =
+      plan.usesInstanceClass && resourceType
+        ? this.mergePlans(this.planForClass(resourceType), plan.resource)
+        : plan.resource;
+    return this.shapeOf(resource);
+  }
+
+  private shapeOf(plan: ResourcePlan): HalShape {
+    const links = new Map<string, LinkShape>();
+    if (!plan.declaresSelf)
+      links.set('self', {
+        rel: 'self',
+        array: false,
+        conditional: false,
+        templated: false,
+      });
+    for (const link of plan.links) {
+      links.set(link.rel, {
+        rel: link.rel,
+        array: plan.arrayRels.has(link.rel),
+        conditional: link.when !== undefined,
+        templated: link.templated,
+      });
+    }
+    return {
+      links: [...links.values()],
+      embedded: plan.embedded.map(({ rel, plan: itemPlan, type }) => ({
+        rel,
+        item: itemPlan ? this.shapeOf(itemPlan()) : undefined,
+        typeName: type?.().name,
+      })),
+      curies: this.config.curies.size > 0,
+    };
   }
 
   /** The `self` href a rendered resource carries. */
@@ -429,6 +498,7 @@ export class HalRenderer implements OnApplicationBootstrap {
         return {
           rel,
           property,
+          type,
           plan: type ? () => this.planForClass(type()) : undefined,
         };
       }),
@@ -501,12 +571,19 @@ export class HalRenderer implements OnApplicationBootstrap {
           }
         : { href: template };
     if (options.templated === true || variables.length === 0) {
-      return { rel, when: options.when, attributes, build: () => fixed };
+      return {
+        rel,
+        templated: fixed.templated === true,
+        when: options.when,
+        attributes,
+        build: () => fixed,
+      };
     }
     const parsed = parseTemplate(template);
     const params = options.params;
     return {
       rel,
+      templated: false,
       when: options.when,
       attributes,
       build: (resource, context) => {

@@ -1,0 +1,550 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
+import { getOptionsToken } from '@nestjs/throttler';
+import { AuthConfig } from '../auth/auth.config';
+import { Public, Scopes } from '../auth/auth.decorators';
+import { HAL_CONTENT_TYPE, HAL_SKIP_METADATA } from '../hal/hal.constants';
+import { HalPage } from '../hal/hal-page';
+import { type HalShape, HalRenderer } from '../hal/hal.renderer';
+import { Idempotent } from '../idempotency/idempotent.decorator';
+import { reasonPhrase } from '../problem/http-status';
+import type { ProblemType } from '../problem/problem-type';
+import { ProblemTypeCatalog } from '../problem/problem-type.catalog';
+import { type RouteEntry, RouteTable } from '../routing/route-table';
+import type { ApiHalResponseMetadata } from './api-hal-response.decorator';
+import {
+  API_HAL_RESPONSE_METADATA,
+  API_PROBLEM_RESPONSES_METADATA,
+} from './openapi.constants';
+
+/** The parts of an OpenAPI 3 document this module reads and writes. */
+type Schema = Record<string, unknown>;
+interface Operation {
+  responses?: Record<string, Schema>;
+  parameters?: Schema[];
+  security?: Record<string, string[]>[];
+  [key: string]: unknown;
+}
+export interface OpenApiDocument {
+  paths: Record<string, Record<string, unknown>>;
+  components?: {
+    schemas?: Record<string, Schema>;
+    securitySchemes?: Record<string, Schema>;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+/** `@SkipThrottle()` metadata: `THROTTLER:SKIP` + throttler name (not exported by @nestjs/throttler's entry point). */
+const THROTTLER_SKIP = 'THROTTLER:SKIP';
+const ARG_BODY = '3';
+const ARG_QUERY = '4';
+const ARG_PARAM = '5';
+
+const ref = (name: string): Schema => ({
+  $ref: `#/components/schemas/${name}`,
+});
+const header = (
+  description: string,
+  schema: Schema = { type: 'string' },
+): Schema => ({ description, schema });
+
+const BASE_SCHEMAS: Record<string, Schema> = {
+  HalLink: {
+    type: 'object',
+    description: 'A HAL link object (draft-kelly-json-hal §5).',
+    required: ['href'],
+    properties: {
+      href: {
+        type: 'string',
+        description: 'A URI reference, or a URI template when templated.',
+      },
+      templated: { type: 'boolean' },
+      type: { type: 'string' },
+      deprecation: { type: 'string' },
+      name: { type: 'string' },
+      profile: { type: 'string' },
+      title: { type: 'string' },
+      hreflang: { type: 'string' },
+    },
+  },
+  HalPageMetadata: {
+    type: 'object',
+    required: ['number', 'size', 'totalElements', 'totalPages'],
+    properties: {
+      number: { type: 'integer', minimum: 1 },
+      size: { type: 'integer', minimum: 1 },
+      totalElements: { type: 'integer', minimum: 0 },
+      totalPages: { type: 'integer', minimum: 0 },
+    },
+  },
+  ProblemDetails: {
+    type: 'object',
+    description:
+      'RFC 9457 Problem Details. Extension members may appear beside these.',
+    required: ['type', 'title', 'status', 'detail', 'instance'],
+    properties: {
+      type: {
+        type: 'string',
+        description:
+          'An absolute URI identifying the problem type, or about:blank.',
+      },
+      title: { type: 'string' },
+      status: { type: 'integer', minimum: 400, maximum: 599 },
+      detail: { type: 'string' },
+      instance: { type: 'string' },
+      requestId: { type: 'string' },
+    },
+  },
+  ValidationError: {
+    type: 'object',
+    required: ['title', 'detail'],
+    properties: {
+      title: {
+        type: 'string',
+        description:
+          'A stable code: invalid_type, too_small, too_big, invalid_format, invalid_value, unrecognized_key, or a constraint name.',
+      },
+      detail: { type: 'string' },
+      pointer: {
+        type: 'string',
+        description: 'A JSON Pointer into the body, as a URI fragment.',
+      },
+      parameter: { type: 'string' },
+      header: { type: 'string' },
+    },
+  },
+  ValidationProblemDetails: {
+    allOf: [
+      ref('ProblemDetails'),
+      {
+        type: 'object',
+        required: ['errors'],
+        properties: {
+          errors: { type: 'array', items: ref('ValidationError') },
+        },
+      },
+    ],
+  },
+};
+
+/**
+ * Writes the truth about HAL and problem responses into an OpenAPI document
+ * made by `@nestjs/swagger` (which this needs only for the document itself):
+ * `application/hal+json` bodies whose `_links` hold exactly the declared rels,
+ * typed `_embedded`, page blocks, and `application/problem+json` for every
+ * status a route can produce, with headers (`WWW-Authenticate`, `RateLimit`,
+ * `Retry-After`, `Location`) and the `Idempotency-Key` parameter.
+ *
+ * @example
+ * const document = SwaggerModule.createDocument(app, config);
+ * SwaggerModule.setup('docs', app, HalProblemOpenApi.enhance(app, document));
+ */
+export class HalProblemOpenApi {
+  private readonly reflector: Reflector;
+  private readonly routes: RouteTable;
+  private readonly renderer: HalRenderer;
+  private readonly catalog: ProblemTypeCatalog;
+  private readonly auth: AuthConfig;
+  private readonly throttled: boolean;
+
+  private constructor(
+    app: INestApplication,
+    private readonly document: OpenApiDocument,
+  ) {
+    this.reflector = app.get(Reflector);
+    this.routes = app.get(RouteTable, { strict: false });
+    this.renderer = app.get(HalRenderer, { strict: false });
+    this.catalog = app.get(ProblemTypeCatalog, { strict: false });
+    this.auth = app.get(AuthConfig, { strict: false });
+    this.throttled = HalProblemOpenApi.hasThrottler(app);
+  }
+
+  /** Enhances `document` in place and returns it. Call after `app.init()` or `createDocument()`. */
+  static enhance<T extends object>(app: INestApplication, document: T): T {
+    new HalProblemOpenApi(app, document as unknown as OpenApiDocument).run();
+    return document;
+  }
+
+  private static hasThrottler(app: INestApplication): boolean {
+    try {
+      app.get(getOptionsToken(), { strict: false });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private run(): void {
+    this.routes.onApplicationBootstrap();
+    const components = (this.document.components ??= {});
+    const schemas = (components.schemas ??= {});
+    for (const [name, schema] of Object.entries(BASE_SCHEMAS))
+      schemas[name] ??= schema;
+    if (this.auth.enabled) {
+      (components.securitySchemes ??= {}).bearer ??= {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+      };
+    }
+    for (const route of this.routes.all()) {
+      const operation = this.document.paths[route.template]?.[
+        route.method.toLowerCase()
+      ] as Operation | undefined;
+      if (operation) this.describe(route, operation);
+    }
+  }
+
+  private describe(route: RouteEntry, operation: Operation): void {
+    const handler = (
+      route.controller.prototype as Record<
+        string,
+        (...args: unknown[]) => unknown
+      >
+    )[route.handlerName];
+    const targets = [handler, route.controller];
+    const responses = (operation.responses ??= {});
+    const plan = this.renderer.planFor(route.controller, handler);
+    const guarded =
+      this.auth.enabled && !this.reflector.getAllAndOverride(Public, targets);
+    const scopes = this.reflector.getAllAndOverride(Scopes, targets);
+    const throttled =
+      this.throttled &&
+      !this.reflector.getAllAndOverride<boolean>(
+        `${THROTTLER_SKIP}default`,
+        targets,
+      );
+    const idempotent = this.reflector.getAllAndOverride(Idempotent, targets);
+    const args = (Reflect.getMetadata(
+      ROUTE_ARGS_METADATA,
+      route.controller,
+      route.handlerName,
+    ) ?? {}) as Record<string, { pipes?: unknown[] }>;
+    const argKinds = Object.entries(args).map(([key, arg]) => ({
+      kind: key.split(':')[0],
+      pipes: arg.pipes ?? [],
+    }));
+    const hasBody = argKinds.some(({ kind }) => kind === ARG_BODY);
+    const validated = argKinds.some(
+      ({ kind, pipes }) =>
+        kind === ARG_BODY ||
+        kind === ARG_QUERY ||
+        (kind === ARG_PARAM && pipes.length > 0),
+    );
+    const rateLimitHeaders = throttled
+      ? {
+          RateLimit: header(
+            'Remaining quota and seconds to reset (draft-ietf-httpapi-ratelimit-headers).',
+          ),
+          'RateLimit-Policy': header(
+            'The quota policy: quota and window in seconds.',
+          ),
+        }
+      : {};
+
+    // The success response.
+    const skip = this.reflector.getAllAndOverride<boolean>(
+      HAL_SKIP_METADATA,
+      targets,
+    );
+    const status = String(plan.status);
+    if (!skip) {
+      const metadata = this.reflector.get<ApiHalResponseMetadata | undefined>(
+        API_HAL_RESPONSE_METADATA,
+        handler,
+      );
+      const returnType = Reflect.getMetadata(
+        'design:returntype',
+        route.controller.prototype as object,
+        route.handlerName,
+      ) as unknown;
+      const isPage = metadata?.page ?? returnType === HalPage;
+      const successStatus = String(metadata?.status ?? plan.status);
+      const nothing =
+        returnType === undefined &&
+        metadata === undefined &&
+        !plan.explicitStatus;
+      if (successStatus === '204' || nothing) {
+        responses['204'] = { description: 'No Content' };
+        if (!plan.explicitStatus) delete responses[status];
+      } else {
+        // For a page, the type is that of its items, not of the page itself.
+        const shape = this.renderer.describe(
+          route.controller,
+          handler,
+          isPage ? undefined : metadata?.type,
+        );
+        const schema = isPage
+          ? this.pageSchema(shape)
+          : this.resourceSchema(shape, this.stateRef(metadata?.type));
+        const existing = responses[successStatus] ?? {};
+        const headers: Schema = {
+          ...(existing.headers as Schema | undefined),
+          ...rateLimitHeaders,
+        };
+        if (successStatus === '201' || successStatus === '202') {
+          headers.Location = header(
+            successStatus === '201'
+              ? 'The new resource (its self link).'
+              : 'The status monitor.',
+          );
+        }
+        if (successStatus === '202')
+          headers['Retry-After'] = header('Seconds to wait before polling.', {
+            type: 'integer',
+          });
+        responses[successStatus] = {
+          description:
+            metadata?.description ??
+            existing.description ??
+            reasonPhrase200(successStatus),
+          headers,
+          content: {
+            [HAL_CONTENT_TYPE]: { schema },
+            'application/json': { schema },
+          },
+        };
+        if (idempotent && successStatus === '201') {
+          responses['200'] = {
+            description:
+              'A replay of the creation made with the same Idempotency-Key.',
+            headers: {
+              ...headers,
+              'Idempotent-Replayed': header('Always "true" on a replay.'),
+            },
+            content: { [HAL_CONTENT_TYPE]: { schema } },
+          };
+        }
+      }
+    }
+
+    // Problem responses.
+    const problems = new Map<
+      number,
+      { schema: string; headers?: Schema; description?: string }
+    >();
+    const add = (
+      code: number,
+      extra: { schema?: string; headers?: Schema; description?: string } = {},
+    ) =>
+      problems.set(code, {
+        schema: extra.schema ?? 'ProblemDetails',
+        headers: extra.headers,
+        description: extra.description,
+      });
+    if (validated)
+      add(400, {
+        schema: 'ValidationProblemDetails',
+        description: 'The request failed validation.',
+      });
+    if (hasBody) {
+      add(413, { description: 'The body is larger than the server accepts.' });
+      add(415, {
+        description: 'The body is in a media type this route does not take.',
+      });
+    }
+    if (route.pathParams.length > 0) add(404);
+    if (guarded) {
+      add(401, {
+        headers: { 'WWW-Authenticate': header('Bearer challenge (RFC 6750).') },
+      });
+      if (scopes?.length) {
+        add(403, {
+          headers: {
+            'WWW-Authenticate': header(
+              `Bearer error="insufficient_scope", scope="${scopes.join(' ')}"`,
+            ),
+          },
+        });
+      }
+      operation.security = [{ bearer: [...(scopes ?? [])] }];
+    }
+    if (throttled) {
+      add(429, {
+        headers: {
+          'Retry-After': header('Whole seconds to wait.', { type: 'integer' }),
+          ...rateLimitHeaders,
+        },
+      });
+    }
+    if (idempotent) {
+      add(409, {
+        description:
+          'A request with this Idempotency-Key is still in progress.',
+        headers: {
+          'Retry-After': header('Seconds to wait.', { type: 'integer' }),
+        },
+      });
+      add(422, {
+        description:
+          'The Idempotency-Key was used with a different body, or a business rule failed.',
+      });
+      operation.parameters = [
+        ...(operation.parameters ?? []).filter(
+          (parameter) => parameter.name !== 'Idempotency-Key',
+        ),
+        {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: idempotent.required === true,
+          description:
+            'Makes the request safe to retry (draft-ietf-httpapi-idempotency-key-header): a structured-field string.',
+          schema: { type: 'string', maxLength: 257 },
+        },
+      ];
+    }
+    const declared = this.reflector.get<
+      readonly (number | ProblemType)[] | undefined
+    >(API_PROBLEM_RESPONSES_METADATA, handler);
+    for (const entry of declared ?? [])
+      add(typeof entry === 'number' ? entry : entry.status);
+    add(500, {
+      description:
+        'An unexpected condition; the detail is generic, never internal.',
+    });
+
+    for (const [code, problem] of problems) {
+      const types = this.typesFor(code);
+      responses[String(code)] = {
+        description: problem.description ?? reasonPhrase(code),
+        ...(problem.headers ? { headers: problem.headers } : {}),
+        content: {
+          [PROBLEM_CONTENT_TYPE]: {
+            schema: ref(problem.schema),
+            examples: Object.fromEntries(
+              types.map((type) => [
+                type.slug,
+                {
+                  summary: type.title,
+                  value: { type: type.type, title: type.title, status: code },
+                },
+              ]),
+            ),
+          },
+        },
+      };
+    }
+  }
+
+  /** The problem types the catalog knows for a status, plus about:blank. */
+  private typesFor(
+    status: number,
+  ): { slug: string; type: string; title: string }[] {
+    return [
+      { slug: 'about-blank', type: 'about:blank', title: reasonPhrase(status) },
+      ...this.catalog.list().filter((entry) => entry.status === status),
+    ];
+  }
+
+  private stateRef(type: Type | undefined): string | undefined {
+    if (!type) return undefined;
+    return this.document.components?.schemas?.[type.name]
+      ? type.name
+      : undefined;
+  }
+
+  private linksSchema(shape: HalShape, always: readonly string[] = []): Schema {
+    const properties: Record<string, Schema> = {};
+    const required = new Set(always);
+    for (const link of shape.links) {
+      properties[link.rel] = link.array
+        ? { type: 'array', items: ref('HalLink') }
+        : ref('HalLink');
+      if (!link.conditional || link.array) required.add(link.rel);
+    }
+    for (const rel of always) properties[rel] ??= ref('HalLink');
+    if (shape.curies)
+      properties.curies = { type: 'array', items: ref('HalLink') };
+    return {
+      type: 'object',
+      required: [...required],
+      properties,
+      additionalProperties: false,
+    };
+  }
+
+  private resourceSchema(shape: HalShape, state: string | undefined): Schema {
+    const hal: Schema = {
+      type: 'object',
+      required: ['_links'],
+      properties: {
+        _links: this.linksSchema(shape, ['self']),
+        ...(shape.embedded.length
+          ? { _embedded: this.embeddedSchema(shape) }
+          : {}),
+      },
+    };
+    return state ? { allOf: [ref(state), hal] } : hal;
+  }
+
+  private embeddedSchema(shape: HalShape): Schema {
+    const properties: Record<string, Schema> = {};
+    for (const embedded of shape.embedded) {
+      properties[embedded.rel] = {
+        type: 'array',
+        items: embedded.item
+          ? this.resourceSchema(
+              embedded.item,
+              this.stateRefByName(embedded.typeName),
+            )
+          : { type: 'object' },
+      };
+    }
+    return { type: 'object', properties };
+  }
+
+  private stateRefByName(name: string | undefined): string | undefined {
+    return name && this.document.components?.schemas?.[name] ? name : undefined;
+  }
+
+  private pageSchema(shape: HalShape): Schema {
+    const embedded = shape.embedded[0];
+    const rel = embedded?.rel ?? 'items';
+    const pageLinks = this.linksSchema(
+      {
+        ...shape,
+        links: shape.links.filter(({ rel: name }) => name !== 'self'),
+      },
+      ['self', 'first', 'last'],
+    );
+    (pageLinks.properties as Record<string, Schema>).prev = ref('HalLink');
+    (pageLinks.properties as Record<string, Schema>).next = ref('HalLink');
+    return {
+      type: 'object',
+      required: ['_links', 'page', '_embedded'],
+      properties: {
+        _links: pageLinks,
+        page: ref('HalPageMetadata'),
+        _embedded: {
+          type: 'object',
+          required: [rel],
+          properties: {
+            [rel]: {
+              type: 'array',
+              items: embedded?.item
+                ? this.resourceSchema(
+                    embedded.item,
+                    this.stateRefByName(embedded.typeName),
+                  )
+                : { type: 'object' },
+            },
+          },
+        },
+      },
+    };
+  }
+}
+
+function reasonPhrase200(status: string): string {
+  return (
+    (
+      { '200': 'OK', '201': 'Created', '202': 'Accepted' } as Record<
+        string,
+        string
+      >
+    )[status] ?? 'Success'
+  );
+}

@@ -1,0 +1,3 @@
+export const API_HAL_RESPONSE_METADATA = 'nestjs-hal-problem:api-hal-response';
+export const API_PROBLEM_RESPONSES_METADATA =
+  'nestjs-hal-problem:api-problem-responses';

@@ -1,0 +1,302 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { ADAPTERS, startSample, type RunningApp } from './support/adapters';
+import { OpenApiResponseValidator } from './support/openapi-validator';
+import { authorized, tokenFor } from './support/sample-client';
+
+type Json = Record<string, any>;
+const order = {
+  items: [{ sku: 'doc-1', quantity: 1, unitPrice: 5 }],
+  currency: 'GBP',
+};
+
+describe.each(ADAPTERS)('OpenAPI document of the sample on %s', (adapter) => {
+  let running: RunningApp;
+  let document: Json;
+  let validator: OpenApiResponseValidator;
+
+  beforeAll(async () => {
+    running = await startSample(adapter, {
+      REPORT_DELAY_MS: '20',
+      THROTTLE_LIMIT: '60',
+    });
+    document = (await (
+      await fetch(`${running.baseUrl}/docs-json`)
+    ).json()) as Json;
+    validator = new OpenApiResponseValidator(document);
+  });
+  afterAll(() => running.close());
+
+  it('is a valid OpenAPI 3 document, served with Swagger UI', async () => {
+    await expect(
+      SwaggerParser.validate(structuredClone(document) as never),
+    ).resolves.toBeDefined();
+    expect(document.openapi).toMatch(/^3\./);
+    const ui = await fetch(`${running.baseUrl}/docs`);
+    expect(ui.status).toBe(200);
+    expect(ui.headers.get('content-type')).toMatch(/text\/html/);
+  });
+
+  it('documents HAL bodies with exactly the declared rels', () => {
+    const schema =
+      document.paths['/orders/{id}'].get.responses['200'].content[
+        'application/hal+json'
+      ].schema;
+    const links = schema.allOf[1].properties._links;
+    expect(Object.keys(links.properties).sort()).toEqual([
+      'cancel',
+      'collection',
+      'self',
+      'ship',
+    ]);
+    expect(links.required.sort()).toEqual(['collection', 'self']);
+    expect(schema.allOf[0]).toEqual({
+      $ref: '#/components/schemas/OrderResource',
+    });
+    const page =
+      document.paths['/orders'].get.responses['200'].content[
+        'application/hal+json'
+      ].schema;
+    expect(page.required).toEqual(['_links', 'page', '_embedded']);
+    expect(page.properties._embedded.required).toEqual(['orders']);
+  });
+
+  it('documents problems, challenges, rate limits and idempotency where they apply', () => {
+    const create = document.paths['/orders'].post;
+    expect(Object.keys(create.responses).sort()).toEqual(
+      [
+        '200',
+        '201',
+        '400',
+        '401',
+        '403',
+        '409',
+        '413',
+        '415',
+        '422',
+        '429',
+        '500',
+      ].sort(),
+    );
+    expect(create.responses['201'].headers.Location).toBeDefined();
+    expect(create.responses['201'].headers.RateLimit).toBeDefined();
+    expect(
+      create.responses['400'].content['application/problem+json'].schema,
+    ).toEqual({
+      $ref: '#/components/schemas/ValidationProblemDetails',
+    });
+    expect(create.responses['401'].headers['WWW-Authenticate']).toBeDefined();
+    expect(create.responses['429'].headers['Retry-After']).toBeDefined();
+    expect(
+      create.parameters.find(
+        (parameter: Json) => parameter.name === 'Idempotency-Key',
+      ),
+    ).toMatchObject({
+      in: 'header',
+      required: false,
+    });
+    expect(
+      Object.keys(
+        create.responses['422'].content['application/problem+json'].examples,
+      ),
+    ).toEqual(
+      expect.arrayContaining([
+        'order-total-too-high',
+        'idempotency-key-reused',
+      ]),
+    );
+    expect(create.security).toEqual([{ bearer: ['orders:write'] }]);
+    expect(document.paths['/health'].get.responses['429']).toBeUndefined();
+    expect(document.paths['/'].get.responses['401']).toBeUndefined();
+  });
+
+  it('matches every real response of the sample', async () => {
+    const writer = authorized(running.baseUrl, await tokenFor(running.baseUrl));
+    const reader = authorized(
+      running.baseUrl,
+      await tokenFor(running.baseUrl, 'reader'),
+    );
+    const anonymous = (path: string, init?: RequestInit) =>
+      fetch(`${running.baseUrl}${path}`, init);
+    const json = { 'content-type': 'application/json' };
+    const checked: string[] = [];
+    const check = async (
+      method: string,
+      template: string,
+      response: Response,
+      status: number,
+    ) => {
+      expect(response.status).toBe(status);
+      const text = await response.text();
+      const body = text ? (JSON.parse(text) as Json) : undefined;
+      validator.check(method, template, response, body);
+      checked.push(`${method} ${template} ${status}`);
+      return body as Json;
+    };
+
+    await check('GET', '/', await anonymous('/'), 200);
+    const created = await check(
+      'POST',
+      '/orders',
+      await writer('/orders', {
+        method: 'POST',
+        body: JSON.stringify(order),
+        headers: { ...json, 'idempotency-key': '"doc-key"' },
+      }),
+      201,
+    );
+    await check(
+      'POST',
+      '/orders',
+      await writer('/orders', {
+        method: 'POST',
+        body: JSON.stringify(order),
+        headers: { ...json, 'idempotency-key': '"doc-key"' },
+      }),
+      200,
+    );
+    await check(
+      'POST',
+      '/orders',
+      await writer('/orders', { method: 'POST', body: '{}', headers: json }),
+      400,
+    );
+    await check(
+      'POST',
+      '/orders',
+      await writer('/orders', {
+        method: 'POST',
+        body: JSON.stringify({
+          ...order,
+          items: [{ sku: 'x', quantity: 3, unitPrice: 5000 }],
+        }),
+        headers: json,
+      }),
+      422,
+    );
+    await check(
+      'POST',
+      '/orders',
+      await reader('/orders', {
+        method: 'POST',
+        body: JSON.stringify(order),
+        headers: json,
+      }),
+      403,
+    );
+    await check(
+      'POST',
+      '/orders',
+      await anonymous('/orders', {
+        method: 'POST',
+        body: JSON.stringify(order),
+        headers: json,
+      }),
+      401,
+    );
+    await check(
+      'POST',
+      '/orders',
+      await writer('/orders', {
+        method: 'POST',
+        body: 'x',
+        headers: { 'content-type': 'text/plain' },
+      }),
+      415,
+    );
+    await check('GET', '/orders', await reader('/orders?size=2'), 200);
+    await check('GET', '/orders', await reader('/orders?size=500'), 400);
+    await check(
+      'GET',
+      '/orders/{id}',
+      await reader(`/orders/${created.id}`),
+      200,
+    );
+    await check(
+      'GET',
+      '/orders/{id}',
+      await writer(`/orders/${created.id}`),
+      200,
+    );
+    await check('GET', '/orders/{id}', await reader('/orders/nope'), 404);
+    await check(
+      'POST',
+      '/orders/{id}/ship',
+      await writer(`/orders/${created.id}/ship`, { method: 'POST' }),
+      200,
+    );
+    await check(
+      'POST',
+      '/orders/{id}/cancel',
+      await writer(`/orders/${created.id}/cancel`, { method: 'POST' }),
+      409,
+    );
+    await check(
+      'PATCH',
+      '/orders/{id}',
+      await writer(`/orders/${created.id}`, { method: 'PATCH' }),
+      501,
+    );
+    await check(
+      'DELETE',
+      '/orders/{id}',
+      await writer(`/orders/${created.id}`, { method: 'DELETE' }),
+      204,
+    );
+    const accepted = await check(
+      'POST',
+      '/reports',
+      await writer('/reports', { method: 'POST' }),
+      202,
+    );
+    let operation: Json = accepted;
+    for (let i = 0; i < 100 && operation.status !== 'done'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      operation = await check(
+        'GET',
+        '/reports/{id}',
+        await writer(`/reports/${accepted.id}`),
+        200,
+      );
+    }
+    await check(
+      'GET',
+      '/reports/{id}/result',
+      await writer(operation._links.result.href),
+      200,
+    );
+    await check('GET', '/reports/{id}', await writer('/reports/unknown'), 404);
+    await check('GET', '/health', await anonymous('/health'), 200);
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    await check(
+      'POST',
+      '/oauth/token',
+      await anonymous('/oauth/token', {
+        method: 'POST',
+        body: 'grant_type=client_credentials&client_id=reader&client_secret=reader-secret',
+        headers: form,
+      }),
+      200,
+    );
+    await check(
+      'POST',
+      '/oauth/token',
+      await anonymous('/oauth/token', {
+        method: 'POST',
+        body: 'client_id=reader',
+        headers: form,
+      }),
+      400,
+    );
+    await check(
+      'POST',
+      '/oauth/token',
+      await anonymous('/oauth/token', {
+        method: 'POST',
+        body: 'grant_type=client_credentials&client_id=reader&client_secret=no',
+        headers: form,
+      }),
+      401,
+    );
+    expect(checked.length).toBeGreaterThanOrEqual(20);
+  });
+});
