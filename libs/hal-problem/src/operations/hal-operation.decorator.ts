@@ -14,12 +14,13 @@ import type { Operation } from './operation';
 export function HalOperation<T>(
   monitor: () => readonly [Type<T>, HandlerName<T>],
 ): ClassDecorator {
+  // applyDecorators applies in order and each HalLink prepends: `self` is listed last to come first.
   return applyDecorators(
-    HalLink('self', monitor),
     HalLink<unknown, Operation>('result', '{+resultHref}', {
       when: (operation) =>
         operation.status === 'done' && operation.resultHref !== undefined,
       params: (operation) => ({ resultHref: operation.resultHref }),
     }),
+    HalLink('self', monitor),
   );
 }
