@@ -1,5 +1,6 @@
 import { defineProblemType } from '../problem/problem-type';
 
+/** 400: the Idempotency-Key header is not a valid key. */
 export const IdempotencyKeyInvalid = defineProblemType({
   slug: 'idempotency-key-invalid',
   title: 'Invalid Idempotency-Key',
@@ -8,6 +9,7 @@ export const IdempotencyKeyInvalid = defineProblemType({
     'The Idempotency-Key header must be a string of 1 to 255 printable characters, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324".',
 });
 
+/** 400: the route requires an Idempotency-Key and none was sent. */
 export const IdempotencyKeyMissing = defineProblemType({
   slug: 'idempotency-key-missing',
   title: 'Idempotency-Key required',
@@ -16,6 +18,7 @@ export const IdempotencyKeyMissing = defineProblemType({
     'This request must carry an Idempotency-Key header, so that it can be retried safely.',
 });
 
+/** 409: the first request with this key has not finished. */
 export const IdempotencyRequestInFlight = defineProblemType({
   slug: 'idempotency-request-in-flight',
   title: 'A request with this Idempotency-Key is in progress',
@@ -24,6 +27,7 @@ export const IdempotencyRequestInFlight = defineProblemType({
     'The first request with this key has not finished. Retry after Retry-After seconds to get its outcome.',
 });
 
+/** 422: the key was used with a different request body. */
 export const IdempotencyKeyReused = defineProblemType({
   slug: 'idempotency-key-reused',
   title: 'Idempotency-Key reused for a different request',

@@ -26,6 +26,7 @@ interface Operation {
   security?: Record<string, string[]>[];
   [key: string]: unknown;
 }
+/** The parts of an OpenAPI 3 document `HalProblemOpenApi` reads and writes. */
 export interface OpenApiDocument {
   paths: Record<string, Record<string, unknown>>;
   components?: {

@@ -1,5 +1,6 @@
 import type { ProblemDetails } from '../problem/problem-details.interface';
 
+/** Where an operation is in its life: `pending` → `running` → `done` or `failed`. */
 export type OperationStatus = 'pending' | 'running' | 'done' | 'failed';
 
 /** The stored form of an operation (what a store keeps, e.g. as JSON in Redis). */

@@ -25,6 +25,7 @@ export interface OperationOutcome {
   resultHref?: string;
 }
 
+/** Options of `OperationsService.start()`. */
 export interface StartOperationOptions {
   /** Seconds a client should wait between polls. Default 1. */
   retryAfter?: number;

@@ -19,6 +19,7 @@ import { ProblemException } from './problem.exception';
 import { ensureRequestId } from './request-id';
 import { RouteTable } from '../routing/route-table';
 
+/** The media type of problem documents (RFC 9457 §3). */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 const FALLBACK_BODY = JSON.stringify({
