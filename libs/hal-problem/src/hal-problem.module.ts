@@ -1,11 +1,8 @@
 import {
   type CanActivate,
   type DynamicModule,
-  type MiddlewareConsumer,
   Module,
-  type NestModule,
   type PipeTransform,
-  RequestMethod,
 } from '@nestjs/common';
 import {
   APP_FILTER,
@@ -30,16 +27,16 @@ import {
   HAL_PROBLEM_OPTIONS_TYPE,
   HalProblemConfigurableModule,
 } from './hal-problem.module-definition';
-import { ContentTypeInterceptor } from './problem/content-type.interceptor';
+import { RequestContextInterceptor } from './problem/request-context.interceptor';
 import { ProblemConfig } from './problem/problem.config';
 import { ProblemExceptionFilter } from './problem/problem-exception.filter';
 import { ProblemMapper } from './problem/problem.mapper';
 import { ProblemTypeCatalog } from './problem/problem-type.catalog';
 import { ProblemValidationPipe } from './problem/problem-validation.pipe';
-import { RequestIdMiddleware } from './problem/request-id.middleware';
 import { RouteTable } from './routing/route-table';
 import { HalConfig } from './hal/hal.config';
 import { HalInterceptor } from './hal/hal.interceptor';
+import { HalProblemInterceptor } from './hal-problem.interceptor';
 import { HalRenderer } from './hal/hal.renderer';
 import { OperationsService } from './operations/operations.service';
 import { AuthConfig } from './auth/auth.config';
@@ -68,7 +65,6 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
     ProblemTypeCatalog,
     ProblemMapper,
     RouteTable,
-    RequestIdMiddleware,
     ProblemExceptionFilter,
     AuthConfig,
     {
@@ -113,12 +109,13 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
     { provide: APP_GUARD, useClass: ScopesGuard },
     OutsidePrefixFallback,
     { provide: APP_FILTER, useExisting: ProblemExceptionFilter },
-    // Interceptors, outermost first: media type, idempotency (stores what HAL renders), HAL.
-    { provide: APP_INTERCEPTOR, useClass: ContentTypeInterceptor },
-    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+    // One global interceptor composing: request id and media type, idempotency (stores what HAL renders), HAL.
+    RequestContextInterceptor,
+    IdempotencyInterceptor,
     HalConfig,
     HalRenderer,
-    { provide: APP_INTERCEPTOR, useClass: HalInterceptor },
+    HalInterceptor,
+    { provide: APP_INTERCEPTOR, useClass: HalProblemInterceptor },
     OperationsService,
     {
       provide: APP_PIPE,
@@ -139,20 +136,11 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
     AuthConfig,
   ],
 })
-export class HalProblemModule
-  extends HalProblemConfigurableModule
-  implements NestModule
-{
+export class HalProblemModule extends HalProblemConfigurableModule {
   /** `forRoot()` with no options is a complete, safe setup. */
   static override forRoot(
     options: typeof HAL_PROBLEM_OPTIONS_TYPE = {},
   ): DynamicModule {
     return super.forRoot(options);
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer
-      .apply(RequestIdMiddleware)
-      .forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 }

@@ -7,7 +7,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { from, mergeMap, type Observable } from 'rxjs';
+import { map, type Observable } from 'rxjs';
 import { HAL_CONTENT_TYPE } from './hal.constants';
 import type { HalContext } from './hal-link.interface';
 import { HalRenderer } from './hal.renderer';
@@ -82,38 +82,63 @@ export class HalInterceptor implements NestInterceptor {
     const request = http.getRequest<HttpRequest>();
     const response = http.getResponse<unknown>();
     return next.handle().pipe(
-      mergeMap((value: unknown) => {
+      map((value: unknown) => {
         // Nothing to send: 204. Nest 12 sends a returned web Response with its
         // own status, the public way to choose a status per request.
         if ((value === undefined || value === null) && !plan.explicitStatus) {
-          return from([new Response(null, { status: 204 })]);
+          return new Response(null, { status: 204 });
         }
-        if (!isResource(value)) return from([value]);
-        return from(this.renderBody(value, plan, request, response));
+        return isResource(value)
+          ? this.renderBody(value, plan, request, response)
+          : value;
       }),
     );
   }
 
-  private async renderBody(
+  private renderBody(
     value: object,
     plan: ReturnType<HalRenderer['planFor']>,
     request: HttpRequest,
     response: unknown,
-  ): Promise<unknown> {
-    const adapter = this.adapterHost.httpAdapter;
-    const url = String(adapter.getRequestUrl(request) ?? '/');
+  ): unknown {
+    const url = String(
+      this.adapterHost.httpAdapter.getRequestUrl(request) ?? '/',
+    );
+    // A body that is HAL already is sent as it is, only labelled.
+    if (typeof (value as { _links?: unknown })._links === 'object') {
+      return this.label(
+        value as Record<string, unknown>,
+        value,
+        plan,
+        request,
+        response,
+        url,
+      );
+    }
     const halContext: HalContext = {
       request,
       principal: request.user,
       params: request.params ?? {},
       query: request.query ?? {},
     };
-    // A body that is HAL already is sent as it is, only labelled.
-    const alreadyHal =
-      typeof (value as { _links?: unknown })._links === 'object';
-    const document = alreadyHal
-      ? (value as Record<string, unknown>)
-      : await this.renderer.render(value, plan, halContext, url);
+    const document = this.renderer.render(value, plan, halContext, url);
+    // Emitting a promise is fine: Nest resolves what the interceptor chain settles on.
+    return document instanceof Promise
+      ? document.then((resolved) =>
+          this.label(resolved, value, plan, request, response, url),
+        )
+      : this.label(document, value, plan, request, response, url);
+  }
+
+  private label(
+    document: Record<string, unknown>,
+    value: object,
+    plan: ReturnType<HalRenderer['planFor']>,
+    request: HttpRequest,
+    response: unknown,
+    url: string,
+  ): Record<string, unknown> {
+    const adapter = this.adapterHost.httpAdapter;
     if (adapter.isHeadersSent(response)) return document;
     adapter.setHeader(
       response,

@@ -104,6 +104,23 @@ const LINK_ATTRIBUTES = [
 ] as const;
 const TEMPLATE_VARIABLES = /\{[+#./;?&]?([^}]+)\}/g;
 
+type MaybePromise<T> = T | Promise<T>;
+
+/** Applies `next` now, or when the value settles. */
+function then<T, R>(
+  value: MaybePromise<T>,
+  next: (value: T) => MaybePromise<R>,
+): MaybePromise<R> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}
+
+/** `Promise.all` that stays synchronous when nothing is a promise. */
+function all<T>(values: readonly MaybePromise<T>[]): MaybePromise<T[]> {
+  return values.some((value) => value instanceof Promise)
+    ? Promise.all(values)
+    : (values as T[]);
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     typeof (value as PromiseLike<unknown> | undefined)?.then === 'function'
@@ -156,6 +173,11 @@ export class HalRenderer implements OnApplicationBootstrap {
   private readonly classPlans = new Map<Type, ResourcePlan>();
   private readonly handlerPlans = new WeakMap<object, HandlerPlan>();
   private readonly warnedEmbeddedWithoutSelf = new WeakSet<object>();
+  private readonly instancePlans = new WeakMap<
+    HandlerPlan,
+    Map<Type, ResourcePlan>
+  >();
+  private readonly pagePlans = new WeakMap<HandlerPlan, ResourcePlan>();
 
   constructor(
     private readonly config: HalConfig,
@@ -229,31 +251,30 @@ export class HalRenderer implements OnApplicationBootstrap {
   /**
    * The HAL document of a handler's result. `selfHref` is the current
    * request's URL, the `self` of a root resource that declares none.
+   * Synchronous unless a `when` condition returns a promise: no promise or
+   * microtask is paid for on the common path.
    */
-  async render(
+  render(
     value: object,
     plan: HandlerPlan,
     context: HalContext,
     selfHref: string,
-  ): Promise<Resource> {
+  ): MaybePromise<Resource> {
     if (value instanceof HalPage)
       return this.renderPage(value, plan, context, selfHref);
     if (Array.isArray(value)) {
       const rel = plan.resource.embedded[0]?.rel ?? 'items';
       const itemPlan = plan.resource.embedded[0]?.plan?.();
-      return {
+      return then(this.renderItems(value, itemPlan, context), (items) => ({
         _links: { self: { href: this.absolute(selfHref, context) } },
-        _embedded: { [rel]: await this.renderItems(value, itemPlan, context) },
-      };
+        _embedded: { [rel]: items },
+      }));
     }
     const resourcePlan =
       plan.usesInstanceClass &&
       value.constructor !== Object &&
       typeof value.constructor === 'function'
-        ? this.mergePlans(
-            this.planForClass(value.constructor as Type),
-            plan.resource,
-          )
+        ? this.instancePlan(plan, value.constructor as Type)
         : plan.resource;
     return this.renderResource(
       value as Resource,
@@ -261,6 +282,19 @@ export class HalRenderer implements OnApplicationBootstrap {
       context,
       selfHref,
     );
+  }
+
+  /** The handler's plan merged with the class links of what it returned, once per class. */
+  private instancePlan(plan: HandlerPlan, type: Type): ResourcePlan {
+    let byClass = this.instancePlans.get(plan);
+    if (!byClass) this.instancePlans.set(plan, (byClass = new Map()));
+    let merged = byClass.get(type);
+    if (!merged)
+      byClass.set(
+        type,
+        (merged = this.mergePlans(this.planForClass(type), plan.resource)),
+      );
+    return merged;
   }
 
   /**
@@ -317,22 +351,36 @@ export class HalRenderer implements OnApplicationBootstrap {
     return Array.isArray(self) ? self[0]?.href : self?.href;
   }
 
-  private async renderResource(
+  private renderResource(
     resource: Resource,
     plan: ResourcePlan,
     context: HalContext,
     selfHref: string | undefined,
-  ): Promise<Resource> {
+  ): MaybePromise<Resource> {
+    const include = plan.links.map((link) =>
+      link.when ? link.when(resource, context) : true,
+    );
+    if (include.some(isThenable)) {
+      return Promise.all(include).then((resolved) =>
+        this.assemble(resource, plan, context, selfHref, resolved),
+      );
+    }
+    return this.assemble(resource, plan, context, selfHref, include);
+  }
+
+  private assemble(
+    resource: Resource,
+    plan: ResourcePlan,
+    context: HalContext,
+    selfHref: string | undefined,
+    include: readonly unknown[],
+  ): MaybePromise<Resource> {
     const links: Record<string, HalLinkObject | HalLinkObject[]> = {};
     if (!plan.declaresSelf && selfHref !== undefined)
       links.self = { href: this.absolute(selfHref, context) };
     for (const rel of plan.arrayRels) links[rel] = [];
-    for (const link of plan.links) {
-      if (link.when) {
-        let include: unknown = link.when(resource, context);
-        if (isThenable(include)) include = await include;
-        if (!include) continue;
-      }
+    plan.links.forEach((link, index) => {
+      if (!include[index]) return;
       const { href, templated } = link.build(resource, context);
       const object: HalLinkObject = {
         href: this.absolute(href, context),
@@ -342,7 +390,7 @@ export class HalRenderer implements OnApplicationBootstrap {
       if (plan.arrayRels.has(link.rel))
         (links[link.rel] as HalLinkObject[]).push(object);
       else links[link.rel] = object;
-    }
+    });
     this.addCuries(links);
 
     const document: Resource = { _links: links };
@@ -355,27 +403,34 @@ export class HalRenderer implements OnApplicationBootstrap {
         continue;
       document[key] = resource[key];
     }
-    if (plan.embedded.length > 0) {
-      const embedded: Resource = {};
-      for (const declaration of plan.embedded) {
-        const value = resource[declaration.property];
-        if (value === undefined || value === null) continue;
-        const itemPlan = declaration.plan?.();
-        embedded[declaration.rel] = Array.isArray(value)
-          ? await this.renderItems(value, itemPlan, context)
-          : await this.renderEmbedded(value as Resource, itemPlan, context);
-      }
-      document._embedded = embedded;
+    if (plan.embedded.length === 0) return document;
+    const rels: string[] = [];
+    const values: MaybePromise<unknown>[] = [];
+    for (const declaration of plan.embedded) {
+      const value = resource[declaration.property];
+      if (value === undefined || value === null) continue;
+      const itemPlan = declaration.plan?.();
+      rels.push(declaration.rel);
+      values.push(
+        Array.isArray(value)
+          ? this.renderItems(value, itemPlan, context)
+          : this.renderEmbedded(value as Resource, itemPlan, context),
+      );
     }
-    return document;
+    return then(all(values), (rendered) => {
+      const embedded: Resource = {};
+      rels.forEach((rel, index) => (embedded[rel] = rendered[index]));
+      document._embedded = embedded;
+      return document;
+    });
   }
 
-  private async renderPage(
+  private renderPage(
     page: HalPage,
     plan: HandlerPlan,
     context: HalContext,
     selfHref: string,
-  ): Promise<Resource> {
+  ): MaybePromise<Resource> {
     const { page: number, size, total } = page.meta;
     const totalPages = page.totalPages;
     const pageParam = page.options.pageParam ?? 'page';
@@ -401,32 +456,40 @@ export class HalRenderer implements OnApplicationBootstrap {
     const itemPlan = page.options.type
       ? this.planForClass(page.options.type())
       : declared?.plan?.();
-    const rendered = await this.renderResource(
-      {},
-      {
+    return then(
+      all<unknown>([
+        this.renderResource({}, this.pageLinksPlan(plan), context, undefined),
+        this.renderItems(page.items, itemPlan, context),
+      ]),
+      ([own, items]) => ({
+        _links: { ...links, ...((own as Resource)._links as object) },
+        page: { number, size, totalElements: total, totalPages },
+        _embedded: { [rel]: items },
+      }),
+    );
+  }
+
+  /** The handler's own links of a page (its paging links are built per request). */
+  private pageLinksPlan(plan: HandlerPlan): ResourcePlan {
+    let pagePlan = this.pagePlans.get(plan);
+    if (!pagePlan) {
+      pagePlan = {
         ...plan.resource,
         embedded: [],
         embeddedProperties: new Set(),
         declaresSelf: true,
-      },
-      context,
-      undefined,
-    );
-    return {
-      _links: { ...links, ...(rendered._links as object) },
-      page: { number, size, totalElements: total, totalPages },
-      _embedded: {
-        [rel]: await this.renderItems(page.items, itemPlan, context),
-      },
-    };
+      };
+      this.pagePlans.set(plan, pagePlan);
+    }
+    return pagePlan;
   }
 
   private renderItems(
     items: readonly unknown[],
     plan: ResourcePlan | undefined,
     context: HalContext,
-  ) {
-    return Promise.all(
+  ): MaybePromise<Resource[]> {
+    return all(
       items.map((item) => this.renderEmbedded(item as Resource, plan, context)),
     );
   }
@@ -435,7 +498,7 @@ export class HalRenderer implements OnApplicationBootstrap {
     item: Resource,
     plan: ResourcePlan | undefined,
     context: HalContext,
-  ): Promise<Resource> {
+  ): MaybePromise<Resource> {
     const itemPlan =
       plan ??
       (item.constructor !== Object

@@ -1,0 +1,234 @@
+// `npm run bench`: every scenario on Express and Fastify, each subject measured
+// side by side (alternating, several rounds, medians), then a memory check.
+import autocannon from 'autocannon';
+import { type ChildProcess, fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import {
+  type Adapter,
+  SCENARIOS,
+  type Scenario,
+  type Subject,
+} from './scenarios';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 0.8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const ADAPTERS: Adapter[] = ['express', 'fastify'];
+const SERVER = join(__dirname, 'server.js');
+const RESULTS = join(__dirname, '..', '..', '..', 'bench', 'results.json');
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly url: string;
+}
+
+interface Row {
+  scenario: string;
+  adapter: Adapter;
+  subject: Subject;
+  baseline: Subject;
+  rps: number;
+  baselineRps: number;
+  ratio: number;
+  p99Ms: number;
+  baselineP99Ms: number;
+}
+
+function start(
+  subject: Subject,
+  adapter: Adapter,
+  recorded?: unknown,
+): Promise<Running> {
+  const args = [
+    subject,
+    adapter,
+    Buffer.from(JSON.stringify(recorded ?? {})).toString('base64'),
+  ];
+  const child = fork(SERVER, args, {
+    execArgv: ['--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (message: { port?: number }) =>
+      resolve({ child, url: `http://127.0.0.1:${message.port}` }),
+    );
+    child.once('exit', (code) =>
+      reject(new Error(`${subject} on ${adapter} exited with ${code}`)),
+    );
+  });
+}
+
+function stop(running: Running): Promise<void> {
+  return new Promise((resolve) => {
+    running.child.once('exit', () => resolve());
+    running.child.kill('SIGKILL');
+  });
+}
+
+async function measure(
+  url: string,
+  scenario: Scenario,
+): Promise<{ rps: number; p99: number }> {
+  const result = await autocannon({
+    url: `${url}${scenario.path}`,
+    method: scenario.method,
+    headers: scenario.headers,
+    body: scenario.body,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+  });
+  return { rps: result.requests.average, p99: result.latency.p99 };
+}
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** The module's responses, recorded so raw node:http can send the same bytes. */
+async function record(url: string) {
+  const recorded: Record<
+    string,
+    { status: number; headers: Record<string, string>; body: string }
+  > = {};
+  for (const scenario of SCENARIOS) {
+    let response: Response | undefined;
+    for (let i = 0; i < 2; i++) {
+      response = await fetch(`${url}${scenario.path}`, {
+        method: scenario.method,
+        headers: scenario.headers,
+        body: scenario.body,
+      });
+    }
+    const headers: Record<string, string> = {};
+    response!.headers.forEach((value, name) => {
+      if (
+        ![
+          'date',
+          'connection',
+          'keep-alive',
+          'content-length',
+          'transfer-encoding',
+        ].includes(name)
+      )
+        headers[name] = value;
+    });
+    recorded[`${scenario.method} ${scenario.path}`] = {
+      status: response!.status,
+      headers,
+      body: await response!.text(),
+    };
+  }
+  return recorded;
+}
+
+async function memory(
+  running: Running,
+): Promise<{ rss: number; heapUsed: number }> {
+  running.child.send('memory');
+  return new Promise((resolve) =>
+    running.child.once(
+      'message',
+      (message: { rss: number; heapUsed: number }) => resolve(message),
+    ),
+  );
+}
+
+async function load(url: string, amount: number): Promise<void> {
+  await autocannon({
+    url,
+    connections: CONNECTIONS,
+    amount,
+    requests: SCENARIOS.map(({ method, path, headers, body }) => ({
+      method,
+      path,
+      headers,
+      body,
+    })),
+  });
+}
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  const rows: Row[] = [];
+  const memoryRows: string[] = [];
+  for (const adapter of ADAPTERS) {
+    const subjects: Partial<Record<Subject, Running>> = {};
+    subjects.bare = await start('bare', adapter);
+    subjects.module = await start('module', adapter);
+    subjects.peer = await start('peer', adapter);
+    subjects.raw = await start(
+      'raw',
+      adapter,
+      await record(subjects.module.url),
+    );
+    const order: Subject[] = ['raw', 'bare', 'module', 'peer'];
+    for (const scenario of SCENARIOS) {
+      const samples: Record<string, { rps: number[]; p99: number[] }> = {};
+      for (let round = 0; round < ROUNDS; round++) {
+        // Rotate who goes first, so no subject always meets a warmer machine.
+        for (let i = 0; i < order.length; i++) {
+          const subject = order[(i + round) % order.length];
+          const { rps, p99 } = await measure(subjects[subject]!.url, scenario);
+          (samples[subject] ??= { rps: [], p99: [] }).rps.push(rps);
+          samples[subject].p99.push(p99);
+        }
+      }
+      const result = (subject: Subject) => ({
+        rps: median(samples[subject].rps),
+        p99: median(samples[subject].p99),
+      });
+      const row = (subject: Subject, baseline: Subject): Row => ({
+        scenario: scenario.name,
+        adapter,
+        subject,
+        baseline,
+        rps: Math.round(result(subject).rps),
+        baselineRps: Math.round(result(baseline).rps),
+        ratio:
+          Math.round((result(subject).rps / result(baseline).rps) * 100) / 100,
+        p99Ms: result(subject).p99,
+        baselineP99Ms: result(baseline).p99,
+      });
+      rows.push(row('raw', 'bare'), row('module', 'bare'), row('peer', 'bare'));
+      if (scenario.kind === 'error') rows.push(row('module', 'peer'));
+      process.stderr.write(
+        `${adapter} ${scenario.name}: module ${rows.at(-1)!.rps} req/s\n`,
+      );
+    }
+    // Memory: the mixed scenarios, 20k requests, then 180k more.
+    await load(subjects.module.url, 20_000);
+    const after20k = await memory(subjects.module);
+    await load(subjects.module.url, 180_000);
+    const after200k = await memory(subjects.module);
+    const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+    memoryRows.push(
+      `| ${adapter} | ${mb(after20k.rss)} | ${mb(after200k.rss)} | ${mb(after20k.heapUsed)} | ${mb(after200k.heapUsed)} |`,
+    );
+    for (const running of Object.values(subjects)) await stop(running!);
+  }
+
+  writeFileSync(RESULTS, `${JSON.stringify(rows, null, 2)}\n`);
+  const lines = [
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; ${ROUNDS} rounds × ${DURATION_S} s per subject, ${CONNECTIONS} connections, medians.`,
+    '',
+    '| scenario | adapter | subject | vs | req/s | baseline req/s | ratio | p99 ms | baseline p99 ms |',
+    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map(
+      (r) =>
+        `| ${r.scenario} | ${r.adapter} | ${r.subject} | ${r.baseline} | ${r.rps} | ${r.baselineRps} | ${r.ratio.toFixed(2)} | ${r.p99Ms} | ${r.baselineP99Ms} |`,
+    ),
+    '',
+    '| memory (module, after GC) | RSS MB after 20k | RSS MB after 200k | heap MB after 20k | heap MB after 200k |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...memoryRows,
+    '',
+    `Finished in ${Math.round((Date.now() - startedAt) / 1000)} s. Figures also in bench/results.json.`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+/** What each benchmark scenario sends; every subject serves the same routes with the same data. */
+export interface Scenario {
+  readonly name: string;
+  readonly kind: 'success' | 'error';
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  { name: 'hal-resource', kind: 'success', method: 'GET', path: '/orders/1' },
+  {
+    name: 'hal-page',
+    kind: 'success',
+    method: 'GET',
+    path: '/orders?page=2&size=20',
+  },
+  {
+    name: 'problem-404',
+    kind: 'error',
+    method: 'GET',
+    path: '/orders/missing',
+  },
+  {
+    name: 'problem-400',
+    kind: 'error',
+    method: 'POST',
+    path: '/orders',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ items: 'none', currency: 'CHF', extra: true }),
+  },
+  { name: 'problem-401', kind: 'error', method: 'GET', path: '/secure' },
+  { name: 'throttled-429', kind: 'error', method: 'GET', path: '/limited' },
+  { name: 'throttled-200', kind: 'success', method: 'GET', path: '/metered' },
+  {
+    name: 'idempotent-replay',
+    kind: 'success',
+    method: 'POST',
+    path: '/payments',
+    headers: {
+      'content-type': 'application/json',
+      'idempotency-key': '"bench-key"',
+    },
+    body: JSON.stringify({ amount: 10 }),
+  },
+];
+
+export type Subject = 'raw' | 'bare' | 'module' | 'peer';
+export type Adapter = 'express' | 'fastify';
+
+export interface OrderData {
+  id: string;
+  status: 'open' | 'shipped';
+  total: number;
+  currency: string;
+  items: { sku: string; quantity: number; unitPrice: number }[];
+}
+
+/** The same 100 orders for every subject. */
+export const ORDERS: readonly OrderData[] = Array.from(
+  { length: 100 },
+  (_, i) => ({
+    id: String(i + 1),
+    status: i % 3 === 0 ? 'shipped' : 'open',
+    total: 10 * (i + 1),
+    currency: 'EUR',
+    items: [{ sku: `sku-${i + 1}`, quantity: 1, unitPrice: 10 * (i + 1) }],
+  }),
+);
