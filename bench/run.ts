@@ -205,7 +205,7 @@ async function main(): Promise<void> {
     memoryRows.push(
       `| ${adapter} | ${mb(after20k.rss)} | ${mb(after200k.rss)} | ${mb(after20k.heapUsed)} | ${mb(after200k.heapUsed)} |`,
     );
-    for (const running of Object.values(subjects)) await stop(running!);
+    for (const running of Object.values(subjects)) await stop(running);
   }
 
   writeFileSync(RESULTS, `${JSON.stringify(rows, null, 2)}\n`);

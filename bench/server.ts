@@ -373,7 +373,8 @@ async function main(): Promise<void> {
   } else {
     const app = await startNest(subject, adapter);
     await app.listen(0, '127.0.0.1');
-    port = (app.getHttpServer().address() as { port: number }).port;
+    const server = app.getHttpServer() as { address(): { port: number } };
+    port = server.address().port;
   }
   process.on('SIGINT', () => process.exit(0));
   process.on('message', (message) => {

@@ -287,7 +287,8 @@ export class HalRenderer implements OnApplicationBootstrap {
   /** The handler's plan merged with the class links of what it returned, once per class. */
   private instancePlan(plan: HandlerPlan, type: Type): ResourcePlan {
     let byClass = this.instancePlans.get(plan);
-    if (!byClass) this.instancePlans.set(plan, (byClass = new Map()));
+    if (!byClass)
+      this.instancePlans.set(plan, (byClass = new Map<Type, ResourcePlan>()));
     let merged = byClass.get(type);
     if (!merged)
       byClass.set(
@@ -357,12 +358,13 @@ export class HalRenderer implements OnApplicationBootstrap {
     context: HalContext,
     selfHref: string | undefined,
   ): MaybePromise<Resource> {
-    const include = plan.links.map((link) =>
-      link.when ? link.when(resource, context) : true,
+    const include: (boolean | PromiseLike<boolean>)[] = plan.links.map(
+      (link) => (link.when ? link.when(resource, context) : true),
     );
     if (include.some(isThenable)) {
-      return Promise.all(include).then((resolved) =>
-        this.assemble(resource, plan, context, selfHref, resolved),
+      return Promise.all(include.map((value) => Promise.resolve(value))).then(
+        (resolved) =>
+          this.assemble(resource, plan, context, selfHref, resolved),
       );
     }
     return this.assemble(resource, plan, context, selfHref, include);
