@@ -7,7 +7,8 @@ import {
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { parseTemplate, type PrimitiveValue } from 'url-template';
+import type { PrimitiveValue } from 'url-template';
+import { compileUriTemplate } from './uri-template';
 import { RouteTable } from '../routing/route-table';
 import { HalConfig } from './hal.config';
 import {
@@ -644,7 +645,7 @@ export class HalRenderer implements OnApplicationBootstrap {
         build: () => fixed,
       };
     }
-    const parsed = parseTemplate(template);
+    const parsed = compileUriTemplate(template);
     const params = options.params;
     return {
       rel,

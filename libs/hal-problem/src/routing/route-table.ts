@@ -20,7 +20,7 @@ import {
 } from '@nestjs/core';
 import { getMetadataStorage } from 'class-validator';
 import { parse, pathToRegexp, type Token } from 'path-to-regexp';
-import { parseTemplate } from 'url-template';
+import { compileUriTemplate } from '../hal/uri-template';
 
 /** One route of the app, as served: global prefix and version included. */
 export interface RouteEntry {
@@ -152,7 +152,7 @@ export class RouteTable implements OnApplicationBootstrap {
     const route = this.find(controller, handlerName);
     if (!route)
       throw new Error(`${controller.name}.${handlerName} is not a route`);
-    return parseTemplate(route.template).expand(params);
+    return compileUriTemplate(route.template).expand(params);
   }
 
   /**

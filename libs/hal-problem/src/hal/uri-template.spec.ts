@@ -1,0 +1,53 @@
+import { parseTemplate } from 'url-template';
+import { compileUriTemplate } from './uri-template';
+
+/** The compiled fast path must expand exactly as url-template does. */
+describe('compileUriTemplate', () => {
+  const templates = [
+    '/orders/{id}',
+    '/orders/{id}/items/{item}',
+    '{+base}/x/{id}',
+    '/files/{+path}',
+    '/plain',
+    'https://x.test/{a}{b}',
+  ];
+  const values = [
+    'plain',
+    'a/b?c',
+    '../admin',
+    'x#y&z=1',
+    "!*'()",
+    'spaces and ünïcödé ✓',
+    '%41%zz',
+    '[ipv6]:1',
+    '',
+    '42',
+  ];
+
+  it.each(templates)('matches url-template for %s', (template) => {
+    const fast = compileUriTemplate(template);
+    const reference = parseTemplate(template);
+    for (const a of values) {
+      for (const b of ['1', 'x/y']) {
+        const input = { id: a, item: b, base: a, path: a, a, b };
+        expect(fast.expand(input)).toBe(reference.expand(input));
+      }
+    }
+    expect(fast.expand({ id: 7, item: true, a: [1, 2], b: ['x y', 'z'] })).toBe(
+      reference.expand({ id: 7, item: true, a: [1, 2], b: ['x y', 'z'] }),
+    );
+  });
+
+  it('never lets a value add path segments or a query through simple expansion', () => {
+    expect(
+      compileUriTemplate('/orders/{id}').expand({ id: '../admin?x=1#f' }),
+    ).toBe('/orders/..%2Fadmin%3Fx%3D1%23f');
+  });
+
+  it('falls back to url-template for other operators', () => {
+    expect(
+      compileUriTemplate('/orders{?page,size}').expand({ page: 2, size: 20 }),
+    ).toBe('/orders?page=2&size=20');
+    expect(compileUriTemplate('/x{/a}').expand({ a: 'b' })).toBe('/x/b');
+  });
+});
