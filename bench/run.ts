@@ -13,7 +13,7 @@ import {
 } from './scenarios';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 0.6);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 0.5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ADAPTERS: Adapter[] = ['express', 'fastify'];
 const SERVER = join(__dirname, 'server.js');
@@ -137,7 +137,7 @@ async function memory(
 async function load(url: string, amount: number): Promise<void> {
   await autocannon({
     url,
-    connections: CONNECTIONS,
+    connections: CONNECTIONS * 2,
     amount,
     requests: SCENARIOS.map(({ method, path, headers, body }) => ({
       method,
