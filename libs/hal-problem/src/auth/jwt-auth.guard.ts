@@ -15,6 +15,7 @@ import {
   InvalidToken,
 } from './auth.problems';
 import { bearerChallenge } from './bearer-challenge';
+import { perHandler } from '../routing/per-handler-cache';
 
 type HttpRequest = {
   headers: Record<string, string | string[] | undefined>;
@@ -46,16 +47,19 @@ export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     if (!this.config.enabled || context.getType() !== 'http') return true;
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride(Public, targets)) return true;
-    const required =
-      this.config.options.global ||
-      this.reflector.getAllAndOverride(Authenticated, targets) ||
-      this.reflector.getAllAndOverride(Scopes, targets) !== undefined;
-    if (!required) return true;
+    if (!this.requiresToken(context)) return true;
     this.checkCredentials(context.switchToHttp().getRequest<HttpRequest>());
     return (await super.canActivate(context)) as boolean;
   }
+
+  /** Whether a route needs a token, worked out once per route. */
+  private readonly requiresToken = perHandler(
+    (targets) =>
+      !this.reflector.getAllAndOverride(Public, targets) &&
+      (this.config.options.global ||
+        this.reflector.getAllAndOverride(Authenticated, targets) === true ||
+        this.reflector.getAllAndOverride(Scopes, targets) !== undefined),
+  );
 
   override handleRequest<TUser>(
     error: unknown,

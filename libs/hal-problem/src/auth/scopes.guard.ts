@@ -10,6 +10,7 @@ import { AuthConfig } from './auth.config';
 import { Public, Scopes } from './auth.decorators';
 import { InsufficientScope } from './auth.problems';
 import { bearerChallenge } from './bearer-challenge';
+import { perHandler } from '../routing/per-handler-cache';
 
 /**
  * Requires every scope named by `@Scopes()` (handler first, then controller).
@@ -22,12 +23,18 @@ export class ScopesGuard implements CanActivate {
     private readonly config: AuthConfig,
   ) {}
 
+  /** The scopes a route needs (undefined for none or @Public), worked out once per route. */
+  private readonly requiredScopes = perHandler((targets) => {
+    const scopes = this.reflector.getAllAndOverride(Scopes, targets);
+    return scopes?.length && !this.reflector.getAllAndOverride(Public, targets)
+      ? scopes
+      : undefined;
+  });
+
   canActivate(context: ExecutionContext): boolean {
     if (!this.config.enabled || context.getType() !== 'http') return true;
-    const targets = [context.getHandler(), context.getClass()];
-    const required = this.reflector.getAllAndOverride(Scopes, targets);
-    if (!required?.length || this.reflector.getAllAndOverride(Public, targets))
-      return true;
+    const required = this.requiredScopes(context);
+    if (!required) return true;
     const principal = context
       .switchToHttp()
       .getRequest<{ user?: AuthPrincipal }>().user;
