@@ -43,31 +43,37 @@ describeWithRedis.each(ADAPTERS)('rate limiting in Redis on %s', (adapter) => {
   });
   afterAll(() => redis.quit());
 
-  it('shares one limit between two instances: N parallel requests against L give exactly L successes', async () => {
-    const prefix = uniquePrefix('shared');
-    const limit = 7;
-    const first = await startWithRedis(adapter, redis, prefix, limit);
-    const second = await startWithRedis(adapter, redis, prefix, limit);
-    try {
-      const responses = await Promise.all(
-        Array.from({ length: 30 }, (_, i) =>
-          fetch(`${(i % 2 ? first : second).baseUrl}/limited/open`),
-        ),
-      );
-      const statuses = responses.map((response) => response.status);
-      expect(statuses.filter((status) => status === 200)).toHaveLength(limit);
-      expect(statuses.filter((status) => status === 429)).toHaveLength(
-        30 - limit,
-      );
-      const limited = responses.find((response) => response.status === 429)!;
-      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(
-        1,
-      );
-    } finally {
-      await first.close();
-      await second.close();
-    }
-  });
+  it.each([
+    [10, 3],
+    [30, 7],
+    [60, 25],
+  ])(
+    'shares one limit between two instances: %i parallel requests against a limit of %i',
+    async (n, limit) => {
+      const prefix = uniquePrefix('shared');
+      const first = await startWithRedis(adapter, redis, prefix, limit);
+      const second = await startWithRedis(adapter, redis, prefix, limit);
+      try {
+        const responses = await Promise.all(
+          Array.from({ length: n }, (_, i) =>
+            fetch(`${(i % 2 ? first : second).baseUrl}/limited/open`),
+          ),
+        );
+        const statuses = responses.map((response) => response.status);
+        expect(statuses.filter((status) => status === 200)).toHaveLength(limit);
+        expect(statuses.filter((status) => status === 429)).toHaveLength(
+          n - limit,
+        );
+        const limited = responses.find((response) => response.status === 429)!;
+        expect(
+          Number(limited.headers.get('retry-after')),
+        ).toBeGreaterThanOrEqual(1);
+      } finally {
+        await first.close();
+        await second.close();
+      }
+    },
+  );
 
   it('counts the window in milliseconds: a new window starts right after the old one', async () => {
     @Module(

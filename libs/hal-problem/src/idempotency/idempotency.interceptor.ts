@@ -52,6 +52,7 @@ const REPLAYED_HEADERS = [
   'link',
 ];
 const DAY_MS = 24 * 60 * 60 * 1000;
+const STORE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * Idempotent requests (draft-ietf-httpapi-idempotency-key-header) for
@@ -154,22 +155,37 @@ export class IdempotencyInterceptor implements NestInterceptor {
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) ??
       (method === RequestMethod.POST ? 201 : 200);
 
-    return from(
-      this.store.acquire(recordKey, fingerprint, this.options.lockTtlMs),
-    ).pipe(
+    // A store that cannot answer (Redis down) must not run the handler
+    // unguarded: the client is asked to retry instead.
+    const acquired = this.store
+      .acquire(recordKey, fingerprint, this.options.lockTtlMs)
+      .catch((error: unknown) => {
+        throw ProblemException.serviceUnavailable(
+          'Idempotency keys cannot be checked right now; retry the request with the same key.',
+          { retryAfter: STORE_RETRY_AFTER_SECONDS, cause: error },
+        );
+      });
+    return from(acquired).pipe(
       mergeMap((existing) => {
         if (existing) return from([this.answerExisting(existing, fingerprint)]);
         return next.handle().pipe(
           mergeMap(async (value: unknown) => {
-            await this.store.complete(
-              recordKey,
-              {
-                fingerprint,
-                state: 'completed',
-                response: this.capture(value, status, response),
-              },
-              ttlMs,
-            );
+            try {
+              await this.store.complete(
+                recordKey,
+                {
+                  fingerprint,
+                  state: 'completed',
+                  response: this.capture(value, status, response),
+                },
+                ttlMs,
+              );
+            } catch (error) {
+              // The work is done: answer it. The in-flight lock expires after lockTtlMs.
+              this.logger.warn(
+                `Could not store an idempotent response: ${error instanceof Error ? error.message : 'unknown error'}`,
+              );
+            }
             return value;
           }),
           catchError((error: unknown) =>
