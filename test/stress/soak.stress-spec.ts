@@ -3,7 +3,7 @@ import { ADAPTERS, startSample, type RunningApp } from '../support/adapters';
 import { validateProblem } from '../support/problem-schema';
 import { tokenFor } from '../support/sample-client';
 
-const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 20);
+const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 30);
 /**
  * Stated bound for the soak: the heap after a forced GC (test process,
  * server and client together) may grow at most this much. It holds the

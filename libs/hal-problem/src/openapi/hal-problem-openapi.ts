@@ -124,7 +124,17 @@ const BASE_SCHEMAS: Record<string, Schema> = {
         type: 'object',
         required: ['errors'],
         properties: {
-          errors: { type: 'array', items: ref('ValidationError') },
+          errors: {
+            type: 'array',
+            items: ref('ValidationError'),
+            maxItems: 100,
+          },
+          errorsOmitted: {
+            type: 'integer',
+            minimum: 1,
+            description:
+              'How many more violations there were than the 100 listed.',
+          },
         },
       },
     ],

@@ -7,7 +7,10 @@ import {
 } from '@nestjs/common';
 import type { HalProblemModuleOptions } from '../hal-problem-module-options.interface';
 import { ProblemConfig } from './problem.config';
-import { ProblemException } from './problem.exception';
+import {
+  ProblemException,
+  ValidationProblemException,
+} from './problem.exception';
 import { ProblemMapper } from './problem.mapper';
 import { defineProblemType } from './problem-type';
 import { ProblemTypeCatalog } from './problem-type.catalog';
@@ -240,6 +243,19 @@ describe('ProblemMapper', () => {
       context,
     );
     expect(headers).toEqual({});
+  });
+
+  it('lists at most 100 errors and counts the rest', () => {
+    const errors = Array.from({ length: 250 }, (_, i) => ({
+      title: 'invalid_value',
+      detail: `e${i}`,
+    }));
+    const { body } = mapper().map(
+      new ValidationProblemException(errors),
+      context,
+    );
+    expect(body.errors).toHaveLength(100);
+    expect(body.errorsOmitted).toBe(150);
   });
 
   it('uses urn:uuid instances when configured', () => {

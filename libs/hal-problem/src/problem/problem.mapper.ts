@@ -52,6 +52,7 @@ const RESERVED_MEMBERS = new Set([
   'detail',
   'instance',
   'errors',
+  'errorsOmitted',
   'requestId',
   'statusCode',
   'message',
@@ -60,6 +61,8 @@ const RESERVED_MEMBERS = new Set([
 ]);
 const EXTENSION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const UNSAFE_HEADER_VALUE = /[\r\n\0]/;
+/** The most `errors` entries a problem lists; the rest are counted in `errorsOmitted`. */
+export const MAX_ERRORS = 100;
 
 const MALFORMED_BODY = 'The request body is malformed and could not be parsed.';
 
@@ -322,7 +325,12 @@ export class ProblemMapper {
       const safe = toJsonSafe(value);
       if (safe !== undefined) body[name] = safe;
     }
-    if (init.errors) body.errors = toJsonSafe(init.errors);
+    if (init.errors) {
+      // Bounded: a body with thousands of bad keys must not make a response thousands of entries long.
+      body.errors = toJsonSafe(init.errors.slice(0, MAX_ERRORS));
+      if (init.errors.length > MAX_ERRORS)
+        body.errorsOmitted = init.errors.length - MAX_ERRORS;
+    }
     body.requestId = context.requestId;
 
     const headers: Record<string, string> = {};
