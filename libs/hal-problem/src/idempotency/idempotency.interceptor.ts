@@ -17,6 +17,7 @@ import { HAL_PROBLEM_MODULE_OPTIONS } from '../hal-problem.module-definition';
 import { ProblemException } from '../problem/problem.exception';
 import { ProblemMapper } from '../problem/problem.mapper';
 import { clientAddress } from '../throttle/client-address';
+import { perHandler } from '../routing/per-handler-cache';
 import { fingerprintOf } from './canonical-json';
 import { parseIdempotencyKey } from './idempotency-key';
 import type { IdempotencyOptions } from './idempotency-options.interface';
@@ -101,13 +102,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
           : 0;
   }
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http') return next.handle();
-    const handler = context.getHandler();
-    const declared = this.reflector.getAllAndOverride(Idempotent, [
-      handler,
-      context.getClass(),
-    ]);
+  /** Whether (and how) a route is idempotent, worked out once per route. */
+  private readonly routeOf = perHandler((targets) => {
+    const [handler] = targets;
+    const declared = this.reflector.getAllAndOverride(Idempotent, targets);
     const method = this.reflector.get<RequestMethod | undefined>(
       METHOD_METADATA,
       handler,
@@ -115,7 +113,18 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const unsafe =
       method === RequestMethod.POST || method === RequestMethod.PATCH;
     if (!declared && !(this.options.allUnsafeMethods && unsafe))
-      return next.handle();
+      return undefined;
+    const status =
+      this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) ??
+      (method === RequestMethod.POST ? 201 : 200);
+    return { declared, status };
+  });
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const route = this.routeOf(context);
+    if (!route) return next.handle();
+    const { declared, status } = route;
 
     const request = context.switchToHttp().getRequest<HttpRequest>();
     const response = context.switchToHttp().getResponse<object>();
@@ -151,10 +160,6 @@ export class IdempotencyInterceptor implements NestInterceptor {
       .digest('base64url');
     const fingerprint = fingerprintOf(request.body);
     const ttlMs = declared?.ttlMs ?? this.options.ttlMs;
-    const status =
-      this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) ??
-      (method === RequestMethod.POST ? 201 : 200);
-
     // A store that cannot answer (Redis down) must not run the handler
     // unguarded: the client is asked to retry instead.
     const acquired = this.store
