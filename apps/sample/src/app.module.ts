@@ -12,6 +12,7 @@ import type { SampleConfig } from './config/sample-config';
 import { SampleConfigModule } from './config/sample-config.module';
 import { HealthController } from './health/health.controller';
 import { MaintenanceMiddleware } from './maintenance/maintenance.middleware';
+import { AccessLogMiddleware } from './logging/access-log.middleware';
 import { OrdersModule } from './orders/orders.module';
 import { ReportsModule } from './reports/reports.module';
 import { RootController } from './root/root.controller';
@@ -66,11 +67,14 @@ export class AppModule implements NestModule {
         ReportsModule,
       ],
       controllers: [RootController, HealthController, OAuthController],
-      providers: [MaintenanceMiddleware],
+      providers: [MaintenanceMiddleware, AccessLogMiddleware],
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(AccessLogMiddleware)
+      .forRoutes({ path: '{*path}', method: RequestMethod.ALL });
     consumer
       .apply(MaintenanceMiddleware)
       .exclude({ path: 'health', method: RequestMethod.GET })

@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   ExpressAdapter,
@@ -19,7 +19,7 @@ import type { SampleConfig } from './config/sample-config';
  */
 export async function createSampleApp(
   config: SampleConfig,
-  options: { logger?: false } = {},
+  options: { logger?: false | LoggerService } = {},
 ): Promise<INestApplication> {
   const module = AppModule.register(config);
   const appOptions = {

@@ -140,3 +140,4 @@ export {
   type OpenApiDocument,
 } from './openapi/hal-problem-openapi';
 export type { HalShape, LinkShape } from './hal/hal.renderer';
+export { ensureRequestId, isWellFormedRequestId } from './problem/request-id';

@@ -1,0 +1,35 @@
+import { Injectable, Logger, type NestMiddleware } from '@nestjs/common';
+import { ensureRequestId } from 'nestjs-hal-problem';
+
+type NodeRequest = {
+  method?: string;
+  url?: string;
+  headers: Record<string, string | string[] | undefined>;
+};
+type NodeResponse = {
+  statusCode: number;
+  once(event: 'finish', listener: () => void): unknown;
+};
+
+/**
+ * One log line per request, with the request id the client receives, so a
+ * support request quoting `X-Request-Id` leads to its line. The id is fixed
+ * here first (the library's `ensureRequestId`), and the module reuses it.
+ */
+@Injectable()
+export class AccessLogMiddleware implements NestMiddleware {
+  private readonly logger = new Logger('HTTP');
+
+  use(request: NodeRequest, response: NodeResponse, next: () => void): void {
+    const started = process.hrtime.bigint();
+    const id = ensureRequestId(request, 'x-request-id');
+    response.once('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const path = (request.url ?? '/').split('?')[0];
+      this.logger.log(
+        `${request.method} ${path} ${response.statusCode} ${ms.toFixed(1)}ms requestId=${id}`,
+      );
+    });
+    next();
+  }
+}
