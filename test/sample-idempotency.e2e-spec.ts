@@ -127,5 +127,37 @@ describeWithRedis.each(ADAPTERS)(
         await server.stop();
       }
     });
+
+    it('lets another instance answer a report started on the first', async () => {
+      const server = await OwnRedisServer.start();
+      const env = {
+        REDIS_URL: `redis://127.0.0.1:${server.port}`,
+        REPORT_DELAY_MS: '10',
+      };
+      const first = await startSample(adapter, env);
+      const second = await startSample(adapter, env);
+      try {
+        const token = await tokenFor(first.baseUrl);
+        const accepted = await authorized(first.baseUrl, token)('/reports', {
+          method: 'POST',
+        });
+        expect(accepted.status).toBe(202);
+        const monitor = accepted.headers.get('location')!;
+        const other = authorized(second.baseUrl, token);
+        let operation: Json = {};
+        for (let i = 0; i < 100 && operation.status !== 'done'; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          operation = (await (await other(monitor)).json()) as Json;
+        }
+        expect(operation.status).toBe('done');
+        const result = await other(operation._links.result.href);
+        expect(result.status).toBe(200);
+        expect(((await result.json()) as Json).id).toBe(operation.id);
+      } finally {
+        await first.close();
+        await second.close();
+        await server.stop();
+      }
+    });
   },
 );

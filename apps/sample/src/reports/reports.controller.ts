@@ -32,7 +32,7 @@ export class ReportsController {
       await new Promise((resolve) =>
         setTimeout(resolve, this.config.reportDelayMs),
       );
-      this.reports.generate(operation.id);
+      await this.reports.generate(operation.id);
       return {
         resultHref: this.routes.href(ReportsController, 'result', {
           id: operation.id,
@@ -51,7 +51,7 @@ export class ReportsController {
   @Get(':id/result')
   @HalResource(ReportResource)
   @ApiHalResponse(ReportResource)
-  result(@Param('id') id: string): Report {
+  result(@Param('id') id: string): Promise<Report> {
     return this.reports.get(id);
   }
 }

@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import { ProblemException, defineProblemType } from 'nestjs-hal-problem';
 import { OrdersService } from '../orders/orders.service';
+import { REDIS } from '../redis/redis.module';
 
 export const ReportNotFound = defineProblemType({
   slug: 'report-not-found',
@@ -17,34 +19,56 @@ export interface Report {
   readonly totalsByCurrency: Readonly<Record<string, number>>;
 }
 
-/** Finished reports, in memory. */
+/** How long a finished report is kept, like its operation. */
+const REPORT_TTL_MS = 3_600_000;
+
+/**
+ * Finished reports: in Redis when REDIS_URL is set (so the instance that
+ * answers `GET /reports/{id}/result` need not be the one that built it),
+ * else in memory.
+ */
 @Injectable()
 export class ReportsService {
   private readonly reports = new Map<string, Report>();
 
-  constructor(private readonly orders: OrdersService) {}
+  constructor(
+    private readonly orders: OrdersService,
+    @Optional() @Inject(REDIS) private readonly redis?: Redis | null,
+  ) {}
 
-  generate(id: string): Report {
+  async generate(id: string): Promise<Report> {
     const { items } = this.orders.list({
       page: 1,
       size: Number.MAX_SAFE_INTEGER,
     });
     const totals: Record<string, number> = {};
-    for (const order of items)
+    for (const order of items) {
       totals[order.currency] =
         Math.round(((totals[order.currency] ?? 0) + order.total) * 100) / 100;
+    }
     const report: Report = {
       id,
       generatedAt: new Date().toISOString(),
       orderCount: items.length,
       totalsByCurrency: totals,
     };
-    this.reports.set(id, report);
+    if (this.redis)
+      await this.redis.set(
+        `orders:report:${id}`,
+        JSON.stringify(report),
+        'PX',
+        REPORT_TTL_MS,
+      );
+    else this.reports.set(id, report);
     return report;
   }
 
-  get(id: string): Report {
-    const report = this.reports.get(id);
+  async get(id: string): Promise<Report> {
+    const report = this.redis
+      ? ((JSON.parse(
+          (await this.redis.get(`orders:report:${id}`)) ?? 'null',
+        ) as Report | null) ?? undefined)
+      : this.reports.get(id);
     if (!report)
       throw new ProblemException(ReportNotFound, {
         detail: `There is no finished report ${id}.`,
