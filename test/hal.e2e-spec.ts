@@ -128,6 +128,15 @@ describe.each(ADAPTERS)('HAL on %s', (adapter) => {
       expect(nothing.headers.get('content-type')).toBeNull();
     });
 
+    it('adds Accept to an existing Vary and leaves a returned web Response alone', async () => {
+      expect((await fetch(url('/widgets/varied'))).headers.get('vary')).toBe(
+        'Origin, Accept',
+      );
+      const web = await fetch(url('/widgets/web-response'));
+      expect(web.status).toBe(299);
+      expect(await web.text()).toBe('made by hand');
+    });
+
     it('sends a body that is HAL already as it is', async () => {
       const { response, body } = await getJson('/widgets/prebuilt');
       expect(response.headers.get('content-type')).toMatch(

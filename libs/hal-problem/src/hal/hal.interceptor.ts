@@ -26,6 +26,7 @@ function isResource(value: unknown): value is object {
     typeof value === 'object' &&
     value !== null &&
     !(value instanceof StreamableFile) &&
+    !(value instanceof Response) &&
     !Buffer.isBuffer(value) &&
     !(value instanceof Uint8Array) &&
     !ArrayBuffer.isView(value) &&
@@ -145,7 +146,12 @@ export class HalInterceptor implements NestInterceptor {
       'Content-Type',
       contentTypeFor(request.headers.accept),
     );
-    adapter.setHeader(response, 'Vary', 'Accept');
+    // Keep what others vary on (CORS adds Origin).
+    const vary: unknown = adapter.getHeader(response, 'Vary');
+    const existing = typeof vary === 'string' && vary ? vary : undefined;
+    if (!existing) adapter.setHeader(response, 'Vary', 'Accept');
+    else if (!/(^|,)\s*(accept|\*)\s*(,|$)/i.test(existing))
+      adapter.setHeader(response, 'Vary', `${existing}, Accept`);
     if (value instanceof Operation && !value.finished) {
       adapter.setHeader(response, 'Retry-After', String(value.retryAfter));
     }
