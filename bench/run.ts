@@ -13,7 +13,7 @@ import {
 } from './scenarios';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 0.5);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 0.4);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ADAPTERS: Adapter[] = ['express', 'fastify'];
 const SERVER = join(__dirname, 'server.js');
