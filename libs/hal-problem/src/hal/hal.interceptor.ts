@@ -113,7 +113,6 @@ export class HalInterceptor implements NestInterceptor {
         plan,
         request,
         response,
-        url,
       );
     }
     const halContext: HalContext = {
@@ -126,9 +125,9 @@ export class HalInterceptor implements NestInterceptor {
     // Emitting a promise is fine: Nest resolves what the interceptor chain settles on.
     return document instanceof Promise
       ? document.then((resolved) =>
-          this.label(resolved, value, plan, request, response, url),
+          this.label(resolved, value, plan, request, response),
         )
-      : this.label(document, value, plan, request, response, url);
+      : this.label(document, value, plan, request, response);
   }
 
   private label(
@@ -137,7 +136,6 @@ export class HalInterceptor implements NestInterceptor {
     plan: ReturnType<HalRenderer['planFor']>,
     request: HttpRequest,
     response: unknown,
-    url: string,
   ): Record<string, unknown> {
     const adapter = this.adapterHost.httpAdapter;
     if (adapter.isHeadersSent(response)) return document;
@@ -155,11 +153,13 @@ export class HalInterceptor implements NestInterceptor {
     if (value instanceof Operation && !value.finished) {
       adapter.setHeader(response, 'Retry-After', String(value.retryAfter));
     }
-    if (plan.status === 201 || plan.status === 202) {
-      // The new resource's (or status monitor's) own URL, never the URL that was posted to.
+    if (
+      (plan.status === 201 || plan.status === 202) &&
+      this.renderer.declaresSelf(value, plan)
+    ) {
+      // The new resource's (or status monitor's) own declared URL.
       const self = HalRenderer.selfOf(document);
-      if (self !== undefined && !self.endsWith(url))
-        adapter.setHeader(response, 'Location', self);
+      if (self !== undefined) adapter.setHeader(response, 'Location', self);
     }
     return document;
   }

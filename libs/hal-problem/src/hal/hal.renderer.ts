@@ -271,18 +271,33 @@ export class HalRenderer implements OnApplicationBootstrap {
         _embedded: { [rel]: items },
       }));
     }
-    const resourcePlan =
-      plan.usesInstanceClass &&
-      value.constructor !== Object &&
-      typeof value.constructor === 'function'
-        ? this.instancePlan(plan, value.constructor as Type)
-        : plan.resource;
     return this.renderResource(
       value as Resource,
-      resourcePlan,
+      this.rootPlan(value, plan),
       context,
       selfHref,
     );
+  }
+
+  /**
+   * Whether a handler's result carries a declared `self` (rather than the
+   * request URL as a stand-in): only a declared one may become `Location`.
+   */
+  declaresSelf(value: object, plan: HandlerPlan): boolean {
+    return (
+      !(value instanceof HalPage) &&
+      !Array.isArray(value) &&
+      this.rootPlan(value, plan).declaresSelf
+    );
+  }
+
+  /** The plan of a root resource: the handler's, plus the class links of an instance it returned. */
+  private rootPlan(value: object, plan: HandlerPlan): ResourcePlan {
+    return plan.usesInstanceClass &&
+      value.constructor !== Object &&
+      typeof value.constructor === 'function'
+      ? this.instancePlan(plan, value.constructor as Type)
+      : plan.resource;
   }
 
   /** The handler's plan merged with the class links of what it returned, once per class. */
