@@ -25,3 +25,10 @@ export function bearerChallenge(
     params.push(`scope=${quoted(details.scope.join(' '))}`);
   return `Bearer ${params.join(', ')}`;
 }
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/** The token of an `Authorization: Bearer <token68>` header, or undefined. */
+export function bearerToken(header: unknown): string | undefined {
+  return typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+}

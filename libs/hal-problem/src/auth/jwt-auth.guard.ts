@@ -14,7 +14,7 @@ import {
   InvalidAuthorizationRequest,
   InvalidToken,
 } from './auth.problems';
-import { bearerChallenge } from './bearer-challenge';
+import { bearerChallenge, bearerToken } from './bearer-challenge';
 import { perHandler } from '../routing/per-handler-cache';
 
 type HttpRequest = {
@@ -24,7 +24,6 @@ type HttpRequest = {
   raw?: { rawHeaders?: string[]; url?: string };
 };
 
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?: |$)/;
 /** Larger tokens are refused before any parsing. */
 const MAX_TOKEN_LENGTH = 8192;
@@ -123,7 +122,7 @@ export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
         headers: { 'WWW-Authenticate': bearerChallenge(realm) },
       });
     }
-    const token = BEARER.exec(header as string)?.[1];
+    const token = bearerToken(header);
     if (!token)
       throw invalidRequest(
         'The Authorization header is not of the form Bearer <token>.',

@@ -16,7 +16,7 @@ import type { HalProblemModuleOptions } from '../hal-problem-module-options.inte
 import { HAL_PROBLEM_MODULE_OPTIONS } from '../hal-problem.module-definition';
 import { ProblemException } from '../problem/problem.exception';
 import { ProblemMapper } from '../problem/problem.mapper';
-import { clientAddress } from '../throttle/client-address';
+import { clientAddress, proxyHops } from '../throttle/client-address';
 import { perHandler } from '../routing/per-handler-cache';
 import { fingerprintOf } from './canonical-json';
 import { parseIdempotencyKey } from './idempotency-key';
@@ -91,15 +91,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
       maxKeyLength: options.maxKeyLength ?? 255,
     };
     this.store = options.store ?? store ?? new InMemoryIdempotencyStore();
-    const trust = moduleOptions.throttle
-      ? moduleOptions.throttle.trustProxy
-      : false;
-    this.hops =
-      trust === true
-        ? 1
-        : typeof trust === 'number'
-          ? Math.max(0, Math.floor(trust))
-          : 0;
+    this.hops = proxyHops(
+      moduleOptions.throttle ? moduleOptions.throttle.trustProxy : false,
+    );
   }
 
   /** Whether (and how) a route is idempotent, worked out once per route. */

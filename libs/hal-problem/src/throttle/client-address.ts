@@ -25,3 +25,9 @@ export function clientAddress(request: HttpRequest, hops: number): string {
   const chain = [...entries, socketAddress];
   return chain[Math.max(chain.length - 1 - hops, 0)];
 }
+
+/** `trustProxy` as a hop count: `true` is the nearest proxy (1), `false` or absent none. */
+export function proxyHops(trust: boolean | number | undefined): number {
+  if (trust === true) return 1;
+  return typeof trust === 'number' ? Math.max(0, Math.floor(trust)) : 0;
+}

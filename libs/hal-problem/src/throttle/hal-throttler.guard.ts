@@ -8,14 +8,14 @@ import {
 } from '@nestjs/throttler';
 import type { AuthConfig } from '../auth/auth.config';
 import { ProblemException } from '../problem/problem.exception';
-import { clientAddress } from './client-address';
+import { clientAddress, proxyHops } from './client-address';
+import { bearerToken } from '../auth/bearer-challenge';
 import { type RateLimitState, rateLimitHeaders } from './rate-limit-headers';
 import type { HalThrottleOptions } from './throttle-options.interface';
 import { QuotaExceeded } from './throttle.problems';
 
 type HttpRequest = { headers: Record<string, string | string[] | undefined> };
 
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const STORAGE_RETRY_AFTER_SECONDS = 5;
 const STORAGE_WARNING_INTERVAL_MS = 10_000;
 
@@ -43,9 +43,7 @@ export class HalThrottlerGuard extends ThrottlerGuard {
     private readonly throttle: HalThrottleOptions = {},
   ) {
     super(options, storage, reflector);
-    const trust = throttle.trustProxy ?? false;
-    this.hops =
-      trust === true ? 1 : trust === false ? 0 : Math.max(0, Math.floor(trust));
+    this.hops = proxyHops(throttle.trustProxy);
     this.logger = new Logger('HalProblem');
   }
 
@@ -54,8 +52,7 @@ export class HalThrottlerGuard extends ThrottlerGuard {
     request: Record<string, unknown>,
   ): Promise<string> {
     const header = (request as HttpRequest).headers.authorization;
-    const token =
-      typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+    const token = bearerToken(header);
     if (token) {
       const principal = await this.auth.verify(token, request);
       if (principal) return `sub:${principal.subject}`;
