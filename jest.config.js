@@ -7,6 +7,7 @@ const esmPackages = [
   '@apidevtools',
   'url-template',
   'content-disposition',
+  'magic-string', // ESM-only, required by @angular-devkit/schematics (scaffolding specs)
 ];
 
 /** @type {import('jest').Config} */

@@ -1,0 +1,146 @@
+import { posix } from 'node:path';
+import { addHalRelation, addToModuleImports } from '../module-imports';
+import { resourceNames } from '../names';
+import { formatWithProjectPrettier } from '../prettier-format';
+import {
+  ScaffoldingError,
+  type SchematicContext,
+  type SchematicTree,
+} from '../schematic-tree.interface';
+import {
+  findNearestModule,
+  importSuffix,
+  normalize,
+  readText,
+  relativeImport,
+  resolveSourceRoot,
+  rootModulePath,
+} from '../workspace';
+import type { HalResourceOptions } from './hal-resource.options.interface';
+import * as templates from './hal-resource.templates';
+
+/**
+ * `nest g -c nestjs-hal-problem hal-resource <name>`: a CRUD resource that
+ * follows the contract (HAL with links and paging, problems for errors,
+ * scopes on writes, 201/204), registered in the nearest module.
+ */
+export function halResource(
+  options: HalResourceOptions,
+): (tree: SchematicTree, context: SchematicContext) => Promise<void> {
+  return async (tree, context) => {
+    if (!options.name)
+      throw new ScaffoldingError('hal-resource needs a name, e.g. orders.');
+    const names = resourceNames(options.name);
+    const sourceRoot = resolveSourceRoot(tree, options);
+    const base = normalize(posix.join(sourceRoot, options.path ?? ''));
+    const dir = options.flat ? base : posix.join(base, names.fileName);
+    // Before anything is written, so a flat resource does not find its own module.
+    const parentModule = options.skipImport
+      ? undefined
+      : findNearestModule(tree, base, sourceRoot);
+    const ext = importSuffix(tree, [
+      ...(parentModule ? [parentModule] : []),
+      posix.join(sourceRoot, 'main.ts'),
+      posix.join(sourceRoot, 'app.module.ts'),
+    ]);
+    const ctx = { names, ext };
+    const suffix = options.specFileSuffix || 'spec';
+    const files: [string, string][] = [
+      [`${names.fileName}.module.ts`, templates.moduleFile(ctx)],
+      [`${names.fileName}.controller.ts`, templates.controllerFile(ctx)],
+      [`${names.fileName}.service.ts`, templates.serviceFile(ctx)],
+      [`${names.fileName}.problems.ts`, templates.problemsFile(ctx)],
+      [`${names.singularFileName}.resource.ts`, templates.resourceFile(ctx)],
+      [
+        `entities/${names.singularFileName}.entity.ts`,
+        templates.entityFile(ctx),
+      ],
+      [
+        `dto/create-${names.singularFileName}.dto.ts`,
+        templates.createDtoFile(ctx),
+      ],
+      [
+        `dto/update-${names.singularFileName}.dto.ts`,
+        templates.updateDtoFile(ctx),
+      ],
+      [`dto/list-${names.fileName}.query.ts`, templates.listQueryFile(ctx)],
+      ...(options.spec === false
+        ? []
+        : ([
+            [
+              `${names.fileName}.controller.${suffix}.ts`,
+              templates.controllerSpecFile(ctx),
+            ],
+            [
+              `${names.fileName}.service.${suffix}.ts`,
+              templates.serviceSpecFile(ctx),
+            ],
+          ] as [string, string][])),
+    ];
+    const existing = files
+      .map(([file]) => posix.join(dir, file))
+      .filter((path) => tree.exists(path));
+    if (existing.length > 0) {
+      throw new ScaffoldingError(
+        `hal-resource would overwrite ${existing.join(', ')}; choose another name or --path.`,
+      );
+    }
+    for (const [file, content] of files) {
+      const path = posix.join(dir, file);
+      tree.create(path, await formatWithProjectPrettier(path, content));
+    }
+
+    const modulePath = posix.join(dir, `${names.fileName}.module.ts`);
+    if (parentModule) {
+      const result = addToModuleImports(
+        parentModule,
+        readText(tree, parentModule),
+        {
+          symbol: `${names.className}Module`,
+          from: relativeImport(parentModule, modulePath, ext),
+          element: `${names.className}Module`,
+        },
+      );
+      if (result.changed) {
+        // The user's file keeps its layout: only the two insertions change.
+        tree.overwrite(parentModule, result.text);
+      }
+    }
+    registerEmbeddedRelation(tree, context, sourceRoot, names.propertyName);
+    context.logger.info(
+      `nestjs-hal-problem: ${names.className}Module in ${dir}` +
+        (parentModule
+          ? `, imported by ${parentModule}.`
+          : ' (not imported by any module).'),
+    );
+  };
+}
+
+/**
+ * The list route embeds its items under a relation named after the resource,
+ * which the module accepts once it is registered in `hal.relations`: added to
+ * the root module's `HalProblemModule.forRoot({...})`.
+ */
+function registerEmbeddedRelation(
+  tree: SchematicTree,
+  context: SchematicContext,
+  sourceRoot: string,
+  rel: string,
+): void {
+  const byHand = `add '${rel}' to hal.relations of HalProblemModule.forRoot() (the relation of the embedded items).`;
+  let root: string;
+  try {
+    root = rootModulePath(tree, sourceRoot, undefined);
+  } catch {
+    context.logger.warn(`nestjs-hal-problem: no root module found; ${byHand}`);
+    return;
+  }
+  const result = addHalRelation(root, readText(tree, root), rel);
+  if (!result) {
+    context.logger.warn(
+      `nestjs-hal-problem: ${root} has no HalProblemModule.forRoot({ ... }) (run nest add nestjs-hal-problem first); ${byHand}`,
+    );
+  } else if (result.changed) {
+    tree.overwrite(root, result.text);
+  }
+}
