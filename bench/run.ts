@@ -18,6 +18,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ADAPTERS: Adapter[] = ['express', 'fastify'];
 const SERVER = join(__dirname, 'server.js');
 const RESULTS = join(__dirname, '..', '..', '..', 'bench', 'results.json');
+/** Where the cost of Nest's interceptor mechanism alone is measured too (bare-intercepted). */
+const DECOMPOSED = ['hal-resource', 'hal-page'];
 
 interface Running {
   readonly child: ChildProcess;
@@ -157,13 +159,22 @@ async function main(): Promise<void> {
     subjects.bare = await start('bare', adapter);
     subjects.module = await start('module', adapter);
     subjects.peer = await start('peer', adapter);
+    subjects['bare-intercepted'] = await start('bare-intercepted', adapter);
     subjects.raw = await start(
       'raw',
       adapter,
       await record(subjects.module.url),
     );
-    const order: Subject[] = ['raw', 'bare', 'module', 'peer'];
     for (const scenario of SCENARIOS) {
+      const order: Subject[] = [
+        'raw',
+        'bare',
+        'module',
+        'peer',
+        ...(DECOMPOSED.includes(scenario.name)
+          ? (['bare-intercepted'] as const)
+          : []),
+      ];
       const samples: Record<string, { rps: number[]; p99: number[] }> = {};
       for (let round = 0; round < ROUNDS; round++) {
         // Rotate who goes first, so no subject always meets a warmer machine.
@@ -192,8 +203,11 @@ async function main(): Promise<void> {
       });
       rows.push(row('raw', 'bare'), row('module', 'bare'), row('peer', 'bare'));
       if (scenario.kind === 'error') rows.push(row('module', 'peer'));
+      if (DECOMPOSED.includes(scenario.name)) {
+        rows.push(row('bare-intercepted', 'bare'));
+      }
       process.stderr.write(
-        `${adapter} ${scenario.name}: module ${rows.at(-1)!.rps} req/s\n`,
+        `${adapter} ${scenario.name}: module ${rows.find((r) => r.scenario === scenario.name && r.adapter === adapter && r.subject === 'module')!.rps} req/s\n`,
       );
     }
     // Memory: the mixed scenarios, 20k requests, then 180k more.

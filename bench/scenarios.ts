@@ -46,7 +46,12 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
-export type Subject = 'raw' | 'bare' | 'module' | 'peer';
+/**
+ * `bare-intercepted` is bare Nest plus one global interceptor that does
+ * nothing (`next.handle()`): what Nest charges any response-shaping
+ * interceptor before it does any work, reported for the HAL resource and page.
+ */
+export type Subject = 'raw' | 'bare' | 'bare-intercepted' | 'module' | 'peer';
 export type Adapter = 'express' | 'fastify';
 
 export interface OrderData {

@@ -10,6 +10,7 @@ import {
   type INestApplication,
   Injectable,
   Module,
+  type NestInterceptor,
   NotFoundException,
   Param,
   Post,
@@ -18,7 +19,12 @@ import {
   UseGuards,
   ValidationPipe,
 } from '@nestjs/common';
-import { APP_GUARD, HttpAdapterHost, NestFactory } from '@nestjs/core';
+import {
+  APP_GUARD,
+  APP_INTERCEPTOR,
+  HttpAdapterHost,
+  NestFactory,
+} from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import {
@@ -291,7 +297,12 @@ function handBuiltControllers(render: Render) {
   return [Orders, Misc, Throttled];
 }
 
-function handBuiltModule(render: Render) {
+/** Passes every response through untouched: the cost of the interceptor mechanism alone. */
+const noopInterceptor: NestInterceptor = {
+  intercept: (_context, next) => next.handle(),
+};
+
+function handBuiltModule(render: Render, intercepted = false) {
   @Module({
     imports: [
       ThrottlerModule.forRoot({
@@ -299,7 +310,12 @@ function handBuiltModule(render: Render) {
       }),
     ],
     controllers: handBuiltControllers(render),
-    providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
+    providers: [
+      { provide: APP_GUARD, useClass: ThrottlerGuard },
+      ...(intercepted
+        ? [{ provide: APP_INTERCEPTOR, useValue: noopInterceptor }]
+        : []),
+    ],
   })
   class HandBuiltApp {}
   return HandBuiltApp;
@@ -312,7 +328,10 @@ async function startNest(
   const module =
     subject === 'module'
       ? ModuleApp
-      : handBuiltModule(subject === 'peer' ? renderWithHalson : renderByHand);
+      : handBuiltModule(
+          subject === 'peer' ? renderWithHalson : renderByHand,
+          subject === 'bare-intercepted',
+        );
   const app = await NestFactory.create(
     module,
     adapter === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(),
