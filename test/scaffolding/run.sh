@@ -58,11 +58,15 @@ npx nest g -c nestjs-hal-problem hal-resource purchase-orders --flat --no-spec
 expect_files src/purchase-orders.controller.ts src/purchase-order.resource.ts
 [ ! -e src/purchase-orders.controller.spec.ts ] || fail "--no-spec wrote a spec"
 
-step "nest-cli.json collection: hal-resource and Nest's own schematics from one collection"
+step "nest-cli.json collection: hal-resource (now with @nestjs/swagger: documented) and Nest's own schematics"
+npm install --no-audit --no-fund --loglevel=error "@nestjs/swagger@^12" >/dev/null
 node -e "const f='nest-cli.json',c=JSON.parse(require('fs').readFileSync(f));c.collection='nestjs-hal-problem';require('fs').writeFileSync(f,JSON.stringify(c,null,2))"
 npx nest g hal-resource invoices
 npx nest g service greetings --no-spec
 expect_files src/invoices/invoices.controller.ts src/greetings/greetings.service.ts
+grep -q '@ApiHalResponse(InvoiceResource, { page: true })' src/invoices/invoices.controller.ts ||
+  fail "the invoices controller is not documented for OpenAPI although the app depends on @nestjs/swagger"
+grep -q '@ApiProperty' src/orders/order.resource.ts && fail "orders was generated before @nestjs/swagger, yet documents with it"
 
 step "strict tsc, the project's lint, the generated specs"
 npx tsc --noEmit -p tsconfig.json

@@ -224,6 +224,39 @@ export class AppModule {}
     );
   });
 
+  it('documents the resource for OpenAPI when the project depends on @nestjs/swagger', async () => {
+    const withSwagger = app({ esm: true });
+    withSwagger.overwrite(
+      'package.json',
+      JSON.stringify({
+        type: 'module',
+        dependencies: { '@nestjs/swagger': '^12.0.0' },
+      }),
+    );
+    const tree = await run(withSwagger, { name: 'orders' });
+    const controller = text(tree, 'src/orders/orders.controller.ts') ?? '';
+    expect(controller).toContain("@ApiTags('orders')");
+    expect(controller).toContain(
+      '@ApiHalResponse(OrderResource, { page: true })',
+    );
+    expect(controller).toContain(
+      '@ApiProblemResponses(OrderNotFound, OrderNameTaken)',
+    );
+    expect(text(tree, 'src/orders/order.resource.ts')).toContain(
+      'export class OrderResource implements Order {',
+    );
+    expect(text(tree, 'src/orders/dto/create-order.dto.ts')).toContain(
+      '@ApiProperty({ maxLength: 100 })',
+    );
+    const without = await run(app({ esm: true }), { name: 'orders' });
+    expect(text(without, 'src/orders/orders.controller.ts')).not.toContain(
+      'swagger',
+    );
+    expect(text(without, 'src/orders/order.resource.ts')).toContain(
+      'export class OrderResource {}',
+    );
+  });
+
   it('refuses to overwrite an existing resource', async () => {
     const once = await run(app({ esm: true }), { name: 'orders' });
     await expect(run(once as HostTree, { name: 'orders' })).rejects.toThrow(
@@ -240,8 +273,15 @@ export class AppModule {}
   it('generates code that type-checks under strict settings against the library', async () => {
     // The scaffolding e2e test compiles and runs it in a real Nest app; this
     // is the quick check: CommonJS and ESM output, with the library's source.
-    for (const esm of [false, true]) {
-      const tree = await run(app({ esm }), { name: 'purchase-orders' });
+    // CommonJS without OpenAPI, ESM with it: every optional line compiles.
+    for (const [esm, openapi] of [
+      [false, false],
+      [true, true],
+    ]) {
+      const tree = await run(app({ esm }), {
+        name: 'purchase-orders',
+        openapi,
+      });
       // Under the repo's dist/, so imports resolve through its node_modules.
       mkdirSync(join(repoRoot, 'dist'), { recursive: true });
       const dir = mkdtempSync(join(repoRoot, 'dist', 'hal-resource-check-'));
@@ -279,7 +319,11 @@ export class AppModule {}
         const diagnostics = ts
           .getPreEmitDiagnostics(program)
           .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-        expect({ esm, diagnostics }).toEqual({ esm, diagnostics: [] });
+        expect({ esm, openapi, diagnostics }).toEqual({
+          esm,
+          openapi,
+          diagnostics: [],
+        });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -43,7 +43,8 @@ export function halResource(
       posix.join(sourceRoot, 'main.ts'),
       posix.join(sourceRoot, 'app.module.ts'),
     ]);
-    const ctx = { names, ext };
+    const openapi = options.openapi ?? dependsOn(tree, '@nestjs/swagger');
+    const ctx = { names, ext, openapi };
     const suffix = options.specFileSuffix || 'spec';
     const files: [string, string][] = [
       [`${names.fileName}.module.ts`, templates.moduleFile(ctx)],
@@ -143,4 +144,15 @@ function registerEmbeddedRelation(
   } else if (result.changed) {
     tree.overwrite(root, result.text);
   }
+}
+
+function dependsOn(tree: SchematicTree, name: string): boolean {
+  if (!tree.exists('package.json')) return false;
+  const manifest = JSON.parse(readText(tree, 'package.json')) as {
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
+  return Boolean(
+    manifest.dependencies?.[name] ?? manifest.devDependencies?.[name],
+  );
 }

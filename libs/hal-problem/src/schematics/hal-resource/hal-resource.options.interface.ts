@@ -12,6 +12,8 @@ export interface HalResourceOptions extends WorkspaceOptions {
   spec?: boolean;
   /** The spec file suffix (default `spec`). */
   specFileSuffix?: string;
+  /** Document with @nestjs/swagger (`@ApiProperty`, `@ApiHalResponse`, `@ApiProblemResponses`). Default: when the project depends on it. */
+  openapi?: boolean;
   /** Do not add the new module to the nearest module's imports. */
   skipImport?: boolean;
 }

@@ -11,7 +11,13 @@ export interface ResourceTemplateContext {
   readonly names: ResourceNames;
   /** `.js` for ESM projects (relative imports name the emitted file), else empty. */
   readonly ext: string;
+  /** The project uses @nestjs/swagger: document bodies, HAL responses and problems. */
+  readonly openapi: boolean;
 }
+
+/** The lines that are kept: `false` marks a line only some projects get. */
+const lines = (...all: (string | false)[]) =>
+  all.filter((line): line is string => line !== false).join('\n');
 
 const sentence = (text: string) => text[0].toUpperCase() + text.slice(1);
 
@@ -45,62 +51,88 @@ export interface ${n.singularClassName} {
 `;
 }
 
-export function createDtoFile({ names: n }: ResourceTemplateContext): string {
-  return `import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-
-/** The body of POST /${n.fileName}. Anything else in it is a 400 problem. */
-export class Create${n.singularClassName}Dto {
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
-  name!: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(1000)
-  description?: string;
-}
+export function createDtoFile({
+  names: n,
+  openapi,
+}: ResourceTemplateContext): string {
+  return `${lines(
+    openapi &&
+      "import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';",
+    "import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';",
+    '',
+    `/** The body of POST /${n.fileName}. Anything else in it is a 400 problem. */`,
+    `export class Create${n.singularClassName}Dto {`,
+    openapi && '  @ApiProperty({ maxLength: 100 })',
+    '  @IsString()',
+    '  @IsNotEmpty()',
+    '  @MaxLength(100)',
+    '  name!: string;',
+    '',
+    openapi && '  @ApiPropertyOptional({ maxLength: 1000 })',
+    '  @IsOptional()',
+    '  @IsString()',
+    '  @MaxLength(1000)',
+    '  description?: string;',
+    '}',
+  )}
 `;
 }
 
-export function updateDtoFile({ names: n }: ResourceTemplateContext): string {
-  return `import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-
-/** The body of PATCH /${n.fileName}/:id: the fields to change. */
-export class Update${n.singularClassName}Dto {
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
-  name?: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(1000)
-  description?: string;
-}
+export function updateDtoFile({
+  names: n,
+  openapi,
+}: ResourceTemplateContext): string {
+  return `${lines(
+    openapi && "import { ApiPropertyOptional } from '@nestjs/swagger';",
+    "import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';",
+    '',
+    `/** The body of PATCH /${n.fileName}/:id: the fields to change. */`,
+    `export class Update${n.singularClassName}Dto {`,
+    openapi && '  @ApiPropertyOptional({ maxLength: 100 })',
+    '  @IsOptional()',
+    '  @IsString()',
+    '  @IsNotEmpty()',
+    '  @MaxLength(100)',
+    '  name?: string;',
+    '',
+    openapi && '  @ApiPropertyOptional({ maxLength: 1000 })',
+    '  @IsOptional()',
+    '  @IsString()',
+    '  @MaxLength(1000)',
+    '  description?: string;',
+    '}',
+  )}
 `;
 }
 
-export function listQueryFile({ names: n }: ResourceTemplateContext): string {
-  return `import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
-
-/** The query of GET /${n.fileName}: \`?page=2&size=20\`, pages numbered from 1. */
-export class List${n.className}Query {
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  page = 1;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  size = 20;
-}
+export function listQueryFile({
+  names: n,
+  openapi,
+}: ResourceTemplateContext): string {
+  return `${lines(
+    openapi && "import { ApiPropertyOptional } from '@nestjs/swagger';",
+    "import { Type } from 'class-transformer';",
+    "import { IsInt, IsOptional, Max, Min } from 'class-validator';",
+    '',
+    `/** The query of GET /${n.fileName}: \`?page=2&size=20\`, pages numbered from 1. */`,
+    `export class List${n.className}Query {`,
+    openapi && '  @ApiPropertyOptional({ minimum: 1, default: 1 })',
+    '  @IsOptional()',
+    '  @Type(() => Number)',
+    '  @IsInt()',
+    '  @Min(1)',
+    '  page = 1;',
+    '',
+    openapi &&
+      '  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })',
+    '  @IsOptional()',
+    '  @Type(() => Number)',
+    '  @IsInt()',
+    '  @Min(1)',
+    '  @Max(100)',
+    '  size = 20;',
+    '}',
+  )}
 `;
 }
 
@@ -212,10 +244,27 @@ export class ${n.className}Service {
 export function resourceFile({
   names: n,
   ext,
+  openapi,
 }: ResourceTemplateContext): string {
   const item = n.singularClassName;
   const scope = writeScopeName(n);
-  return `import {
+  const documented = `implements ${item} {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ maxLength: 100 })
+  name!: string;
+
+  @ApiPropertyOptional({ maxLength: 1000 })
+  description?: string;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt!: string;
+}`;
+  return `${openapi ? "import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';\n" : ''}import {
   type AuthPrincipal,
   type HalContext,
   HalLink,
@@ -232,7 +281,7 @@ const mayChange = (_${n.propertyName[0]}: ${item}, { principal }: HalContext): b
   (principal as AuthPrincipal).scopes.includes(${scope});
 
 /**
- * The links every ${n.singularWords} carries, wherever it is returned or embedded.
+ * The links every ${n.singularWords} carries, wherever it is returned or embedded${openapi ? ',\n * and its documented shape' : ''}.
  * The controller is behind a function because it imports this file.
  */
 @HalLink('self', () => [${n.className}Controller, 'findOne'])
@@ -241,13 +290,14 @@ const mayChange = (_${n.propertyName[0]}: ${item}, { principal }: HalContext): b
   when: mayChange,
   title: 'Change or delete this ${n.singularWords}',
 })
-export class ${item}Resource {}
+export class ${item}Resource ${openapi ? documented : '{}'}
 `;
 }
 
 export function controllerFile({
   names: n,
   ext,
+  openapi,
 }: ResourceTemplateContext): string {
   const item = n.singularClassName;
   const scope = writeScopeName(n);
@@ -263,33 +313,38 @@ export function controllerFile({
   Post,
   Query,
 } from '@nestjs/common';
-import { HalEmbedded, HalPage, HalResource, Scopes } from 'nestjs-hal-problem';
+${openapi ? "import { ApiTags } from '@nestjs/swagger';\n" : ''}import {
+${openapi ? '  ApiHalResponse,\n  ApiProblemResponses,\n' : ''}  HalEmbedded,
+  HalPage,
+  HalResource,
+  Scopes,
+} from 'nestjs-hal-problem';
 import { Create${item}Dto } from './dto/create-${n.singularFileName}.dto${ext}';
 import { List${n.className}Query } from './dto/list-${n.fileName}.query${ext}';
 import { Update${item}Dto } from './dto/update-${n.singularFileName}.dto${ext}';
 import type { ${item} } from './entities/${n.singularFileName}.entity${ext}';
 import { ${scope}, ${item}Resource } from './${n.singularFileName}.resource${ext}';
 import { ${n.className}Service } from './${n.fileName}.service${ext}';
-
+${openapi ? `import { ${item}NameTaken, ${item}NotFound } from './${n.fileName}.problems${ext}';\n` : ''}
 /**
  * ${sentence(n.words)} over HTTP: HAL bodies (application/hal+json) with their links,
  * every error an RFC 9457 problem (application/problem+json).
  */
-@Controller('${n.fileName}')
+${openapi ? `@ApiTags('${n.fileName}')\n` : ''}@Controller('${n.fileName}')
 export class ${n.className}Controller {
   constructor(private readonly ${n.propertyName}: ${n.className}Service) {}
 
   /** A page: \`_embedded.${n.propertyName}\`, a \`page\` block and first/prev/next/last links. */
   @Get()
   @HalEmbedded('${n.propertyName}', { type: () => ${item}Resource })
-  findAll(@Query() query: List${n.className}Query): HalPage<${item}> {
+${openapi ? `  @ApiHalResponse(${item}Resource, { page: true })\n` : ''}  findAll(@Query() query: List${n.className}Query): HalPage<${item}> {
     const { items, total } = this.${n.propertyName}.list(query.page, query.size);
     return new HalPage(items, { page: query.page, size: query.size, total });
   }
 
   @Get(':id')
   @HalResource(${item}Resource)
-  findOne(@Param('id', ParseUUIDPipe) id: string): ${item} {
+${openapi ? `  @ApiHalResponse(${item}Resource)\n  @ApiProblemResponses(${item}NotFound)\n` : ''}  findOne(@Param('id', ParseUUIDPipe) id: string): ${item} {
     return this.${n.propertyName}.get(id);
   }
 
@@ -297,14 +352,14 @@ export class ${n.className}Controller {
   @Post()
   @Scopes(${scope})
   @HalResource(${item}Resource)
-  create(@Body() body: Create${item}Dto): ${item} {
+${openapi ? `  @ApiHalResponse(${item}Resource)\n  @ApiProblemResponses(${item}NameTaken)\n` : ''}  create(@Body() body: Create${item}Dto): ${item} {
     return this.${n.propertyName}.create(body);
   }
 
   @Patch(':id')
   @Scopes(${scope})
   @HalResource(${item}Resource)
-  update(
+${openapi ? `  @ApiHalResponse(${item}Resource)\n  @ApiProblemResponses(${item}NotFound, ${item}NameTaken)\n` : ''}  update(
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: Update${item}Dto,
   ): ${item} {
@@ -315,7 +370,7 @@ export class ${n.className}Controller {
   @Delete(':id')
   @HttpCode(204)
   @Scopes(${scope})
-  remove(@Param('id', ParseUUIDPipe) id: string): void {
+${openapi ? `  @ApiProblemResponses(${item}NotFound)\n` : ''}  remove(@Param('id', ParseUUIDPipe) id: string): void {
     this.${n.propertyName}.remove(id);
   }
 }
