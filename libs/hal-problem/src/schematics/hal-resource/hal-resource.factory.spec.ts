@@ -141,6 +141,14 @@ export class AppModule {}
     ).toEqual([]);
   });
 
+  it('takes a folder in the name, as nest g resource does', async () => {
+    const tree = await run(app({ esm: true }), { name: 'admin/orders' });
+    expect(tree.exists('src/admin/orders/orders.controller.ts')).toBe(true);
+    expect(text(tree, 'src/app.module.ts')).toContain(
+      "import { OrdersModule } from './admin/orders/orders.module.js';",
+    );
+  });
+
   it('honours --path, --skipImport and the spec file suffix', async () => {
     const tree = await run(app({ esm: true }), {
       name: 'orders',

@@ -32,7 +32,11 @@ export function halResource(
       throw new ScaffoldingError('hal-resource needs a name, e.g. orders.');
     const names = resourceNames(options.name);
     const sourceRoot = resolveSourceRoot(tree, options);
-    const base = normalize(posix.join(sourceRoot, options.path ?? ''));
+    // `admin/orders`, as `nest g resource` takes it: a folder, then the name.
+    const folder = posix.dirname(options.name.replace(/\\/g, '/'));
+    const base = normalize(
+      posix.join(sourceRoot, options.path ?? '', folder === '.' ? '' : folder),
+    );
     const dir = options.flat ? base : posix.join(base, names.fileName);
     // Before anything is written, so a flat resource does not find its own module.
     const parentModule = options.skipImport
