@@ -139,6 +139,41 @@ describe('addToModuleImports (property)', () => {
     );
   });
 
+  it('keeps comments inside empty imports and an empty forRoot', () => {
+    const text =
+      '@Module({\n  imports: [\n    // OrdersModule,\n  ],\n})\nexport class AppModule {}\n';
+    const once = addToModuleImports('app.module.ts', text, EDIT).text;
+    expect(once).toContain('    // OrdersModule,\n');
+    expect(parse(once).imports).toHaveLength(1);
+    const relation = addHalRelation(
+      'app.module.ts',
+      '@Module({ imports: [HalProblemModule.forRoot({ /* later */ })] })\nclass A {}\n',
+      'orders',
+    );
+    expect(parse(relation?.text ?? '').syntaxErrors).toEqual([]);
+    expect(relation?.text).toContain(
+      "forRoot({ hal: { relations: ['orders'] } /* later */ })",
+    );
+  });
+
+  it('leaves options it cannot see through to the user: spreads and shorthands', () => {
+    for (const options of [
+      '{ ...base }',
+      '{ validation: true, ...base }',
+      '{ hal }',
+      '{ hal: { ...halOptions } }',
+      '{ hal: { relations } }',
+    ]) {
+      expect(
+        addHalRelation(
+          'app.module.ts',
+          `@Module({ imports: [HalProblemModule.forRoot(${options})] })\nclass A {}\n`,
+          'orders',
+        ),
+      ).toBeUndefined();
+    }
+  });
+
   it('leaves forRootAsync and option variables to the user', () => {
     expect(
       addHalRelation(

@@ -66,6 +66,24 @@ function apply(text: string, edits: readonly TextEdit[]): string {
     );
 }
 
+/**
+ * Fills an empty `{}` or `[]` spanning `start`–`end`: `content` then `close`
+ * replace what is inside when that is only whitespace; when it holds
+ * comments, `content` goes right after the opening bracket and they stay.
+ */
+function fillEmpty(
+  text: string,
+  start: number,
+  end: number,
+  content: string,
+  close: string,
+): TextEdit {
+  const inside = text.slice(start + 1, end - 1);
+  return inside.trim() === ''
+    ? { at: start + 1, end: end - 1, insert: content + close }
+    : { at: start + 1, insert: content };
+}
+
 /** The whitespace that starts the line holding `position`. */
 function indentAt(text: string, position: number): string {
   const lineStart = text.lastIndexOf('\n', position - 1) + 1;
@@ -157,11 +175,13 @@ function moduleElementEdit(
           at: first.getStart(source),
           insert: `imports: [\n${indent}  ${element},\n${indent}],\n${indent}`,
         }
-      : {
-          at: metadata.getStart(source) + 1,
-          end: metadata.getEnd() - 1,
-          insert: `\n${indent}imports: [\n${indent}  ${element},\n${indent}],\n${indent.slice(2)}`,
-        };
+      : fillEmpty(
+          text,
+          metadata.getStart(source),
+          metadata.getEnd(),
+          `\n${indent}imports: [\n${indent}  ${element},\n${indent}],`,
+          `\n${indent.slice(2)}`,
+        );
   }
   const array = importsProperty.initializer;
   if (!ts.isArrayLiteralExpression(array)) {
@@ -173,11 +193,13 @@ function moduleElementEdit(
   const elements = array.elements;
   if (elements.length === 0) {
     const element = indentLines(edit.element, `${propertyIndent}  `);
-    return {
-      at: array.getStart(source),
-      end: array.getEnd(),
-      insert: `[\n${propertyIndent}  ${element},\n${propertyIndent}]`,
-    };
+    return fillEmpty(
+      text,
+      array.getStart(source),
+      array.getEnd(),
+      `\n${propertyIndent}  ${element},`,
+      `\n${propertyIndent}`,
+    );
   }
   const last = elements[elements.length - 1];
   const multiline = text
@@ -268,12 +290,26 @@ export function addHalRelation(
     };
   }
   if (!ts.isObjectLiteralExpression(options)) return undefined;
-  const property = (object: TypeScript.ObjectLiteralExpression, name: string) =>
-    object.properties.find(
-      (p): p is TypeScript.PropertyAssignment =>
-        ts.isPropertyAssignment(p) && p.name.getText(source) === name,
+  // `{ ...base }`, `{ hal }` or a computed key may hold relations this edit
+  // cannot see: those are left to the user rather than overridden.
+  type Found = TypeScript.PropertyAssignment | 'opaque' | undefined;
+  const property = (
+    object: TypeScript.ObjectLiteralExpression,
+    name: string,
+  ): Found => {
+    if (object.properties.some((p) => ts.isSpreadAssignment(p)))
+      return 'opaque';
+    const named = object.properties.find(
+      (p) =>
+        p.name !== undefined &&
+        (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) &&
+        p.name.text === name,
     );
+    if (!named) return undefined;
+    return ts.isPropertyAssignment(named) ? named : 'opaque';
+  };
   const hal = property(options, 'hal');
+  if (hal === 'opaque') return undefined;
   if (!hal) {
     return {
       text: apply(text, [
@@ -289,6 +325,7 @@ export function addHalRelation(
   }
   if (!ts.isObjectLiteralExpression(hal.initializer)) return undefined;
   const relations = property(hal.initializer, 'relations');
+  if (relations === 'opaque') return undefined;
   if (!relations) {
     return {
       text: apply(text, [
@@ -323,11 +360,13 @@ function appendProperty(
 ): TextEdit {
   const last = object.properties[object.properties.length - 1];
   if (!last) {
-    return {
-      at: object.getStart(source) + 1,
-      end: object.getEnd() - 1,
-      insert: ` ${property} `,
-    };
+    return fillEmpty(
+      text,
+      object.getStart(source),
+      object.getEnd(),
+      ` ${property}`,
+      ' ',
+    );
   }
   const multiline = text
     .slice(object.getStart(source), object.getEnd())

@@ -37,7 +37,7 @@ export function singular(word: string): string {
 const capitalize = (word: string) => word[0].toUpperCase() + word.slice(1);
 
 export function resourceNames(name: string): ResourceNames {
-  const all = words(name.split('/').pop() ?? '');
+  const all = words(name.split(/[\\/]/).pop() ?? '');
   if (all.length === 0 || !/^[a-z]/.test(all[0])) {
     throw new ScaffoldingError(
       `"${name}" is not a resource name: use letters and digits, starting with a letter (e.g. orders or purchase-orders).`,

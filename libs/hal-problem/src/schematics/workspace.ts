@@ -66,6 +66,19 @@ export function resolveSourceRoot(
   return normalize(options.sourceRoot ?? config.sourceRoot ?? 'src');
 }
 
+/** The project's own source root in nest-cli.json (before any generateOptions.baseDir). */
+export function projectSourceRoot(
+  tree: SchematicTree,
+  project: string | undefined,
+): string {
+  const config = readJson<NestCliConfig>(tree, 'nest-cli.json') ?? {};
+  return normalize(
+    (project ? config.projects?.[project]?.sourceRoot : undefined) ??
+      config.sourceRoot ??
+      'src',
+  );
+}
+
 const RELATIVE_IMPORT = /from\s+['"](\.{1,2}\/[^'"]+)['"]/g;
 
 /**

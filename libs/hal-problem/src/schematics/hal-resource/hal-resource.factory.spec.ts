@@ -48,6 +48,7 @@ const ORDERS_FILES = [
   'src/orders/orders.controller.ts',
   'src/orders/orders.module.ts',
   'src/orders/orders.problems.ts',
+  'src/orders/orders.scopes.ts',
   'src/orders/orders.service.spec.ts',
   'src/orders/orders.service.ts',
 ];
@@ -141,6 +142,43 @@ export class AppModule {}
     ).toEqual([]);
   });
 
+  it('names the entity PostEntity where Post is taken by the imports', async () => {
+    const tree = await run(app({ esm: true }), { name: 'posts' });
+    expect(text(tree, 'src/posts/entities/post.entity.ts')).toContain(
+      'export interface PostEntity {',
+    );
+    expect(text(tree, 'src/posts/posts.controller.ts')).toContain(
+      "findOne(@Param('id', ParseUUIDPipe) id: string): PostEntity {",
+    );
+  });
+
+  it("finds the app's modules above nest-cli.json's generateOptions.baseDir", async () => {
+    // The CLI passes sourceRoot with the baseDir appended (src/modules).
+    const tree = await runner.run(
+      'hal-resource',
+      { name: 'orders', sourceRoot: 'src/modules' },
+      app({ esm: true }),
+    );
+    expect(tree.exists('src/modules/orders/orders.module.ts')).toBe(true);
+    expect(text(tree, 'src/app.module.ts')).toContain(
+      "import { OrdersModule } from './modules/orders/orders.module.js';",
+    );
+  });
+
+  it('says so when the nearest module already names the new module', async () => {
+    const once = await run(app({ esm: true }), { name: 'orders' });
+    runner.logs.length = 0;
+    await run(once as HostTree, { name: 'admin/orders' });
+    expect(runner.logs.join('\n')).toContain(
+      'src/app.module.ts already names OrdersModule',
+    );
+  });
+
+  it('reads a Windows-style folder in the name', async () => {
+    const tree = await run(app({ esm: true }), { name: 'admin\\orders' });
+    expect(tree.exists('src/admin/orders/orders.controller.ts')).toBe(true);
+  });
+
   it('takes a folder in the name, as nest g resource does', async () => {
     const tree = await run(app({ esm: true }), { name: 'admin/orders' });
     expect(tree.exists('src/admin/orders/orders.controller.ts')).toBe(true);
@@ -160,6 +198,13 @@ export class AppModule {}
       true,
     );
     expect(text(tree, 'src/app.module.ts')).not.toContain('OrdersModule');
+    const configured = app({ esm: true });
+    configured.overwrite(
+      'src/app.module.ts',
+      "import { Module } from '@nestjs/common';\n\n@Module({ imports: [HalProblemModule.forRoot({})] })\nexport class AppModule {}\n",
+    );
+    const skipped = await run(configured, { name: 'orders', skipImport: true });
+    expect(text(skipped, 'src/app.module.ts')).not.toContain('relations');
   });
 
   it("writes into a monorepo project's sourceRoot and imports into its module", async () => {
@@ -281,15 +326,23 @@ export class AppModule {}
   it('generates code that type-checks under strict settings against the library', async () => {
     // The scaffolding e2e test compiles and runs it in a real Nest app; this
     // is the quick check: CommonJS and ESM output, with the library's source.
-    // CommonJS without OpenAPI, ESM with it: every optional line compiles.
-    for (const [esm, openapi] of [
-      [false, false],
-      [true, true],
+    // CommonJS on Express without OpenAPI; ESM on Fastify with it, for a name
+    // whose singular (Post) is also a Nest decorator the controller imports.
+    for (const { esm, openapi, name, fastify } of [
+      { esm: false, openapi: false, name: 'purchase-orders', fastify: false },
+      { esm: true, openapi: true, name: 'posts', fastify: true },
     ]) {
-      const tree = await run(app({ esm }), {
-        name: 'purchase-orders',
-        openapi,
-      });
+      const project = app({ esm });
+      if (fastify) {
+        project.overwrite(
+          'package.json',
+          JSON.stringify({
+            type: 'module',
+            dependencies: { '@nestjs/platform-fastify': '^12.0.0' },
+          }),
+        );
+      }
+      const tree = await run(project, { name, openapi });
       // Under the repo's dist/, so imports resolve through its node_modules.
       mkdirSync(join(repoRoot, 'dist'), { recursive: true });
       const dir = mkdtempSync(join(repoRoot, 'dist', 'hal-resource-check-'));
@@ -300,7 +353,7 @@ export class AppModule {}
         );
         const files: string[] = [];
         tree.visit((path) => {
-          if (!path.startsWith('/src/purchase-orders/')) return;
+          if (!path.startsWith(`/src/${name}/`)) return;
           const file = join(dir, path);
           mkdirSync(dirname(file), { recursive: true });
           writeFileSync(file, text(tree, path) ?? '');
@@ -327,11 +380,7 @@ export class AppModule {}
         const diagnostics = ts
           .getPreEmitDiagnostics(program)
           .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-        expect({ esm, openapi, diagnostics }).toEqual({
-          esm,
-          openapi,
-          diagnostics: [],
-        });
+        expect({ name, diagnostics }).toEqual({ name, diagnostics: [] });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

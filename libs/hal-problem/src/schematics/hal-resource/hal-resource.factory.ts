@@ -14,6 +14,7 @@ import {
   readText,
   relativeImport,
   resolveSourceRoot,
+  projectSourceRoot,
   rootModulePath,
 } from '../workspace';
 import type { HalResourceOptions } from './hal-resource.options.interface';
@@ -32,6 +33,12 @@ export function halResource(
       throw new ScaffoldingError('hal-resource needs a name, e.g. orders.');
     const names = resourceNames(options.name);
     const sourceRoot = resolveSourceRoot(tree, options);
+    // The CLI appends nest-cli.json's generateOptions.baseDir to the source
+    // root it passes; modules and main.ts are looked for up to the real one.
+    const appRoot = projectSourceRoot(tree, options.project);
+    const searchRoot = sourceRoot.startsWith(`${appRoot}/`)
+      ? appRoot
+      : sourceRoot;
     // `admin/orders`, as `nest g resource` takes it: a folder, then the name.
     const folder = posix.dirname(options.name.replace(/\\/g, '/'));
     const base = normalize(
@@ -41,20 +48,24 @@ export function halResource(
     // Before anything is written, so a flat resource does not find its own module.
     const parentModule = options.skipImport
       ? undefined
-      : findNearestModule(tree, base, sourceRoot);
+      : findNearestModule(tree, base, searchRoot);
     const ext = importSuffix(tree, [
       ...(parentModule ? [parentModule] : []),
-      posix.join(sourceRoot, 'main.ts'),
-      posix.join(sourceRoot, 'app.module.ts'),
+      posix.join(searchRoot, 'main.ts'),
+      posix.join(searchRoot, 'app.module.ts'),
     ]);
     const openapi = options.openapi ?? dependsOn(tree, '@nestjs/swagger');
-    const ctx = { names, ext, openapi };
+    const fastify =
+      dependsOn(tree, '@nestjs/platform-fastify') &&
+      !dependsOn(tree, '@nestjs/platform-express');
+    const ctx = { names, ext, openapi, fastify };
     const suffix = options.specFileSuffix || 'spec';
     const files: [string, string][] = [
       [`${names.fileName}.module.ts`, templates.moduleFile(ctx)],
       [`${names.fileName}.controller.ts`, templates.controllerFile(ctx)],
       [`${names.fileName}.service.ts`, templates.serviceFile(ctx)],
       [`${names.fileName}.problems.ts`, templates.problemsFile(ctx)],
+      [`${names.fileName}.scopes.ts`, templates.scopesFile(ctx)],
       [`${names.singularFileName}.resource.ts`, templates.resourceFile(ctx)],
       [
         `entities/${names.singularFileName}.entity.ts`,
@@ -96,6 +107,7 @@ export function halResource(
     }
 
     const modulePath = posix.join(dir, `${names.fileName}.module.ts`);
+    let importedBy: string | undefined;
     if (parentModule) {
       const result = addToModuleImports(
         parentModule,
@@ -109,13 +121,24 @@ export function halResource(
       if (result.changed) {
         // The user's file keeps its layout: only the two insertions change.
         tree.overwrite(parentModule, result.text);
+        importedBy = parentModule;
+      } else {
+        context.logger.warn(
+          `nestjs-hal-problem: ${parentModule} already names ${names.className}Module; import ${modulePath} where you need it.`,
+        );
       }
     }
-    registerEmbeddedRelation(tree, context, sourceRoot, names.propertyName);
+    if (options.skipImport) {
+      context.logger.info(
+        `nestjs-hal-problem: --skip-import: import ${names.className}Module yourself, and add '${names.propertyName}' to hal.relations of HalProblemModule.forRoot().`,
+      );
+    } else {
+      registerEmbeddedRelation(tree, context, searchRoot, names.propertyName);
+    }
     context.logger.info(
       `nestjs-hal-problem: ${names.className}Module in ${dir}` +
-        (parentModule
-          ? `, imported by ${parentModule}.`
+        (importedBy
+          ? `, imported by ${importedBy}.`
           : ' (not imported by any module).'),
     );
   };

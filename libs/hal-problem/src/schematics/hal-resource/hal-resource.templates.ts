@@ -13,6 +13,8 @@ export interface ResourceTemplateContext {
   readonly ext: string;
   /** The project uses @nestjs/swagger: document bodies, HAL responses and problems. */
   readonly openapi: boolean;
+  /** The project runs on Fastify only: the HTTP spec starts a Fastify app. */
+  readonly fastify: boolean;
 }
 
 /** The lines that are kept: `false` marks a line only some projects get. */
@@ -21,9 +23,63 @@ const lines = (...all: (string | false)[]) =>
 
 const sentence = (text: string) => text[0].toUpperCase() + text.slice(1);
 
+/** Names the generated files import; an entity may not share one (e.g. `posts` → `Post`). */
+const IMPORTED_NAMES = new Set([
+  'Body',
+  'Controller',
+  'Delete',
+  'Get',
+  'HttpCode',
+  'Injectable',
+  'Module',
+  'Param',
+  'ParseUUIDPipe',
+  'Patch',
+  'Post',
+  'Query',
+  'Test',
+  'Type',
+  'IsInt',
+  'IsNotEmpty',
+  'IsOptional',
+  'IsString',
+  'Max',
+  'MaxLength',
+  'Min',
+  'HalContext',
+  'HalEmbedded',
+  'HalLink',
+  'HalPage',
+  'HalProblemModule',
+  'HalResource',
+  'AuthPrincipal',
+  'ProblemException',
+  'Scopes',
+  'ApiTags',
+  'ApiHalResponse',
+  'ApiProblemResponses',
+  'ApiProperty',
+  'ApiPropertyOptional',
+  'HalBody',
+  'ProblemBody',
+  'Response',
+]);
+
+/** The entity's type name: the singular, or `PostEntity` where the singular is taken. */
+export const entityName = (n: ResourceNames) =>
+  IMPORTED_NAMES.has(n.singularClassName)
+    ? `${n.singularClassName}Entity`
+    : n.singularClassName;
+
 /** `PURCHASE_ORDERS_WRITE_SCOPE`: the constant holding the write scope. */
 const writeScopeName = (n: ResourceNames) =>
   `${n.fileName.toUpperCase().replace(/-/g, '_')}_WRITE_SCOPE`;
+
+export function scopesFile({ names: n }: ResourceTemplateContext): string {
+  return `/** The scope a token needs to change ${n.words} (checked when the module's auth is on). */
+export const ${writeScopeName(n)} = '${n.fileName}:write';
+`;
+}
 
 export function moduleFile({ names: n, ext }: ResourceTemplateContext): string {
   return `import { Module } from '@nestjs/common';
@@ -41,7 +97,7 @@ export class ${n.className}Module {}
 
 export function entityFile({ names: n }: ResourceTemplateContext): string {
   return `/** ${sentence(n.singularWords)} as the service keeps it and the API shows it. */
-export interface ${n.singularClassName} {
+export interface ${entityName(n)} {
   id: string;
   name: string;
   description?: string;
@@ -162,21 +218,22 @@ export function serviceFile({
   ext,
 }: ResourceTemplateContext): string {
   const item = n.singularClassName;
+  const entity = entityName(n);
   return `import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ProblemException } from 'nestjs-hal-problem';
 import type { Create${item}Dto } from './dto/create-${n.singularFileName}.dto${ext}';
 import type { Update${item}Dto } from './dto/update-${n.singularFileName}.dto${ext}';
-import type { ${item} } from './entities/${n.singularFileName}.entity${ext}';
+import type { ${entity} } from './entities/${n.singularFileName}.entity${ext}';
 import { ${item}NameTaken, ${item}NotFound } from './${n.fileName}.problems${ext}';
 
 /** ${sentence(n.words)}, kept in memory: replace the map with your repository. */
 @Injectable()
 export class ${n.className}Service {
-  private readonly ${n.propertyName} = new Map<string, ${item}>();
+  private readonly ${n.propertyName} = new Map<string, ${entity}>();
 
   /** One page (numbered from 1), oldest first, and how many there are in all. */
-  list(page: number, size: number): { items: ${item}[]; total: number } {
+  list(page: number, size: number): { items: ${entity}[]; total: number } {
     const all = [...this.${n.propertyName}.values()];
     return {
       items: all.slice((page - 1) * size, page * size),
@@ -184,7 +241,7 @@ export class ${n.className}Service {
     };
   }
 
-  get(id: string): ${item} {
+  get(id: string): ${entity} {
     const found = this.${n.propertyName}.get(id);
     if (!found) {
       throw new ProblemException(${item}NotFound, {
@@ -194,10 +251,10 @@ export class ${n.className}Service {
     return found;
   }
 
-  create(input: Create${item}Dto): ${item} {
+  create(input: Create${item}Dto): ${entity} {
     this.assertNameFree(input.name);
     const now = new Date().toISOString();
-    const created: ${item} = {
+    const created: ${entity} = {
       id: randomUUID(),
       name: input.name,
       description: input.description,
@@ -208,12 +265,12 @@ export class ${n.className}Service {
     return created;
   }
 
-  update(id: string, changes: Update${item}Dto): ${item} {
+  update(id: string, changes: Update${item}Dto): ${entity} {
     const current = this.get(id);
     if (changes.name !== undefined && changes.name !== current.name) {
       this.assertNameFree(changes.name);
     }
-    const updated: ${item} = {
+    const updated: ${entity} = {
       ...current,
       name: changes.name ?? current.name,
       description: changes.description ?? current.description,
@@ -247,8 +304,9 @@ export function resourceFile({
   openapi,
 }: ResourceTemplateContext): string {
   const item = n.singularClassName;
+  const entity = entityName(n);
   const scope = writeScopeName(n);
-  const documented = `implements ${item} {
+  const documented = `implements ${entity} {
   @ApiProperty({ format: 'uuid' })
   id!: string;
 
@@ -269,16 +327,19 @@ export function resourceFile({
   type HalContext,
   HalLink,
 } from 'nestjs-hal-problem';
-import type { ${item} } from './entities/${n.singularFileName}.entity${ext}';
+import type { ${entity} } from './entities/${n.singularFileName}.entity${ext}';
 import { ${n.className}Controller } from './${n.fileName}.controller${ext}';
+import { ${scope} } from './${n.fileName}.scopes${ext}';
 
-/** The scope a token needs to change ${n.words} (checked when the module's auth is on). */
-export const ${scope} = '${n.fileName}:write';
-
-/** Changes are offered to clients that may make them, or to all when the app runs without auth. */
-const mayChange = (_${n.propertyName[0]}: ${item}, { principal }: HalContext): boolean =>
-  principal === undefined ||
-  (principal as AuthPrincipal).scopes.includes(${scope});
+/**
+ * Changes are offered to clients that may make them: tokens with the write
+ * scope, or every client when no bearer principal carries scopes (auth off,
+ * or another authentication in place).
+ */
+const mayChange = (_${n.propertyName[0]}: ${entity}, { principal }: HalContext): boolean => {
+  const scopes = (principal as Partial<AuthPrincipal> | undefined)?.scopes;
+  return !Array.isArray(scopes) || scopes.includes(${scope});
+};
 
 /**
  * The links every ${n.singularWords} carries, wherever it is returned or embedded${openapi ? ',\n * and its documented shape' : ''}.
@@ -300,6 +361,7 @@ export function controllerFile({
   openapi,
 }: ResourceTemplateContext): string {
   const item = n.singularClassName;
+  const entity = entityName(n);
   const scope = writeScopeName(n);
   return `import {
   Body,
@@ -322,8 +384,9 @@ ${openapi ? '  ApiHalResponse,\n  ApiProblemResponses,\n' : ''}  HalEmbedded,
 import { Create${item}Dto } from './dto/create-${n.singularFileName}.dto${ext}';
 import { List${n.className}Query } from './dto/list-${n.fileName}.query${ext}';
 import { Update${item}Dto } from './dto/update-${n.singularFileName}.dto${ext}';
-import type { ${item} } from './entities/${n.singularFileName}.entity${ext}';
-import { ${scope}, ${item}Resource } from './${n.singularFileName}.resource${ext}';
+import type { ${entity} } from './entities/${n.singularFileName}.entity${ext}';
+import { ${item}Resource } from './${n.singularFileName}.resource${ext}';
+import { ${scope} } from './${n.fileName}.scopes${ext}';
 import { ${n.className}Service } from './${n.fileName}.service${ext}';
 ${openapi ? `import { ${item}NameTaken, ${item}NotFound } from './${n.fileName}.problems${ext}';\n` : ''}
 /**
@@ -337,14 +400,14 @@ export class ${n.className}Controller {
   /** A page: \`_embedded.${n.propertyName}\`, a \`page\` block and first/prev/next/last links. */
   @Get()
   @HalEmbedded('${n.propertyName}', { type: () => ${item}Resource })
-${openapi ? `  @ApiHalResponse(${item}Resource, { page: true })\n` : ''}  findAll(@Query() query: List${n.className}Query): HalPage<${item}> {
+${openapi ? `  @ApiHalResponse(${item}Resource, { page: true })\n` : ''}  findAll(@Query() query: List${n.className}Query): HalPage<${entity}> {
     const { items, total } = this.${n.propertyName}.list(query.page, query.size);
     return new HalPage(items, { page: query.page, size: query.size, total });
   }
 
   @Get(':id')
   @HalResource(${item}Resource)
-${openapi ? `  @ApiHalResponse(${item}Resource)\n  @ApiProblemResponses(${item}NotFound)\n` : ''}  findOne(@Param('id', ParseUUIDPipe) id: string): ${item} {
+${openapi ? `  @ApiHalResponse(${item}Resource)\n  @ApiProblemResponses(${item}NotFound)\n` : ''}  findOne(@Param('id', ParseUUIDPipe) id: string): ${entity} {
     return this.${n.propertyName}.get(id);
   }
 
@@ -352,7 +415,7 @@ ${openapi ? `  @ApiHalResponse(${item}Resource)\n  @ApiProblemResponses(${item}N
   @Post()
   @Scopes(${scope})
   @HalResource(${item}Resource)
-${openapi ? `  @ApiHalResponse(${item}Resource)\n  @ApiProblemResponses(${item}NameTaken)\n` : ''}  create(@Body() body: Create${item}Dto): ${item} {
+${openapi ? `  @ApiHalResponse(${item}Resource)\n  @ApiProblemResponses(${item}NameTaken)\n` : ''}  create(@Body() body: Create${item}Dto): ${entity} {
     return this.${n.propertyName}.create(body);
   }
 
@@ -362,7 +425,7 @@ ${openapi ? `  @ApiHalResponse(${item}Resource)\n  @ApiProblemResponses(${item}N
 ${openapi ? `  @ApiHalResponse(${item}Resource)\n  @ApiProblemResponses(${item}NotFound, ${item}NameTaken)\n` : ''}  update(
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: Update${item}Dto,
-  ): ${item} {
+  ): ${entity} {
     return this.${n.propertyName}.update(id, body);
   }
 
@@ -445,9 +508,10 @@ describe('${n.className}Service', () => {
 export function controllerSpecFile({
   names: n,
   ext,
+  fastify,
 }: ResourceTemplateContext): string {
   return `import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+${fastify ? "import { FastifyAdapter } from '@nestjs/platform-fastify';\n" : ''}import { Test } from '@nestjs/testing';
 import { HalProblemModule } from 'nestjs-hal-problem';
 import { ${n.className}Module } from './${n.fileName}.module${ext}';
 
@@ -477,7 +541,7 @@ describe('${n.className}Controller over HTTP', () => {
         ${n.className}Module,
       ],
     }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
+    app = moduleRef.createNestApplication(${fastify ? 'new FastifyAdapter(), ' : ''}{ logger: false });
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
   });
