@@ -74,7 +74,15 @@ describe.each(ADAPTERS)('HAL on %s', (adapter) => {
     });
 
     it('drops a link whose condition fails, and the CURIE with it', async () => {
-      await fetch(url('/widgets/2/discontinue'), { method: 'POST' });
+      const discontinued = await fetch(url('/widgets/2/discontinue'), {
+        method: 'POST',
+      });
+      // That handler names its resource class through @HalResource(() => X).
+      expect(discontinued.status).toBe(200);
+      expect(
+        ((await discontinued.json()) as { _links: Record<string, unknown> })
+          ._links.self,
+      ).toEqual({ href: '/widgets/2' });
       const { body } = await getJson('/widgets/2');
       expect(body.status).toBe('discontinued');
       expect(body._links['acme:discontinue']).toBeUndefined();

@@ -25,6 +25,7 @@ import type {
   HalLinkOptions,
 } from './hal-link.interface';
 import { HalPage } from './hal-page';
+import { resolveHalResourceType } from './hal-resource.decorator';
 
 type Resource = Record<string, unknown>;
 type Href = { href: string; templated?: true };
@@ -218,10 +219,20 @@ export class HalRenderer implements OnApplicationBootstrap {
     let plan = this.handlerPlans.get(handler);
     if (plan) return plan;
     const where = `${controller.name}.${handler.name}`;
-    const resourceType = this.reflector.get<Type | undefined>(
-      HAL_RESOURCE_METADATA,
-      handler,
+    const resourceType = resolveHalResourceType(
+      this.reflector.get<Type | (() => Type) | undefined>(
+        HAL_RESOURCE_METADATA,
+        handler,
+      ),
     );
+    if (
+      resourceType === undefined &&
+      this.reflector.get(HAL_RESOURCE_METADATA, handler) !== undefined
+    ) {
+      throw new Error(
+        `${where}: @HalResource(() => X) returned nothing; X is probably not defined yet where the function runs`,
+      );
+    }
     const classPlan = resourceType
       ? this.planForClass(resourceType)
       : EMPTY_PLAN;

@@ -343,7 +343,8 @@ const mayChange = (_${n.propertyName[0]}: ${entity}, { principal }: HalContext):
 
 /**
  * The links every ${n.singularWords} carries, wherever it is returned or embedded${openapi ? ',\n * and its documented shape' : ''}.
- * The controller is behind a function because it imports this file.
+ * This file and the controller import each other, so each names the other
+ * through a function, resolved at bootstrap${openapi ? ' (`@ApiHalResponse` needs the class itself: let the\n * module import the controller before anything imports this file)' : ''}.
  */
 @HalLink('self', () => [${n.className}Controller, 'findOne'])
 @HalLink('collection', () => [${n.className}Controller, 'findAll'])
@@ -406,7 +407,7 @@ ${openapi ? `  @ApiHalResponse(${item}Resource, { page: true })\n` : ''}  findAl
   }
 
   @Get(':id')
-  @HalResource(${item}Resource)
+  @HalResource(() => ${item}Resource)
 ${openapi ? `  @ApiHalResponse(${item}Resource)\n  @ApiProblemResponses(${item}NotFound)\n` : ''}  findOne(@Param('id', ParseUUIDPipe) id: string): ${entity} {
     return this.${n.propertyName}.get(id);
   }
@@ -414,14 +415,14 @@ ${openapi ? `  @ApiHalResponse(${item}Resource)\n  @ApiProblemResponses(${item}N
   /** 201, with the new ${n.singularWords}'s self link as Location. */
   @Post()
   @Scopes(${scope})
-  @HalResource(${item}Resource)
+  @HalResource(() => ${item}Resource)
 ${openapi ? `  @ApiHalResponse(${item}Resource)\n  @ApiProblemResponses(${item}NameTaken)\n` : ''}  create(@Body() body: Create${item}Dto): ${entity} {
     return this.${n.propertyName}.create(body);
   }
 
   @Patch(':id')
   @Scopes(${scope})
-  @HalResource(${item}Resource)
+  @HalResource(() => ${item}Resource)
 ${openapi ? `  @ApiHalResponse(${item}Resource)\n  @ApiProblemResponses(${item}NotFound, ${item}NameTaken)\n` : ''}  update(
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: Update${item}Dto,
