@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
-import type { Redis } from 'ioredis';
 import {
   HalProblemModule,
   RedisIdempotencyStore,
@@ -12,12 +11,7 @@ import {
   Test,
   type RunningApp,
 } from './support/adapters';
-import {
-  describeWithRedis,
-  OwnRedisServer,
-  redisClient,
-  uniquePrefix,
-} from './support/redis';
+import { describeWithRedis, useOwnRedis, uniquePrefix } from './support/redis';
 import { signToken } from './support/tokens';
 import { AUTH_OPTIONS } from './fixtures/auth-fixture.module';
 import {
@@ -28,18 +22,10 @@ import {
 describeWithRedis.each(ADAPTERS)(
   'Redis killed and restarted under load on %s',
   (adapter) => {
-    let server: OwnRedisServer;
-    let redis: Redis;
-    beforeAll(async () => {
-      server = await OwnRedisServer.start();
-      redis = await redisClient(server.port);
-    });
-    afterAll(async () => {
-      redis.disconnect();
-      await server.stop();
-    });
+    const own = useOwnRedis();
 
     it('applies the policies, never crashes, creates nothing twice, and recovers within seconds', async () => {
+      const { server, redis } = own;
       const prefix = uniquePrefix('faults');
       const start = async (): Promise<RunningApp> => {
         @Module({

@@ -10,8 +10,8 @@ import {
 import { expectProblem } from './support/problem-assertions';
 import {
   describeWithRedis,
-  OwnRedisServer,
   redisClient,
+  useOwnRedis,
   uniquePrefix,
 } from './support/redis';
 import { throttleFixtureModule } from './fixtures/throttle-fixture.module';
@@ -104,18 +104,10 @@ describeWithRedis.each(ADAPTERS)('rate limiting in Redis on %s', (adapter) => {
 });
 
 describeWithRedis.each(ADAPTERS)('Redis outages on %s', (adapter) => {
-  let server: OwnRedisServer;
-  let redis: Redis;
-  beforeAll(async () => {
-    server = await OwnRedisServer.start();
-    redis = await redisClient(server.port);
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await server.stop();
-  });
+  const own = useOwnRedis();
 
   it('fails open or closed as configured, never crashes, and recovers when Redis is back', async () => {
+    const { server, redis } = own;
     const prefix = uniquePrefix('outage');
     const open = await startWithRedis(adapter, redis, prefix, 100, 'fail-open');
     const closed = await startWithRedis(

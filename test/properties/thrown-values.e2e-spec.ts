@@ -25,7 +25,6 @@ const MARKER = 'SECRET-MARKER-7f3a';
 class ThrowingController {
   @Post(':slot')
   throwIt(@Param('slot') slot: string): never {
-    // eslint-disable-next-line @typescript-eslint/only-throw-error
     throw toThrow.get(slot);
   }
 }

@@ -118,3 +118,34 @@ export class OwnRedisServer {
     });
   }
 }
+
+/**
+ * A private redis-server and a client of it for the enclosing describe block:
+ * started before its tests, stopped after them. Read both inside the tests.
+ */
+export function useOwnRedis(): {
+  readonly server: OwnRedisServer;
+  readonly redis: Redis;
+} {
+  let server: OwnRedisServer | undefined;
+  let redis: Redis | undefined;
+  beforeAll(async () => {
+    server = await OwnRedisServer.start();
+    redis = await redisClient(server.port);
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
+  return {
+    get server() {
+      if (!server)
+        throw new Error('useOwnRedis: read the server inside a test');
+      return server;
+    },
+    get redis() {
+      if (!redis) throw new Error('useOwnRedis: read the client inside a test');
+      return redis;
+    },
+  };
+}

@@ -219,16 +219,12 @@ export class HalRenderer implements OnApplicationBootstrap {
     let plan = this.handlerPlans.get(handler);
     if (plan) return plan;
     const where = `${controller.name}.${handler.name}`;
-    const resourceType = resolveHalResourceType(
-      this.reflector.get<Type | (() => Type) | undefined>(
-        HAL_RESOURCE_METADATA,
-        handler,
-      ),
+    const declaredType = this.reflector.get<Type | (() => Type) | undefined>(
+      HAL_RESOURCE_METADATA,
+      handler,
     );
-    if (
-      resourceType === undefined &&
-      this.reflector.get(HAL_RESOURCE_METADATA, handler) !== undefined
-    ) {
+    const resourceType = resolveHalResourceType(declaredType);
+    if (resourceType === undefined && declaredType !== undefined) {
       throw new Error(
         `${where}: @HalResource(() => X) returned nothing; X is probably not defined yet where the function runs`,
       );

@@ -308,37 +308,20 @@ export function addHalRelation(
     if (!named) return undefined;
     return ts.isPropertyAssignment(named) ? named : 'opaque';
   };
+  const appended = (
+    object: TypeScript.ObjectLiteralExpression,
+    added: string,
+  ): ModuleImportResult => ({
+    text: apply(text, [appendProperty(text, source, object, added)]),
+    changed: true,
+  });
   const hal = property(options, 'hal');
   if (hal === 'opaque') return undefined;
-  if (!hal) {
-    return {
-      text: apply(text, [
-        appendProperty(
-          text,
-          source,
-          options,
-          `hal: { relations: [${literal}] }`,
-        ),
-      ]),
-      changed: true,
-    };
-  }
+  if (!hal) return appended(options, `hal: { relations: [${literal}] }`);
   if (!ts.isObjectLiteralExpression(hal.initializer)) return undefined;
   const relations = property(hal.initializer, 'relations');
   if (relations === 'opaque') return undefined;
-  if (!relations) {
-    return {
-      text: apply(text, [
-        appendProperty(
-          text,
-          source,
-          hal.initializer,
-          `relations: [${literal}]`,
-        ),
-      ]),
-      changed: true,
-    };
-  }
+  if (!relations) return appended(hal.initializer, `relations: [${literal}]`);
   const array = relations.initializer;
   if (!ts.isArrayLiteralExpression(array)) return undefined;
   if (array.elements.some((e) => ts.isStringLiteralLike(e) && e.text === rel)) {

@@ -23,7 +23,8 @@ export function readText(tree: SchematicTree, path: string): string {
   return content.toString('utf8');
 }
 
-function readJson<T>(tree: SchematicTree, path: string): T | undefined {
+/** A JSON file of the tree, or undefined when there is none. */
+export function readJson<T>(tree: SchematicTree, path: string): T | undefined {
   if (!tree.exists(path)) return undefined;
   try {
     return JSON.parse(readText(tree, path)) as T;
@@ -37,33 +38,43 @@ export function normalize(path: string): string {
   return posix.normalize(path.replace(/\\/g, '/')).replace(/^(\.\/|\/)+/, '');
 }
 
+/** nest-cli.json's source roots: the project's (checked to exist) and the app's. */
+function configuredSourceRoots(
+  tree: SchematicTree,
+  project: string | undefined,
+): { project?: string; app?: string } {
+  const config = readJson<NestCliConfig>(tree, 'nest-cli.json') ?? {};
+  if (!project) return { app: config.sourceRoot };
+  const entry = config.projects?.[project];
+  if (!entry) {
+    const known = Object.keys(config.projects ?? {});
+    throw new ScaffoldingError(
+      `nest-cli.json has no project "${project}"` +
+        (known.length ? ` (it has ${known.join(', ')}).` : '.'),
+    );
+  }
+  return { project: entry.sourceRoot, app: config.sourceRoot };
+}
+
 /**
- * The source folder to write into: `--project`'s in a monorepo, else the one
- * the Nest CLI passed, else nest-cli.json's, else `src`.
+ * The source folder to write into: the one the Nest CLI passed, else
+ * `--project`'s in a monorepo, else nest-cli.json's, else `src`.
  */
 export function resolveSourceRoot(
   tree: SchematicTree,
   options: WorkspaceOptions,
 ): string {
-  const config = readJson<NestCliConfig>(tree, 'nest-cli.json') ?? {};
+  const roots = configuredSourceRoots(tree, options.project);
+  if (options.sourceRoot) return normalize(options.sourceRoot);
   if (options.project) {
-    const project = config.projects?.[options.project];
-    if (!project) {
-      const known = Object.keys(config.projects ?? {});
-      throw new ScaffoldingError(
-        `nest-cli.json has no project "${options.project}"` +
-          (known.length ? ` (it has ${known.join(', ')}).` : '.'),
-      );
-    }
-    if (options.sourceRoot) return normalize(options.sourceRoot);
-    if (!project.sourceRoot) {
+    if (!roots.project) {
       throw new ScaffoldingError(
         `nest-cli.json's project "${options.project}" has no sourceRoot.`,
       );
     }
-    return normalize(project.sourceRoot);
+    return normalize(roots.project);
   }
-  return normalize(options.sourceRoot ?? config.sourceRoot ?? 'src');
+  return normalize(roots.app ?? 'src');
 }
 
 /** The project's own source root in nest-cli.json (before any generateOptions.baseDir). */
@@ -71,12 +82,8 @@ export function projectSourceRoot(
   tree: SchematicTree,
   project: string | undefined,
 ): string {
-  const config = readJson<NestCliConfig>(tree, 'nest-cli.json') ?? {};
-  return normalize(
-    (project ? config.projects?.[project]?.sourceRoot : undefined) ??
-      config.sourceRoot ??
-      'src',
-  );
+  const roots = configuredSourceRoots(tree, project);
+  return normalize(roots.project ?? roots.app ?? 'src');
 }
 
 const RELATIVE_IMPORT = /from\s+['"](\.{1,2}\/[^'"]+)['"]/g;

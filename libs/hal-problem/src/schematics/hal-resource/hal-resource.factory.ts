@@ -11,6 +11,7 @@ import {
   findNearestModule,
   importSuffix,
   normalize,
+  readJson,
   readText,
   relativeImport,
   resolveSourceRoot,
@@ -174,12 +175,11 @@ function registerEmbeddedRelation(
 }
 
 function dependsOn(tree: SchematicTree, name: string): boolean {
-  if (!tree.exists('package.json')) return false;
-  const manifest = JSON.parse(readText(tree, 'package.json')) as {
+  const manifest = readJson<{
     dependencies?: Record<string, string>;
     devDependencies?: Record<string, string>;
-  };
+  }>(tree, 'package.json');
   return Boolean(
-    manifest.dependencies?.[name] ?? manifest.devDependencies?.[name],
+    manifest?.dependencies?.[name] ?? manifest?.devDependencies?.[name],
   );
 }

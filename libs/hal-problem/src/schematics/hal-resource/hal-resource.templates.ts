@@ -107,6 +107,15 @@ export interface ${entityName(n)} {
 `;
 }
 
+/** The optional `description` of both DTOs. */
+const descriptionProperty = (openapi: boolean) => [
+  openapi && '  @ApiPropertyOptional({ maxLength: 1000 })',
+  '  @IsOptional()',
+  '  @IsString()',
+  '  @MaxLength(1000)',
+  '  description?: string;',
+];
+
 export function createDtoFile({
   names: n,
   openapi,
@@ -124,11 +133,7 @@ export function createDtoFile({
     '  @MaxLength(100)',
     '  name!: string;',
     '',
-    openapi && '  @ApiPropertyOptional({ maxLength: 1000 })',
-    '  @IsOptional()',
-    '  @IsString()',
-    '  @MaxLength(1000)',
-    '  description?: string;',
+    ...descriptionProperty(openapi),
     '}',
   )}
 `;
@@ -151,11 +156,7 @@ export function updateDtoFile({
     '  @MaxLength(100)',
     '  name?: string;',
     '',
-    openapi && '  @ApiPropertyOptional({ maxLength: 1000 })',
-    '  @IsOptional()',
-    '  @IsString()',
-    '  @MaxLength(1000)',
-    '  description?: string;',
+    ...descriptionProperty(openapi),
     '}',
   )}
 `;

@@ -6,7 +6,12 @@ import {
   type SchematicRule,
   type SchematicTree,
 } from '../schematic-tree.interface';
-import { readText, resolveSourceRoot, rootModulePath } from '../workspace';
+import {
+  readJson,
+  readText,
+  resolveSourceRoot,
+  rootModulePath,
+} from '../workspace';
 import type { NestAddOptions } from './nest-add.options.interface';
 
 const requireOptional = createRequire(__filename);
@@ -105,10 +110,7 @@ function forRootCall(options: NestAddOptions, tree: SchematicTree): string {
 }
 
 function packageName(tree: SchematicTree): string {
-  if (!tree.exists('package.json')) return 'api';
-  const { name } = JSON.parse(readText(tree, 'package.json')) as {
-    name?: string;
-  };
+  const name = readJson<{ name?: string }>(tree, 'package.json')?.name;
   return name?.replace(/^@[^/]+\//, '') || 'api';
 }
 
