@@ -14,6 +14,8 @@ import {
   calls,
   created,
   idempotencyFixtureModule,
+  noteCalls,
+  routeInterceptorCalls,
 } from './fixtures/idempotency-fixture.module';
 
 type Json = Record<string, any>;
@@ -154,6 +156,122 @@ describe.each(ADAPTERS)('idempotent requests on %s', (adapter) => {
     expect((await post({ name: 'n' })).status).toBe(201);
   });
 });
+
+describe.each(ADAPTERS)(
+  'allUnsafeMethods and storeServerErrors on %s',
+  (adapter) => {
+    let running: RunningApp;
+    const send = (
+      method: 'POST' | 'PATCH',
+      path: string,
+      body: unknown,
+      key: string | undefined,
+      user = 'ann',
+    ) =>
+      fetch(`${running.baseUrl}${path}`, {
+        method,
+        body: JSON.stringify(body),
+        headers: {
+          'content-type': 'application/json',
+          'x-user': user,
+          ...(key === undefined ? {} : { 'idempotency-key': key }),
+        },
+      });
+
+    beforeAll(async () => {
+      @Module(
+        idempotencyFixtureModule({
+          idempotency: { allUnsafeMethods: true, storeServerErrors: true },
+        }),
+      )
+      class UnsafeMethodsModule {}
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [UnsafeMethodsModule] }),
+      );
+    });
+    afterAll(() => running.close());
+
+    it('replays a POST and a PATCH that carry no @Idempotent(), without running the handler or its interceptors', async () => {
+      const key = newKey();
+      const first = await send('POST', '/notes', { text: 'a' }, key);
+      expect(first.status).toBe(201);
+      const sent = (await first.json()) as Json;
+      const handlerRuns = noteCalls.count;
+      const interceptorRuns = routeInterceptorCalls.count;
+      const replay = await send('POST', '/notes', { text: 'a' }, key);
+      expect(replay.status).toBe(200);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.headers.get('location')).toBe(
+        first.headers.get('location'),
+      );
+      expect(replay.headers.get('content-type')).toBe(
+        first.headers.get('content-type'),
+      );
+      expect(await replay.json()).toEqual(sent);
+      expect(noteCalls.count).toBe(handlerRuns);
+      expect(routeInterceptorCalls.count).toBe(interceptorRuns);
+
+      const patchKey = newKey();
+      const patched = await send('PATCH', '/notes/1', { text: 'b' }, patchKey);
+      expect(patched.status).toBe(200);
+      expect(patched.headers.get('idempotent-replayed')).toBeNull();
+      const again = await send('PATCH', '/notes/1', { text: 'b' }, patchKey);
+      expect(again.status).toBe(200);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(await again.json()).toEqual(await patched.json());
+    });
+
+    it('leaves safe methods alone', async () => {
+      const key = newKey();
+      const first = await fetch(`${running.baseUrl}/notes/count`, {
+        headers: { 'idempotency-key': key },
+      });
+      const second = await fetch(`${running.baseUrl}/notes/count`, {
+        headers: { 'idempotency-key': key },
+      });
+      expect(second.headers.get('idempotent-replayed')).toBeNull();
+      expect(((await second.json()) as Json).calls).toBe(
+        ((await first.json()) as Json).calls,
+      );
+    });
+
+    it('scopes keys by the principal that an app guard sets, as it runs before the idempotency step', async () => {
+      const key = newKey();
+      const ann = await send('POST', '/notes', { text: 'same' }, key, 'ann');
+      const bob = await send('POST', '/notes', { text: 'same' }, key, 'bob');
+      expect(ann.status).toBe(201);
+      expect(bob.status).toBe(201);
+      expect(((await bob.json()) as Json).id).not.toBe(
+        ((await ann.json()) as Json).id,
+      );
+    });
+
+    it('stores a 5xx and replays it, without running the handler again', async () => {
+      const key = newKey();
+      const first = await expectProblem(
+        await send('POST', '/notes', { text: 'x', fail: true }, key),
+        500,
+      );
+      const handlerRuns = noteCalls.count;
+      const replay = await send(
+        'POST',
+        '/notes',
+        { text: 'x', fail: true },
+        key,
+      );
+      expect(replay.status).toBe(500);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.headers.get('content-type')).toMatch(
+        /^application\/problem\+json(;|$)/,
+      );
+      // The stored problem as first sent, without the first request's id.
+      const { requestId: _firstId, ...stored } = first;
+      expect(await replay.json()).toEqual(stored);
+      expect(noteCalls.count).toBe(handlerRuns);
+    });
+  },
+);
 
 describe.each(ADAPTERS)('idempotency record expiry on %s', (adapter) => {
   it('forgets a key after its TTL', async () => {

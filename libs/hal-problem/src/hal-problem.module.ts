@@ -7,7 +7,6 @@ import {
 import {
   APP_FILTER,
   APP_GUARD,
-  APP_INTERCEPTOR,
   APP_PIPE,
   DiscoveryModule,
   HttpAdapterHost,
@@ -20,14 +19,14 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import { HalThrottlerGuard } from './throttle/hal-throttler.guard';
-import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { IdempotencyService } from './idempotency/idempotency.service';
 import type { HalProblemModuleOptions } from './hal-problem-module-options.interface';
 import {
   HAL_PROBLEM_MODULE_OPTIONS,
   HAL_PROBLEM_OPTIONS_TYPE,
   HalProblemConfigurableModule,
 } from './hal-problem.module-definition';
-import { RequestContextInterceptor } from './problem/request-context.interceptor';
+import { RequestContextGuard } from './problem/request-context.guard';
 import { ProblemConfig } from './problem/problem.config';
 import { ProblemExceptionFilter } from './problem/problem-exception.filter';
 import { ProblemMapper } from './problem/problem.mapper';
@@ -35,8 +34,8 @@ import { ProblemTypeCatalog } from './problem/problem-type.catalog';
 import { ProblemValidationPipe } from './problem/problem-validation.pipe';
 import { RouteTable } from './routing/route-table';
 import { HalConfig } from './hal/hal.config';
-import { HalInterceptor } from './hal/hal.interceptor';
-import { HalProblemInterceptor } from './hal-problem.interceptor';
+import { HalResponseWriter } from './hal/hal-response.writer';
+import { HalProblemGuard } from './hal-problem.guard';
 import { HalRenderer } from './hal/hal.renderer';
 import { OperationsService } from './operations/operations.service';
 import { AuthConfig } from './auth/auth.config';
@@ -55,7 +54,7 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
  * The module that gives an HTTP API one contract: HAL for 2xx bodies and
  * RFC 9457 Problem Details for every 4xx/5xx. Import it once in the root
  * module with `HalProblemModule.forRoot()` or `forRootAsync()`; its filter,
- * pipe and interceptor apply to the whole app (Nest's `APP_*` providers),
+ * pipe and guards apply to the whole app (Nest's `APP_*` providers),
  * while its injectable services stay local unless `isGlobal` is set.
  */
 @Module({
@@ -74,7 +73,8 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
       useFactory: (config: AuthConfig) =>
         config.enabled ? new HalJwtStrategy(config) : null,
     },
-    // Guards run in this order: rate limiting, authentication, scopes.
+    // Guards run in this order: rate limiting, authentication, scopes, then
+    // the module's own (request id, media type, the response's render plan).
     {
       provide: APP_GUARD,
       inject: [
@@ -107,15 +107,15 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
     },
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: ScopesGuard },
-    OutsidePrefixFallback,
-    { provide: APP_FILTER, useExisting: ProblemExceptionFilter },
-    // One global interceptor composing: request id and media type, idempotency (stores what HAL renders), HAL.
-    RequestContextInterceptor,
-    IdempotencyInterceptor,
+    RequestContextGuard,
+    IdempotencyService,
     HalConfig,
     HalRenderer,
-    HalInterceptor,
-    { provide: APP_INTERCEPTOR, useClass: HalProblemInterceptor },
+    // No global interceptor: HAL is rendered where Nest sends the response.
+    HalResponseWriter,
+    { provide: APP_GUARD, useClass: HalProblemGuard },
+    OutsidePrefixFallback,
+    { provide: APP_FILTER, useExisting: ProblemExceptionFilter },
     OperationsService,
     {
       provide: APP_PIPE,

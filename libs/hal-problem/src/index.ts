@@ -122,7 +122,6 @@ export {
 } from './idempotency/idempotency-store.interface';
 export { InMemoryIdempotencyStore } from './idempotency/in-memory-idempotency.store';
 export { RedisIdempotencyStore } from './idempotency/redis-idempotency.store';
-export { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 export {
   IdempotencyKeyInvalid,
   IdempotencyKeyMissing,

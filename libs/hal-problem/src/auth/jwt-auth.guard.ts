@@ -44,11 +44,12 @@ export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
     super();
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Synchronous for routes without a token, so Nest awaits nothing for them. */
+  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (!this.config.enabled || context.getType() !== 'http') return true;
     if (!this.requiresToken(context)) return true;
     this.checkCredentials(context.switchToHttp().getRequest<HttpRequest>());
-    return (await super.canActivate(context)) as boolean;
+    return super.canActivate(context) as Promise<boolean>;
   }
 
   /** Whether a route needs a token, worked out once per route. */

@@ -17,6 +17,7 @@ import {
 } from './problem.mapper';
 import { ProblemException } from './problem.exception';
 import { ensureRequestId } from './request-id';
+import { takeResponsePlan } from '../routing/response-plan';
 import { RouteTable } from '../routing/route-table';
 
 /** The media type of problem documents (RFC 9457 §3). */
@@ -79,6 +80,8 @@ export class ProblemExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<HttpRequest>();
     const response = http.getResponse<unknown>();
     const adapter = this.adapterHost.httpAdapter;
+    // Taken so the problem is not rendered as HAL, and to settle an idempotency key.
+    const plan = takeResponsePlan(response as object);
     const requestId = ensureRequestId(request, this.config.requestIdHeaderKey);
     const method = String(adapter.getRequestMethod(request)).toUpperCase();
     const url = String(adapter.getRequestUrl(request) ?? '/');
@@ -113,7 +116,28 @@ export class ProblemExceptionFilter implements ExceptionFilter {
       context,
     );
     this.log(problem, context);
-    this.send(response, problem, requestId);
+    const pending = plan?.idempotency;
+    if (!pending) {
+      this.send(response, problem, requestId);
+      return;
+    }
+    // The key is released (or the 5xx stored) before the client hears of the
+    // failure, so a retry right after it is not told the request is in flight.
+    const { requestId: _requestId, ...stored } = problem.body;
+    void pending
+      .fail(problem.status, {
+        status: problem.status,
+        headers: {
+          'content-type': PROBLEM_CONTENT_TYPE,
+          ...problem.headers,
+        },
+        body: JSON.stringify(stored),
+      })
+      .then(() => this.send(response, problem, requestId))
+      .catch((error: unknown) => {
+        this.logger.error('The problem filter failed', describe(error).stack);
+        this.sendFallback(response);
+      });
   }
 
   /**

@@ -1,11 +1,9 @@
 import {
-  type CallHandler,
+  type CanActivate,
   type ExecutionContext,
   Injectable,
-  type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import type { Observable } from 'rxjs';
 import { Consumes } from './consumes.decorator';
 import {
   compileMediaTypes,
@@ -19,20 +17,20 @@ import { ensureRequestId } from './request-id';
 type HttpRequest = { headers: Record<string, string | string[] | undefined> };
 
 /**
- * The first of the module's interceptors: fixes the request id and sends it
- * back (errors raised before interceptors get theirs from the exception
- * filter), and answers 415 when a request carries a body in a media type the
- * route does not take. An interceptor rather than a middleware: Nest
- * middleware costs a full extra pass per request on Fastify (middie).
+ * Fixes the request id and sends it back (errors raised earlier get theirs
+ * from the exception filter), and answers 415 when a request carries a body
+ * in a media type the route does not take. Part of the module's last guard
+ * (`HalProblemGuard`) rather than a middleware: Nest middleware costs a full
+ * extra pass per request on Fastify (middie).
  *
- * The media-type check: answers 415 when a request carries a body in a media type the route does
- * not take. Express's body parsers silently skip such bodies (the handler
- * would see no body at all); Fastify rejects unknown types itself, and this
- * adds the per-route `@Consumes()` on top. Runs after guards, so an
- * unauthenticated client learns nothing about a route's media types.
+ * The media-type check: Express's body parsers silently skip such bodies (the
+ * handler would see no body at all); Fastify rejects unknown types itself,
+ * and this adds the per-route `@Consumes()` on top. Runs after the rate
+ * limit and authentication, so an unauthenticated client learns nothing
+ * about a route's media types.
  */
 @Injectable()
-export class RequestContextInterceptor implements NestInterceptor {
+export class RequestContextGuard implements CanActivate {
   private readonly defaultMatcher: MediaTypeMatcher;
   private readonly routeMatchers = new WeakMap<
     object,
@@ -47,7 +45,7 @@ export class RequestContextInterceptor implements NestInterceptor {
     this.defaultMatcher = compileMediaTypes(config.acceptedContentTypes);
   }
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+  canActivate(context: ExecutionContext): true {
     if (context.getType() === 'http') {
       const http = context.switchToHttp();
       const request = http.getRequest<HttpRequest>();
@@ -76,7 +74,7 @@ export class RequestContextInterceptor implements NestInterceptor {
         }
       }
     }
-    return next.handle();
+    return true;
   }
 
   /** Compiled once per handler, on its first request. */

@@ -1,0 +1,46 @@
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Injectable,
+  type Type,
+} from '@nestjs/common';
+import { HalRenderer } from './hal/hal.renderer';
+import { IdempotencyService } from './idempotency/idempotency.service';
+import { RequestContextGuard } from './problem/request-context.guard';
+import {
+  attachResponsePlan,
+  type PlannedRequest,
+} from './routing/response-plan';
+
+/**
+ * The module's last global guard, after rate limiting, authentication and
+ * scopes: fixes the request id, checks the body's media type, and attaches
+ * the handler's render plan to the response for `HalResponseWriter`. Doing
+ * this in a guard instead of a global interceptor spares every request
+ * Nest's RxJS interceptor pipeline, which measured as the bulk of the
+ * module's cost (docs/performance.md). Synchronous: Nest then awaits nothing
+ * for it.
+ */
+@Injectable()
+export class HalProblemGuard implements CanActivate {
+  constructor(
+    private readonly requestContext: RequestContextGuard,
+    private readonly renderer: HalRenderer,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  canActivate(context: ExecutionContext): true {
+    if (context.getType() !== 'http') return true;
+    this.requestContext.canActivate(context);
+    const http = context.switchToHttp();
+    attachResponsePlan(http.getResponse<object>(), {
+      handler: this.renderer.planFor(
+        context.getClass<Type>(),
+        context.getHandler() as (...args: unknown[]) => unknown,
+      ),
+      request: http.getRequest<PlannedRequest>(),
+      idempotencyService: this.idempotency,
+    });
+    return true;
+  }
+}

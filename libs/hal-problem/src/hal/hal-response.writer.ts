@@ -1,0 +1,247 @@
+import { Injectable, type OnModuleInit, StreamableFile } from '@nestjs/common';
+import { type AbstractHttpAdapter, HttpAdapterHost } from '@nestjs/core';
+import type { StoredResponse } from '../idempotency/idempotency-store.interface';
+import { Operation } from '../operations/operation';
+import { type ResponsePlan, takeResponsePlan } from '../routing/response-plan';
+import { HAL_CONTENT_TYPE } from './hal.constants';
+import type { HalContext } from './hal-link.interface';
+import { HalRenderer } from './hal.renderer';
+
+type Reply = (response: object, body: unknown, statusCode?: number) => unknown;
+type Resource = Record<string, unknown>;
+
+/** Headers a replay repeats; never Set-Cookie or rate-limit fields. */
+const REPLAYED_HEADERS = [
+  'content-type',
+  'location',
+  'content-location',
+  'etag',
+  'link',
+];
+
+/** Adapters whose `reply` is already wrapped (one per app, even if the module is imported twice). */
+const wrappedAdapters = new WeakSet<object>();
+
+/** Bodies a handler may return that are not resources and pass through untouched. */
+function isResource(value: unknown): value is object {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !(value instanceof StreamableFile) &&
+    !(value instanceof Response) &&
+    !Buffer.isBuffer(value) &&
+    !(value instanceof Uint8Array) &&
+    !ArrayBuffer.isView(value) &&
+    typeof (value as { pipe?: unknown }).pipe !== 'function'
+  );
+}
+
+/**
+ * A client that names `application/json` but neither HAL nor a wildcard
+ * gets the same body labelled `application/json`.
+ */
+function contentTypeFor(accept: string | string[] | undefined): string {
+  const value = Array.isArray(accept) ? accept.join(',') : accept;
+  if (!value) return HAL_CONTENT_TYPE;
+  const types = value
+    .split(',')
+    .map((part) => part.split(';')[0].trim().toLowerCase());
+  if (
+    types.some(
+      (type) =>
+        type === HAL_CONTENT_TYPE || type === '*/*' || type === 'application/*',
+    )
+  ) {
+    return HAL_CONTENT_TYPE;
+  }
+  return types.includes('application/json')
+    ? 'application/json'
+    : HAL_CONTENT_TYPE;
+}
+
+/**
+ * Renders every successful body as HAL where Nest sends it: in the HTTP
+ * adapter's `reply`, for responses the module's guard planned. It adds links
+ * and embedded resources, sets `Content-Type` and `Vary`, and for 201/202
+ * sets `Location` to the new resource's (or monitor's) `self`. An empty
+ * result becomes 204 unless the handler declares its status with
+ * `@HttpCode()`; strings, buffers, streams and `@SkipHal()` handlers pass
+ * through untouched. It also sends idempotent replays and stores what an
+ * idempotent request sent.
+ *
+ * Why wrap `reply` rather than use an interceptor: Nest 12 has no public hook
+ * between a handler's result and the adapter, and any global interceptor costs
+ * an RxJS pipeline per request, which measured at 0.57–0.72× the requests/s
+ * of bare Nest on Fastify before the interceptor did any work
+ * (docs/performance.md). Nest awaits `reply`, so rendering may stay async and
+ * its errors still reach the exception filters.
+ */
+@Injectable()
+export class HalResponseWriter implements OnModuleInit {
+  constructor(
+    private readonly renderer: HalRenderer,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  onModuleInit(): void {
+    // An application context (no HTTP server) has no adapter.
+    const adapter = this.adapterHost.httpAdapter as
+      AbstractHttpAdapter | undefined;
+    if (!adapter || wrappedAdapters.has(adapter)) return;
+    wrappedAdapters.add(adapter);
+    const send: Reply = adapter.reply.bind(adapter);
+    adapter.reply = (response: object, body: unknown, statusCode?: number) => {
+      const plan = takeResponsePlan(response);
+      return plan
+        ? this.write(plan, response, body, statusCode, send)
+        : send(response, body, statusCode);
+    };
+  }
+
+  private write(
+    plan: ResponsePlan,
+    response: object,
+    body: unknown,
+    statusCode: number | undefined,
+    send: Reply,
+  ): unknown {
+    if (plan.replay) return this.sendStored(response, plan.replay, send);
+    const handler = plan.handler;
+    if (handler.skip)
+      return this.finish(plan, response, body, statusCode, send);
+    // Nothing to send: 204, unless the handler declared its status. Nest
+    // passes no status for a handler's own result (it set the route's before
+    // the handler ran); it passes one for a web Response, which is sent as is.
+    if (
+      (body === undefined || body === null) &&
+      statusCode === undefined &&
+      !handler.explicitStatus
+    ) {
+      return this.finish(plan, response, undefined, 204, send);
+    }
+    if (!isResource(body))
+      return this.finish(plan, response, body, statusCode, send);
+    const document = this.render(body, plan, response);
+    return document instanceof Promise
+      ? document.then((resolved) =>
+          this.finish(plan, response, resolved, statusCode, send),
+        )
+      : this.finish(plan, response, document, statusCode, send);
+  }
+
+  private render(
+    value: object,
+    plan: ResponsePlan,
+    response: object,
+  ): Resource | Promise<Resource> {
+    const { request, handler } = plan;
+    // A body that is HAL already is sent as it is, only labelled.
+    if (typeof (value as { _links?: unknown })._links === 'object') {
+      return this.label(value as Resource, value, plan, response);
+    }
+    const url = String(
+      this.adapterHost.httpAdapter.getRequestUrl(request) ?? '/',
+    );
+    const halContext: HalContext = {
+      request,
+      principal: request.user,
+      params: request.params ?? {},
+      query: request.query ?? {},
+    };
+    const document = this.renderer.render(value, handler, halContext, url);
+    return document instanceof Promise
+      ? document.then((resolved) => this.label(resolved, value, plan, response))
+      : this.label(document, value, plan, response);
+  }
+
+  private label(
+    document: Resource,
+    value: object,
+    plan: ResponsePlan,
+    response: object,
+  ): Resource {
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter.isHeadersSent(response)) return document;
+    adapter.setHeader(
+      response,
+      'Content-Type',
+      contentTypeFor(plan.request.headers.accept),
+    );
+    // Keep what others vary on (CORS adds Origin).
+    const vary: unknown = adapter.getHeader(response, 'Vary');
+    const existing = typeof vary === 'string' && vary ? vary : undefined;
+    if (!existing) adapter.setHeader(response, 'Vary', 'Accept');
+    else if (!/(^|,)\s*(accept|\*)\s*(,|$)/i.test(existing))
+      adapter.setHeader(response, 'Vary', `${existing}, Accept`);
+    if (value instanceof Operation && !value.finished) {
+      adapter.setHeader(response, 'Retry-After', String(value.retryAfter));
+    }
+    const { status } = plan.handler;
+    if (
+      (status === 201 || status === 202) &&
+      this.renderer.declaresSelf(value, plan.handler)
+    ) {
+      // The new resource's (or status monitor's) own declared URL.
+      const self = HalRenderer.selfOf(document);
+      if (self !== undefined) adapter.setHeader(response, 'Location', self);
+    }
+    return document;
+  }
+
+  /** Sends the response, once an idempotent request's outcome is stored. */
+  private finish(
+    plan: ResponsePlan,
+    response: object,
+    body: unknown,
+    statusCode: number | undefined,
+    send: Reply,
+  ): unknown {
+    const pending = plan.idempotency;
+    if (!pending) return send(response, body, statusCode);
+    return pending
+      .complete(this.capture(response, body, statusCode ?? plan.handler.status))
+      .then(() => send(response, body, statusCode));
+  }
+
+  /** What a replay must repeat: status, the headers that matter, the body as sent. */
+  private capture(
+    response: object,
+    body: unknown,
+    status: number,
+  ): StoredResponse {
+    const adapter = this.adapterHost.httpAdapter;
+    const headers: Record<string, string> = {};
+    for (const name of REPLAYED_HEADERS) {
+      const header: unknown = adapter.getHeader(response, name);
+      if (typeof header === 'string') headers[name] = header;
+    }
+    if (body === undefined || body === null || !isResource(body)) {
+      return typeof body === 'string'
+        ? {
+            status,
+            headers: {
+              'content-type': 'text/plain; charset=utf-8',
+              ...headers,
+            },
+            body,
+          }
+        : { status, headers, body: null };
+    }
+    return {
+      status,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    };
+  }
+
+  private sendStored(
+    response: object,
+    stored: StoredResponse,
+    send: Reply,
+  ): unknown {
+    const adapter = this.adapterHost.httpAdapter;
+    for (const [name, value] of Object.entries(stored.headers))
+      adapter.setHeader(response, name, value);
+    return send(response, stored.body ?? undefined, stored.status);
+  }
+}

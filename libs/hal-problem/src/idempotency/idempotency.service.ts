@@ -1,0 +1,298 @@
+import {
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  RequestMethod,
+  type Type,
+} from '@nestjs/common';
+import {
+  INTERCEPTORS_METADATA,
+  METHOD_METADATA,
+} from '@nestjs/common/constants';
+import {
+  DiscoveryService,
+  HttpAdapterHost,
+  MetadataScanner,
+  Reflector,
+} from '@nestjs/core';
+import { createHash } from 'node:crypto';
+import type { HalProblemModuleOptions } from '../hal-problem-module-options.interface';
+import { HAL_PROBLEM_MODULE_OPTIONS } from '../hal-problem.module-definition';
+import { ProblemException } from '../problem/problem.exception';
+import type {
+  PendingIdempotency,
+  ResponsePlan,
+} from '../routing/response-plan';
+import { perHandler } from '../routing/per-handler-cache';
+import { clientAddress, proxyHops } from '../throttle/client-address';
+import { fingerprintOf } from './canonical-json';
+import { parseIdempotencyKey } from './idempotency-key';
+import type { IdempotencyOptions } from './idempotency-options.interface';
+import {
+  IdempotencyKeyInvalid,
+  IdempotencyKeyMissing,
+  IdempotencyKeyReused,
+  IdempotencyRequestInFlight,
+} from './idempotency.problems';
+import {
+  IDEMPOTENCY_STORE,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  type StoredResponse,
+} from './idempotency-store.interface';
+import { Idempotent } from './idempotent.decorator';
+import { IDEMPOTENCY_INTERCEPTOR } from './idempotency.interceptor';
+import { InMemoryIdempotencyStore } from './in-memory-idempotency.store';
+
+type HttpRequest = {
+  method?: string;
+  headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+  user?: { subject?: unknown };
+  socket?: { remoteAddress?: string };
+  raw?: { socket?: { remoteAddress?: string } };
+};
+
+type Handler = (...args: never[]) => unknown;
+
+/** How one route takes part in idempotency. */
+interface IdempotentRoute {
+  readonly required: boolean;
+  readonly ttlMs: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const STORE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Idempotent requests (draft-ietf-httpapi-idempotency-key-header) for
+ * handlers marked `@Idempotent()` (or every POST and PATCH with
+ * `allUnsafeMethods`).
+ *
+ * At bootstrap it puts the module's idempotency interceptor on exactly those
+ * routes, so every other route runs without an interceptor (each one costs
+ * Nest an RxJS pipeline per request). The interceptor runs after every guard,
+ * so the record is scoped by the principal any of them authenticated.
+ *
+ * - the record is keyed by principal (token subject, else client address),
+ *   method, path and key, so one client never reads another's result;
+ * - the fingerprint is a hash of the body's canonical JSON (key order does not matter);
+ * - the lock is taken atomically by the store: a concurrent retry gets 409;
+ * - `HalResponseWriter` stores the response as sent; the exception filter
+ *   releases the key on any error (or stores a 5xx with `storeServerErrors`),
+ *   so a client can fix a 4xx and retry with the same key.
+ */
+@Injectable()
+export class IdempotencyService {
+  private readonly logger = new Logger('HalProblem');
+  private readonly options: Required<Omit<IdempotencyOptions, 'store'>>;
+  private readonly store: IdempotencyStore;
+  private readonly hops: number;
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly adapterHost: HttpAdapterHost,
+    discovery: DiscoveryService,
+    scanner: MetadataScanner,
+    @Inject(HAL_PROBLEM_MODULE_OPTIONS)
+    moduleOptions: HalProblemModuleOptions = {},
+    @Optional() @Inject(IDEMPOTENCY_STORE) store?: IdempotencyStore,
+  ) {
+    const options = moduleOptions.idempotency ?? {};
+    this.options = {
+      ttlMs: options.ttlMs ?? DAY_MS,
+      lockTtlMs: options.lockTtlMs ?? 60_000,
+      allUnsafeMethods: options.allUnsafeMethods ?? false,
+      storeServerErrors: options.storeServerErrors ?? false,
+      maxKeyLength: options.maxKeyLength ?? 255,
+    };
+    this.store = options.store ?? store ?? new InMemoryIdempotencyStore();
+    this.hops = proxyHops(
+      moduleOptions.throttle ? moduleOptions.throttle.trustProxy : false,
+    );
+    // Providers are created before Nest registers routes, which is when it
+    // reads each handler's interceptors: this is the last moment to add one.
+    this.addInterceptorToRoutes(discovery, scanner);
+  }
+
+  /** Whether (and how) a route is idempotent. */
+  private routeFor([handler, controller]: [Handler, Type]):
+    IdempotentRoute | undefined {
+    const declared = this.reflector.getAllAndOverride(Idempotent, [
+      handler,
+      controller,
+    ]);
+    const method = this.reflector.get<RequestMethod | undefined>(
+      METHOD_METADATA,
+      handler,
+    );
+    const unsafe =
+      method === RequestMethod.POST || method === RequestMethod.PATCH;
+    if (!declared && !(this.options.allUnsafeMethods && unsafe))
+      return undefined;
+    return {
+      required: declared?.required ?? false,
+      ttlMs: declared?.ttlMs ?? this.options.ttlMs,
+    };
+  }
+
+  private readonly routeOf = perHandler((targets) => this.routeFor(targets));
+
+  private addInterceptorToRoutes(
+    discovery: DiscoveryService,
+    scanner: MetadataScanner,
+  ): void {
+    for (const wrapper of discovery.getControllers()) {
+      const controller = wrapper.metatype as Type | null;
+      if (!controller) continue;
+      const prototype = controller.prototype as Record<string, unknown>;
+      for (const name of scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[name];
+        if (
+          typeof handler !== 'function' ||
+          this.reflector.get(METHOD_METADATA, handler) === undefined ||
+          !this.routeFor([handler as Handler, controller])
+        )
+          continue;
+        const interceptors =
+          this.reflector.get<unknown[] | undefined>(
+            INTERCEPTORS_METADATA,
+            handler,
+          ) ?? [];
+        // One shared, stateless instance: apps in one process that share a
+        // controller add it once. First, so replays skip the handler's own interceptors.
+        if (!interceptors.includes(IDEMPOTENCY_INTERCEPTOR))
+          Reflect.defineMetadata(
+            INTERCEPTORS_METADATA,
+            [IDEMPOTENCY_INTERCEPTOR, ...interceptors],
+            handler,
+          );
+      }
+    }
+  }
+
+  /**
+   * Checks the key and takes its lock. Resolves once the handler may run
+   * (`plan.idempotency` set) or a stored response is to be sent instead
+   * (`plan.replay` set); undefined when the request takes no part.
+   */
+  begin(
+    context: ExecutionContext,
+    plan: ResponsePlan,
+  ): Promise<void> | undefined {
+    if (plan.idempotency || plan.replay) return undefined;
+    const route = this.routeOf(context);
+    if (!route) return undefined;
+    const request = plan.request as HttpRequest;
+    const header = request.headers['idempotency-key'];
+    if (header === undefined) {
+      if (route.required) {
+        throw new ProblemException(IdempotencyKeyMissing, {
+          detail:
+            'Send an Idempotency-Key header, e.g. Idempotency-Key: "8e03978e-40d5-43e8-bc93-6894a57f9324".',
+        });
+      }
+      return undefined;
+    }
+    const key =
+      typeof header === 'string'
+        ? parseIdempotencyKey(header, this.options.maxKeyLength)
+        : undefined;
+    if (key === undefined) {
+      throw new ProblemException(IdempotencyKeyInvalid, {
+        detail: `The Idempotency-Key header must be one string of 1 to ${this.options.maxKeyLength} printable characters.`,
+      });
+    }
+    const url = String(
+      this.adapterHost.httpAdapter.getRequestUrl(request) ?? '/',
+    );
+    const path = url.split('?')[0];
+    const principal =
+      typeof request.user?.subject === 'string'
+        ? `sub:${request.user.subject}`
+        : undefined;
+    const scope = principal ?? `ip:${clientAddress(request, this.hops)}`;
+    const recordKey = createHash('sha256')
+      .update(`${scope}\n${request.method ?? ''}\n${path}\n${key}`)
+      .digest('base64url');
+    const fingerprint = fingerprintOf(request.body);
+    return this.store
+      .acquire(recordKey, fingerprint, this.options.lockTtlMs)
+      .then(
+        (existing) => {
+          if (existing) plan.replay = this.replayOf(existing, fingerprint);
+          else plan.idempotency = this.pending(recordKey, fingerprint, route);
+        },
+        (error: unknown) => {
+          // A store that cannot answer (Redis down) must not run the handler
+          // unguarded: the client is asked to retry instead.
+          throw ProblemException.serviceUnavailable(
+            'Idempotency keys cannot be checked right now; retry the request with the same key.',
+            { retryAfter: STORE_RETRY_AFTER_SECONDS, cause: error },
+          );
+        },
+      );
+  }
+
+  private replayOf(
+    existing: IdempotencyRecord,
+    fingerprint: string,
+  ): StoredResponse {
+    if (existing.fingerprint !== fingerprint) {
+      throw new ProblemException(IdempotencyKeyReused, {
+        detail:
+          'This Idempotency-Key was already used with a different request body.',
+      });
+    }
+    if (existing.state !== 'completed' || !existing.response) {
+      throw new ProblemException(IdempotencyRequestInFlight, {
+        detail:
+          'The first request with this Idempotency-Key is still being processed.',
+        retryAfter: 1,
+      });
+    }
+    const stored = existing.response;
+    // The contract: a creation replayed is 200 OK, the same resource and Location.
+    return {
+      status: stored.status === 201 ? 200 : stored.status,
+      headers: { ...stored.headers, 'Idempotent-Replayed': 'true' },
+      body: stored.body,
+    };
+  }
+
+  private pending(
+    recordKey: string,
+    fingerprint: string,
+    route: IdempotentRoute,
+  ): PendingIdempotency {
+    const save = (response: StoredResponse): Promise<void> =>
+      this.store.complete(
+        recordKey,
+        { fingerprint, state: 'completed', response },
+        route.ttlMs,
+      );
+    return {
+      complete: (response) =>
+        save(response).catch((error: unknown) => {
+          // The work is done: answer it. The in-flight lock expires after lockTtlMs.
+          this.warn('Could not store an idempotent response', error);
+        }),
+      fail: (status, problem) =>
+        (this.options.storeServerErrors && status >= 500
+          ? save(problem)
+          : this.store.release(recordKey)
+        ).catch((error: unknown) => {
+          // The lock then expires on its own after lockTtlMs.
+          this.warn('Could not release an idempotency key', error);
+        }),
+    };
+  }
+
+  private warn(what: string, error: unknown): void {
+    this.logger.warn(
+      `${what}: ${error instanceof Error ? error.message : 'unknown error'}`,
+    );
+  }
+}
