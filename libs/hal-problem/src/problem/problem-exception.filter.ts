@@ -99,7 +99,8 @@ export class ProblemExceptionFilter implements ExceptionFilter {
       return;
     }
 
-    const unserved = this.unservedMethod(exception, context);
+    // With a plan, a route was matched: its 404 is the handler's, not the router's.
+    const unserved = plan ? undefined : this.unservedMethod(exception, context);
     if (unserved?.method === 'OPTIONS') {
       adapter.setHeader(response, 'Allow', unserved.allow);
       adapter.setHeader(response, this.config.requestIdHeader, requestId);
@@ -199,6 +200,8 @@ export class ProblemExceptionFilter implements ExceptionFilter {
   }
 
   private log(problem: ProblemResponse, context: ProblemRequestContext): void {
+    // Most problems are 4xx at debug level: their line is built only when it is logged.
+    if (problem.logLevel === 'debug' && !Logger.isLevelEnabled('debug')) return;
     const line = `${context.method} ${context.path} -> ${problem.status} (requestId=${context.requestId})`;
     if (problem.logLevel === 'debug') {
       this.logger.debug(`${line}: ${problem.body.detail}`);
