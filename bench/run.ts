@@ -21,8 +21,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ADAPTERS: Adapter[] = ['express', 'fastify'];
 const SERVER = join(__dirname, 'server.js');
 const RESULTS = join(__dirname, '..', '..', '..', 'bench', 'results.json');
-/** Where the cost of Nest's interceptor mechanism alone is measured too (bare-intercepted). */
-const DECOMPOSED = ['hal-resource', 'hal-page'];
+/** Where the cost of the contract's bytes alone is measured too (bare-contract). */
+const DECOMPOSED = ['hal-resource', 'hal-page', 'problem-404', 'problem-401'];
 
 interface Running {
   readonly child: ChildProcess;
@@ -165,7 +165,7 @@ async function main(): Promise<void> {
     subjects.bare = await start('bare', adapter);
     subjects.module = await start('module', adapter);
     subjects.peer = await start('peer', adapter);
-    subjects['bare-intercepted'] = await start('bare-intercepted', adapter);
+    subjects['bare-contract'] = await start('bare-contract', adapter);
     subjects.raw = await start(
       'raw',
       adapter,
@@ -178,7 +178,7 @@ async function main(): Promise<void> {
         'module',
         'peer',
         ...(DECOMPOSED.includes(scenario.name)
-          ? (['bare-intercepted'] as const)
+          ? (['bare-contract'] as const)
           : []),
       ];
       const samples: Record<string, { rps: number[]; p99: number[] }> = {};
@@ -219,7 +219,7 @@ async function main(): Promise<void> {
       rows.push(row('raw', 'bare'), row('module', 'bare'), row('peer', 'bare'));
       if (scenario.kind === 'error') rows.push(row('module', 'peer'));
       if (DECOMPOSED.includes(scenario.name)) {
-        rows.push(row('bare-intercepted', 'bare'));
+        rows.push(row('bare-contract', 'bare'), row('module', 'bare-contract'));
       }
       process.stderr.write(
         `${adapter} ${scenario.name}: module ${rows.find((r) => r.scenario === scenario.name && r.adapter === adapter && r.subject === 'module')!.rps} req/s\n`,

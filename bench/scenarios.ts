@@ -47,11 +47,13 @@ export const SCENARIOS: readonly Scenario[] = [
 ];
 
 /**
- * `bare-intercepted` is bare Nest plus one global interceptor that does
- * nothing (`next.handle()`): what Nest charges any response-shaping
- * interceptor before it does any work, reported for the HAL resource and page.
+ * `bare-contract` is bare Nest sending, by hand, the bytes the contract asks
+ * for: the same headers (`Content-Type`, `Vary`, a request id of the same
+ * length) and, for errors, a problem document with the same members, from a
+ * 20-line filter. What separates it from `bare` is the cost of the contract
+ * itself; what separates the module from it is the cost of the module's code.
  */
-export type Subject = 'raw' | 'bare' | 'bare-intercepted' | 'module' | 'peer';
+export type Subject = 'raw' | 'bare' | 'bare-contract' | 'module' | 'peer';
 export type Adapter = 'express' | 'fastify';
 
 export interface OrderData {

@@ -1,16 +1,21 @@
 // One benchmark subject on one adapter, in its own process: prints its port.
 import 'reflect-metadata';
 import {
+  applyDecorators,
+  type ArgumentsHost,
   Body,
+  Catch,
   Controller,
   type CanActivate,
   type ExecutionContext,
+  type ExceptionFilter,
   Get,
+  Header,
   HttpCode,
+  HttpException,
   type INestApplication,
   Injectable,
   Module,
-  type NestInterceptor,
   NotFoundException,
   Param,
   Post,
@@ -19,12 +24,7 @@ import {
   UseGuards,
   ValidationPipe,
 } from '@nestjs/common';
-import {
-  APP_GUARD,
-  APP_INTERCEPTOR,
-  HttpAdapterHost,
-  NestFactory,
-} from '@nestjs/core';
+import { APP_GUARD, HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import {
@@ -36,7 +36,7 @@ import {
 import { Type } from 'class-transformer';
 import { IsArray, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import halson from 'halson';
-import { createServer } from 'node:http';
+import { createServer, STATUS_CODES } from 'node:http';
 import { HttpExceptionFilter } from 'nest-problem-details-filter';
 import {
   HalEmbedded,
@@ -221,11 +221,56 @@ class TokenGuard implements CanActivate {
   }
 }
 
-function handBuiltControllers(render: Render) {
+/** A request id of the length the module sends (a UUID). */
+const CONTRACT_REQUEST_ID = '00000000-0000-4000-8000-000000000000';
+
+/** The success headers of the contract, set by Nest from static metadata. */
+const contractHeaders = applyDecorators(
+  Header('Content-Type', 'application/hal+json'),
+  Header('Vary', 'Accept'),
+  Header('X-Request-Id', CONTRACT_REQUEST_ID),
+);
+
+/** The module's problem documents for the decomposed errors, written by hand. */
+@Catch(HttpException)
+class ContractProblemFilter implements ExceptionFilter {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: HttpException, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const adapter = this.adapterHost.httpAdapter;
+    const response = http.getResponse<unknown>();
+    const status = exception.getStatus();
+    const unauthorized = status === 401;
+    const url = String(adapter.getRequestUrl(http.getRequest()));
+    const body = JSON.stringify({
+      type: unauthorized
+        ? 'https://problems.example.test/authentication-required'
+        : 'about:blank',
+      title: unauthorized ? 'Authentication required' : STATUS_CODES[status],
+      status,
+      detail: unauthorized
+        ? 'This request needs an access token: send Authorization: Bearer <token>.'
+        : exception.message,
+      instance: url.split('?')[0],
+      requestId: CONTRACT_REQUEST_ID,
+    });
+    if (unauthorized)
+      adapter.setHeader(response, 'WWW-Authenticate', 'Bearer realm="bench"');
+    adapter.setHeader(response, 'X-Request-Id', CONTRACT_REQUEST_ID);
+    adapter.setHeader(response, 'Content-Type', 'application/problem+json');
+    adapter.reply(response, body, status);
+  }
+}
+
+function handBuiltControllers(render: Render, contract: boolean) {
+  const headers = contract ? contractHeaders : () => undefined;
+
   @Controller('orders')
   @SkipThrottle()
   class Orders {
     @Get()
+    @headers
     findAll(@Query() query: PageQuery) {
       const { items, totalPages } = pageOf(query);
       const href = (page: number) => `/orders?page=${page}&size=${query.size}`;
@@ -250,6 +295,7 @@ function handBuiltControllers(render: Render) {
     }
 
     @Get(':id')
+    @headers
     findOne(@Param('id') id: string) {
       return render(findOrder(id));
     }
@@ -297,25 +343,15 @@ function handBuiltControllers(render: Render) {
   return [Orders, Misc, Throttled];
 }
 
-/** Passes every response through untouched: the cost of the interceptor mechanism alone. */
-const noopInterceptor: NestInterceptor = {
-  intercept: (_context, next) => next.handle(),
-};
-
-function handBuiltModule(render: Render, intercepted = false) {
+function handBuiltModule(render: Render, contract = false) {
   @Module({
     imports: [
       ThrottlerModule.forRoot({
         throttlers: [{ ttl: 60_000, limit: 1_000_000_000 }],
       }),
     ],
-    controllers: handBuiltControllers(render),
-    providers: [
-      { provide: APP_GUARD, useClass: ThrottlerGuard },
-      ...(intercepted
-        ? [{ provide: APP_INTERCEPTOR, useValue: noopInterceptor }]
-        : []),
-    ],
+    controllers: handBuiltControllers(render, contract),
+    providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
   })
   class HandBuiltApp {}
   return HandBuiltApp;
@@ -330,7 +366,7 @@ async function startNest(
       ? ModuleApp
       : handBuiltModule(
           subject === 'peer' ? renderWithHalson : renderByHand,
-          subject === 'bare-intercepted',
+          subject === 'bare-contract',
         );
   const app = await NestFactory.create(
     module,
@@ -350,6 +386,8 @@ async function startNest(
   }
   if (subject === 'peer')
     app.useGlobalFilters(new HttpExceptionFilter(app.get(HttpAdapterHost)));
+  if (subject === 'bare-contract')
+    app.useGlobalFilters(new ContractProblemFilter(app.get(HttpAdapterHost)));
   return app;
 }
 
