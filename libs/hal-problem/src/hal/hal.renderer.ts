@@ -108,6 +108,39 @@ const TEMPLATE_VARIABLES = /\{[+#./;?&]?([^}]+)\}/g;
 
 type MaybePromise<T> = T | Promise<T>;
 
+/**
+ * The href of each page of a paged request: its URL with the page and size
+ * parameters set, the others kept as they are and where they are. The query
+ * is parsed and encoded once, not per link: URLSearchParams serializing five
+ * links per page was the largest cost of rendering a page. Gives the same
+ * result as setting both parameters on the URL's `searchParams` (a spec checks it).
+ */
+export function pageHrefs(
+  selfHref: string,
+  pageParam: string,
+  sizeParam: string,
+  size: number,
+  finish: (href: string) => string = (href) => href,
+): (page: number) => string {
+  const url = new URL(selfHref, 'http://placeholder');
+  const params = url.searchParams;
+  params.set(pageParam, '1');
+  params.set(sizeParam, String(size));
+  const pageKey = `${new URLSearchParams([[pageParam, '']]).toString()}`;
+  let seenPage = false;
+  const parts: (string | undefined)[] = [];
+  for (const [name, value] of params) {
+    // `set` left exactly one page parameter: its value is filled in per link.
+    if (name === pageParam && !seenPage) {
+      seenPage = true;
+      parts.push(undefined);
+    } else parts.push(new URLSearchParams([[name, value]]).toString());
+  }
+  const path = `${url.pathname}?`;
+  return (page) =>
+    finish(path + parts.map((part) => part ?? `${pageKey}${page}`).join('&'));
+}
+
 /** Applies `next` now, or when the value settles. */
 function then<T, R>(
   value: MaybePromise<T>,
@@ -460,12 +493,9 @@ export class HalRenderer implements OnApplicationBootstrap {
     const totalPages = page.totalPages;
     const pageParam = page.options.pageParam ?? 'page';
     const sizeParam = page.options.sizeParam ?? 'size';
-    const url = new URL(selfHref, 'http://placeholder');
-    const hrefOf = (target: number) => {
-      url.searchParams.set(pageParam, String(target));
-      url.searchParams.set(sizeParam, String(size));
-      return this.absolute(`${url.pathname}${url.search}`, context);
-    };
+    const hrefOf = pageHrefs(selfHref, pageParam, sizeParam, size, (href) =>
+      this.absolute(href, context),
+    );
     const lastPage = Math.max(totalPages, 1);
     const links: Record<string, HalLinkObject> = {
       self: { href: hrefOf(number) },
