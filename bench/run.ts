@@ -2,7 +2,7 @@
 // side by side (alternating, several rounds, medians), then a memory check.
 import autocannon from 'autocannon';
 import { type ChildProcess, fork } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -42,6 +42,26 @@ interface Row {
   /** (max − min) / median of the subject's and the baseline's rounds: how far to trust the ratio. */
   spread: number;
   baselineSpread: number;
+  /** CPU time (user + system) of the server process per request, in µs; null where /proc is missing. */
+  cpuUs: number | null;
+  baselineCpuUs: number | null;
+}
+
+/**
+ * CPU time used so far by a process, in ms, from /proc (Linux). Requests per
+ * second move with whatever else the two cores are doing (the load generator
+ * shares them); CPU time per request moves much less, so it is reported too.
+ */
+function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces: fields are counted after its ")".
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 function start(
@@ -76,9 +96,11 @@ function stop(running: Running): Promise<void> {
 }
 
 async function measure(
-  url: string,
+  running: Running,
   scenario: Scenario,
-): Promise<{ rps: number; p99: number }> {
+): Promise<{ rps: number; p99: number; cpuUs: number | undefined }> {
+  const { url } = running;
+  const cpuBefore = cpuMs(running.child.pid);
   const result = await autocannon({
     url: `${url}${scenario.path}`,
     method: scenario.method,
@@ -87,7 +109,12 @@ async function measure(
     connections: CONNECTIONS,
     duration: DURATION_S,
   });
-  return { rps: result.requests.average, p99: result.latency.p99 };
+  const cpuAfter = cpuMs(running.child.pid);
+  const cpuUs =
+    cpuBefore === undefined || cpuAfter === undefined || !result.requests.total
+      ? undefined
+      : ((cpuAfter - cpuBefore) * 1000) / result.requests.total;
+  return { rps: result.requests.average, p99: result.latency.p99, cpuUs };
 }
 
 const median = (values: number[]) =>
@@ -181,14 +208,22 @@ async function main(): Promise<void> {
           ? (['bare-contract'] as const)
           : []),
       ];
-      const samples: Record<string, { rps: number[]; p99: number[] }> = {};
+      const samples: Record<
+        string,
+        { rps: number[]; p99: number[]; cpu: number[] }
+      > = {};
       for (let round = 0; round < ROUNDS; round++) {
         // Rotate who goes first, so no subject always meets a warmer machine.
         for (let i = 0; i < order.length; i++) {
           const subject = order[(i + round) % order.length];
-          const { rps, p99 } = await measure(subjects[subject]!.url, scenario);
-          (samples[subject] ??= { rps: [], p99: [] }).rps.push(rps);
-          samples[subject].p99.push(p99);
+          const { rps, p99, cpuUs } = await measure(
+            subjects[subject]!,
+            scenario,
+          );
+          const sample = (samples[subject] ??= { rps: [], p99: [], cpu: [] });
+          sample.rps.push(rps);
+          sample.p99.push(p99);
+          if (cpuUs !== undefined) sample.cpu.push(cpuUs);
         }
       }
       const result = (subject: Subject) => {
@@ -196,6 +231,9 @@ async function main(): Promise<void> {
         return {
           rps: median(rps),
           p99: median(samples[subject].p99),
+          cpuUs: samples[subject].cpu.length
+            ? Math.round(median(samples[subject].cpu) * 10) / 10
+            : null,
           spread:
             Math.round(
               ((Math.max(...rps) - Math.min(...rps)) / median(rps)) * 100,
@@ -215,6 +253,8 @@ async function main(): Promise<void> {
         baselineP99Ms: result(baseline).p99,
         spread: result(subject).spread,
         baselineSpread: result(baseline).spread,
+        cpuUs: result(subject).cpuUs,
+        baselineCpuUs: result(baseline).cpuUs,
       });
       rows.push(row('raw', 'bare'), row('module', 'bare'), row('peer', 'bare'));
       if (scenario.kind === 'error') rows.push(row('module', 'peer'));
@@ -254,11 +294,11 @@ async function main(): Promise<void> {
   const lines = [
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; ${ROUNDS} rounds × ${DURATION_S} s per subject, ${CONNECTIONS} connections, medians.`,
     '',
-    '| scenario | adapter | subject | vs | req/s | baseline req/s | ratio | p99 ms | baseline p99 ms | spread |',
-    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | adapter | subject | vs | req/s | baseline req/s | ratio | p99 ms | baseline p99 ms | spread | CPU µs/req | baseline CPU µs/req |',
+    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       (r) =>
-        `| ${r.scenario} | ${r.adapter} | ${r.subject} | ${r.baseline} | ${r.rps} | ${r.baselineRps} | ${r.ratio.toFixed(2)} | ${r.p99Ms} | ${r.baselineP99Ms} | ${Math.round(r.spread * 100)}% / ${Math.round(r.baselineSpread * 100)}% |`,
+        `| ${r.scenario} | ${r.adapter} | ${r.subject} | ${r.baseline} | ${r.rps} | ${r.baselineRps} | ${r.ratio.toFixed(2)} | ${r.p99Ms} | ${r.baselineP99Ms} | ${Math.round(r.spread * 100)}% / ${Math.round(r.baselineSpread * 100)}% | ${r.cpuUs ?? '–'} | ${r.baselineCpuUs ?? '–'} |`,
     ),
     '',
     '| memory (module, after GC) | RSS MB after 20k | RSS MB after 200k | heap MB after 20k | heap MB after 200k |',
