@@ -124,6 +124,15 @@ describe.each(ADAPTERS)('idempotent requests on %s', (adapter) => {
     expect(calls.count).toBe(before + 2);
   });
 
+  it('releases the key when rendering fails after the handler ran, so a retry runs again', async () => {
+    const key = newKey();
+    const before = calls.count;
+    const fragile = (name: string) => post({ name }, key, '/things/fragile');
+    await expectProblem(await fragile('boom'), 500);
+    await expectProblem(await fragile('boom'), 500);
+    expect(calls.count).toBe(before + 2);
+  });
+
   it.each([
     ['"unterminated'],
     ['"' + 'k'.repeat(300) + '"'],

@@ -2,7 +2,11 @@ import { Injectable, type OnModuleInit, StreamableFile } from '@nestjs/common';
 import { type AbstractHttpAdapter, HttpAdapterHost } from '@nestjs/core';
 import type { StoredResponse } from '../idempotency/idempotency-store.interface';
 import { Operation } from '../operations/operation';
-import { type ResponsePlan, takeResponsePlan } from '../routing/response-plan';
+import {
+  attachResponsePlan,
+  type ResponsePlan,
+  takeResponsePlan,
+} from '../routing/response-plan';
 import { HAL_CONTENT_TYPE } from './hal.constants';
 import type { HalContext } from './hal-link.interface';
 import { HalRenderer } from './hal.renderer';
@@ -93,9 +97,32 @@ export class HalResponseWriter implements OnModuleInit {
     adapter.reply = (response: object, body: unknown, statusCode?: number) => {
       const plan = takeResponsePlan(response);
       return plan
-        ? this.write(plan, response, body, statusCode, send)
+        ? this.writeOrGiveBack(plan, response, body, statusCode, send)
         : send(response, body, statusCode);
     };
+  }
+
+  /**
+   * A failure here (a `when` that throws, a header Node refuses) reaches the
+   * exception filter, which needs the plan back to release an idempotency key.
+   */
+  private writeOrGiveBack(
+    plan: ResponsePlan,
+    response: object,
+    body: unknown,
+    statusCode: number | undefined,
+    send: Reply,
+  ): unknown {
+    const giveBack = (error: unknown): never => {
+      attachResponsePlan(response, plan);
+      throw error;
+    };
+    try {
+      const written = this.write(plan, response, body, statusCode, send);
+      return written instanceof Promise ? written.catch(giveBack) : written;
+    } catch (error) {
+      return giveBack(error);
+    }
   }
 
   private write(
