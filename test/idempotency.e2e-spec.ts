@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { RedisIdempotencyStore } from 'nestjs-hal-problem';
+import { HalProblemModule, RedisIdempotencyStore } from 'nestjs-hal-problem';
 import {
   ADAPTERS,
   startTestingApp,
@@ -15,6 +15,7 @@ import {
   created,
   idempotencyFixtureModule,
   noteCalls,
+  RedirectingIdempotentController,
   routeInterceptorCalls,
 } from './fixtures/idempotency-fixture.module';
 
@@ -121,6 +122,45 @@ describe.each(ADAPTERS)('idempotent requests on %s', (adapter) => {
     const before = calls.count;
     await expectProblem(await post({ name: 'x', fail: true }, key), 500);
     await expectProblem(await post({ name: 'x', fail: true }, key), 500);
+    expect(calls.count).toBe(before + 2);
+  });
+
+  it("gives a controller's own interceptors the stored document on a replay, not undefined", async () => {
+    const key = newKey();
+    const first = await post({ name: 'seen' }, key, '/seen');
+    expect(first.status).toBe(201);
+    const sent = (await first.json()) as Json;
+    expect(sent.seenId).toBe(7);
+    const before = calls.count;
+    const replay = await post({ name: 'seen' }, key, '/seen');
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(await replay.json()).toEqual(sent);
+    expect(calls.count).toBe(before);
+  });
+
+  it("leaves an app filter's error as it is and releases the key", async () => {
+    const key = newKey();
+    const before = calls.count;
+    for (let i = 0; i < 2; i++) {
+      const refused = await post({ name: 'x' }, key, '/extras/own-filter');
+      expect(refused.status).toBe(400);
+      expect(refused.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(refused.headers.get('location')).toBeNull();
+      expect(refused.headers.get('idempotent-replayed')).toBeNull();
+      expect(((await refused.json()) as Json)._links).toBeUndefined();
+    }
+    expect(calls.count).toBe(before + 2);
+  });
+
+  it('releases the key of a handler that writes the response itself (@Res), which cannot be replayed', async () => {
+    const key = newKey();
+    const before = calls.count;
+    for (let i = 0; i < 2; i++) {
+      const written = await post({ name: 'x' }, key, '/extras/by-hand');
+      expect(written.status).toBe(201);
+      expect(await written.json()).toEqual({ written: 'by hand' });
+    }
     expect(calls.count).toBe(before + 2);
   });
 
@@ -231,6 +271,24 @@ describe.each(ADAPTERS)(
       expect(await again.json()).toEqual(await patched.json());
     });
 
+    it('leaves redirects alone: they cannot be replayed, so the key takes no lock', async () => {
+      const key = newKey();
+      const redirects = [];
+      for (let i = 0; i < 2; i++)
+        redirects.push(
+          await fetch(`${running.baseUrl}/extras/redirect`, {
+            method: 'POST',
+            redirect: 'manual',
+            body: JSON.stringify({ name: 'r' }),
+            headers: {
+              'content-type': 'application/json',
+              'idempotency-key': key,
+            },
+          }),
+        );
+      expect(redirects.map((response) => response.status)).toEqual([303, 303]);
+    });
+
     it('leaves safe methods alone', async () => {
       const key = newKey();
       const first = await fetch(`${running.baseUrl}/notes/count`, {
@@ -281,6 +339,19 @@ describe.each(ADAPTERS)(
     });
   },
 );
+
+describe('@Idempotent() on a handler Nest does not send through reply', () => {
+  it('fails the start with the handler named', async () => {
+    await expect(
+      Test.createTestingModule({
+        imports: [HalProblemModule.forRoot()],
+        controllers: [RedirectingIdempotentController],
+      }).compile(),
+    ).rejects.toThrow(
+      /RedirectingIdempotentController\.create: @Idempotent\(\) cannot replay a handler with @Redirect\(\)/,
+    );
+  });
+});
 
 describe.each(ADAPTERS)('idempotency record expiry on %s', (adapter) => {
   it('forgets a key after its TTL', async () => {

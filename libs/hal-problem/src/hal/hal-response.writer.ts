@@ -133,6 +133,15 @@ export class HalResponseWriter implements OnModuleInit {
     send: Reply,
   ): unknown {
     if (plan.replay) return this.sendStored(response, plan.replay, send);
+    // An exception filter of the app's own (a controller's `@UseFilters()`)
+    // answering with an error status: sent as it is, and never stored.
+    if (statusCode !== undefined && statusCode >= 400) {
+      const pending = plan.idempotency;
+      if (!pending) return send(response, body, statusCode);
+      return pending
+        .fail(0, { status: 0, headers: {}, body: null })
+        .then(() => send(response, body, statusCode));
+    }
     const handler = plan.handler;
     if (handler.skip)
       return this.finish(plan, response, body, statusCode, send);

@@ -10,6 +10,9 @@ import {
 import {
   INTERCEPTORS_METADATA,
   METHOD_METADATA,
+  REDIRECT_METADATA,
+  RENDER_METADATA,
+  SSE_METADATA,
 } from '@nestjs/common/constants';
 import {
   DiscoveryService,
@@ -21,6 +24,8 @@ import { createHash } from 'node:crypto';
 import type { HalProblemModuleOptions } from '../hal-problem-module-options.interface';
 import { HAL_PROBLEM_MODULE_OPTIONS } from '../hal-problem.module-definition';
 import { ProblemException } from '../problem/problem.exception';
+import { PROBLEM_CONTENT_TYPE } from '../problem/problem-exception.filter';
+import { ProblemMapper } from '../problem/problem.mapper';
 import type {
   PendingIdempotency,
   ResponsePlan,
@@ -64,6 +69,7 @@ interface IdempotentRoute {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const EMPTY_RESPONSE: StoredResponse = { status: 0, headers: {}, body: null };
 const STORE_RETRY_AFTER_SECONDS = 5;
 
 /**
@@ -94,6 +100,7 @@ export class IdempotencyService {
   constructor(
     private readonly reflector: Reflector,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly mapper: ProblemMapper,
     discovery: DiscoveryService,
     scanner: MetadataScanner,
     @Inject(HAL_PROBLEM_MODULE_OPTIONS)
@@ -132,6 +139,17 @@ export class IdempotencyService {
       method === RequestMethod.POST || method === RequestMethod.PATCH;
     if (!declared && !(this.options.allUnsafeMethods && unsafe))
       return undefined;
+    // A replay is the handler's result as Nest sends it: a redirect, a
+    // rendered view or an event stream is sent another way and cannot be stored.
+    const sentElsewhere = [REDIRECT_METADATA, RENDER_METADATA, SSE_METADATA]
+      .map((key) => this.reflector.get<unknown>(key, handler))
+      .some((value) => value !== undefined);
+    if (sentElsewhere) {
+      if (!declared) return undefined;
+      throw new Error(
+        `${controller.name}.${handler.name}: @Idempotent() cannot replay a handler with @Redirect(), @Render() or @Sse(); remove one of them`,
+      );
+    }
     return {
       required: declared?.required ?? false,
       ttlMs: declared?.ttlMs ?? this.options.ttlMs,
@@ -156,18 +174,26 @@ export class IdempotencyService {
           !this.routeFor([handler as Handler, controller])
         )
           continue;
+        // First among the route's interceptors, so a replay skips them: on
+        // the controller when it has interceptors of its own (Nest runs those
+        // before the handler's), else on the handler alone.
+        const classInterceptors = this.reflector.get<unknown[] | undefined>(
+          INTERCEPTORS_METADATA,
+          controller,
+        );
+        const target: object = classInterceptors?.length ? controller : handler;
         const interceptors =
           this.reflector.get<unknown[] | undefined>(
             INTERCEPTORS_METADATA,
-            handler,
+            target as Handler,
           ) ?? [];
         // One shared, stateless instance: apps in one process that share a
-        // controller add it once. First, so replays skip the handler's own interceptors.
+        // controller add it once.
         if (!interceptors.includes(IDEMPOTENCY_INTERCEPTOR))
           Reflect.defineMetadata(
             INTERCEPTORS_METADATA,
             [IDEMPOTENCY_INTERCEPTOR, ...interceptors],
-            handler,
+            target,
           );
       }
     }
@@ -288,6 +314,38 @@ export class IdempotencyService {
           this.warn('Could not release an idempotency key', error);
         }),
     };
+  }
+
+  /**
+   * Settles the key of a request whose handler (or a pipe before it) threw:
+   * released, or the 5xx stored with `storeServerErrors`, whichever filter
+   * then answers.
+   */
+  failed(plan: ResponsePlan, error?: unknown): Promise<void> {
+    const pending = plan.idempotency;
+    if (!pending) return Promise.resolve();
+    plan.idempotency = undefined;
+    // Without an error: the handler sent the response itself, nothing to replay.
+    if (error === undefined) return pending.fail(0, EMPTY_RESPONSE);
+    const url = String(
+      this.adapterHost.httpAdapter.getRequestUrl(plan.request) ?? '/',
+    );
+    const problem = this.mapper.map(error, {
+      method: plan.request.method ?? '',
+      path: url.split('?')[0],
+      requestId: '',
+    });
+    const { requestId: _requestId, ...body } = problem.body;
+    return pending.fail(problem.status, {
+      status: problem.status,
+      headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...problem.headers },
+      body: JSON.stringify(body),
+    });
+  }
+
+  /** Whether the response has gone out already (a handler with `@Res()`). */
+  isHeadersSent(response: object): boolean {
+    return this.adapterHost.httpAdapter.isHeadersSent(response) === true;
   }
 
   private warn(what: string, error: unknown): void {

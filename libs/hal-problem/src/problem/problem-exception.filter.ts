@@ -93,8 +93,10 @@ export class ProblemExceptionFilter implements ExceptionFilter {
     };
 
     if (adapter.isHeadersSent(response)) {
-      // Too late for a problem document: log once and end the response.
+      // Too late for a problem document: log once and end the response; an
+      // idempotency key is given up, as there is nothing whole to replay.
       this.log(this.mapper.map(exception, context), context);
+      void plan?.idempotency?.fail(0, { status: 0, headers: {}, body: null });
       adapter.end(response);
       return;
     }

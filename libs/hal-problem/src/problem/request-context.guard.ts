@@ -25,9 +25,9 @@ type HttpRequest = { headers: Record<string, string | string[] | undefined> };
  *
  * The media-type check: Express's body parsers silently skip such bodies (the
  * handler would see no body at all); Fastify rejects unknown types itself,
- * and this adds the per-route `@Consumes()` on top. Runs after the rate
- * limit and authentication, so an unauthenticated client learns nothing
- * about a route's media types.
+ * and this adds the per-route `@Consumes()` on top. Runs after the module's
+ * rate limit and authentication, so a client without a token learns nothing
+ * about a route's media types; guards of a controller or route run later.
  */
 @Injectable()
 export class RequestContextGuard implements CanActivate {
