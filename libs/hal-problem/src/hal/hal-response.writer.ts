@@ -138,9 +138,7 @@ export class HalResponseWriter implements OnModuleInit {
     if (statusCode !== undefined && statusCode >= 400) {
       const pending = plan.idempotency;
       if (!pending) return send(response, body, statusCode);
-      return pending
-        .fail(0, { status: 0, headers: {}, body: null })
-        .then(() => send(response, body, statusCode));
+      return pending.release().then(() => send(response, body, statusCode));
     }
     const handler = plan.handler;
     if (handler.skip)

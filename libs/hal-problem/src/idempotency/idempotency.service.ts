@@ -69,7 +69,6 @@ interface IdempotentRoute {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const EMPTY_RESPONSE: StoredResponse = { status: 0, headers: {}, body: null };
 const STORE_RETRY_AFTER_SECONDS = 5;
 
 /**
@@ -293,6 +292,11 @@ export class IdempotencyService {
     fingerprint: string,
     route: IdempotentRoute,
   ): PendingIdempotency {
+    const release = (): Promise<void> =>
+      this.store.release(recordKey).catch((error: unknown) => {
+        // The lock then expires on its own after lockTtlMs.
+        this.warn('Could not release an idempotency key', error);
+      });
     const save = (response: StoredResponse): Promise<void> =>
       this.store.complete(
         recordKey,
@@ -306,13 +310,12 @@ export class IdempotencyService {
           this.warn('Could not store an idempotent response', error);
         }),
       fail: (status, problem) =>
-        (this.options.storeServerErrors && status >= 500
-          ? save(problem)
-          : this.store.release(recordKey)
-        ).catch((error: unknown) => {
-          // The lock then expires on its own after lockTtlMs.
-          this.warn('Could not release an idempotency key', error);
-        }),
+        this.options.storeServerErrors && status >= 500
+          ? save(problem).catch((error: unknown) => {
+              this.warn('Could not store an idempotent response', error);
+            })
+          : release(),
+      release,
     };
   }
 
@@ -326,7 +329,7 @@ export class IdempotencyService {
     if (!pending) return Promise.resolve();
     plan.idempotency = undefined;
     // Without an error: the handler sent the response itself, nothing to replay.
-    if (error === undefined) return pending.fail(0, EMPTY_RESPONSE);
+    if (error === undefined) return pending.release();
     const url = String(
       this.adapterHost.httpAdapter.getRequestUrl(plan.request) ?? '/',
     );

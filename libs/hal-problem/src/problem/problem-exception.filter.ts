@@ -96,7 +96,7 @@ export class ProblemExceptionFilter implements ExceptionFilter {
       // Too late for a problem document: log once and end the response; an
       // idempotency key is given up, as there is nothing whole to replay.
       this.log(this.mapper.map(exception, context), context);
-      void plan?.idempotency?.fail(0, { status: 0, headers: {}, body: null });
+      void plan?.idempotency?.release();
       adapter.end(response);
       return;
     }

@@ -18,6 +18,8 @@ export interface PendingIdempotency {
   complete(response: StoredResponse): Promise<void>;
   /** Releases the key, or stores a 5xx when configured to. Never rejects. */
   fail(status: number, problem: StoredResponse): Promise<void>;
+  /** Releases the key: there is nothing whole to replay. Never rejects. */
+  release(): Promise<void>;
 }
 
 /**
