@@ -82,6 +82,9 @@ function contentTypeFor(accept: string | string[] | undefined): string {
  */
 @Injectable()
 export class HalResponseWriter implements OnModuleInit {
+  /** The adapter's own `reply`, which this writer wraps. */
+  private send: Reply = () => undefined;
+
   constructor(
     private readonly renderer: HalRenderer,
     private readonly adapterHost: HttpAdapterHost,
@@ -94,10 +97,11 @@ export class HalResponseWriter implements OnModuleInit {
     if (!adapter || wrappedAdapters.has(adapter)) return;
     wrappedAdapters.add(adapter);
     const send: Reply = adapter.reply.bind(adapter);
+    this.send = send;
     adapter.reply = (response: object, body: unknown, statusCode?: number) => {
       const plan = takeResponsePlan(response);
       return plan
-        ? this.writeOrGiveBack(plan, response, body, statusCode, send)
+        ? this.writeOrGiveBack(plan, response, body, statusCode)
         : send(response, body, statusCode);
     };
   }
@@ -111,14 +115,13 @@ export class HalResponseWriter implements OnModuleInit {
     response: object,
     body: unknown,
     statusCode: number | undefined,
-    send: Reply,
   ): unknown {
     const giveBack = (error: unknown): never => {
       attachResponsePlan(response, plan);
       throw error;
     };
     try {
-      const written = this.write(plan, response, body, statusCode, send);
+      const written = this.write(plan, response, body, statusCode);
       return written instanceof Promise ? written.catch(giveBack) : written;
     } catch (error) {
       return giveBack(error);
@@ -130,19 +133,19 @@ export class HalResponseWriter implements OnModuleInit {
     response: object,
     body: unknown,
     statusCode: number | undefined,
-    send: Reply,
   ): unknown {
-    if (plan.replay) return this.sendStored(response, plan.replay, send);
+    if (plan.replay) return this.sendStored(response, plan.replay);
     // An exception filter of the app's own (a controller's `@UseFilters()`)
     // answering with an error status: sent as it is, and never stored.
     if (statusCode !== undefined && statusCode >= 400) {
       const pending = plan.idempotency;
-      if (!pending) return send(response, body, statusCode);
-      return pending.release().then(() => send(response, body, statusCode));
+      if (!pending) return this.send(response, body, statusCode);
+      return pending
+        .release()
+        .then(() => this.send(response, body, statusCode));
     }
     const handler = plan.handler;
-    if (handler.skip)
-      return this.finish(plan, response, body, statusCode, send);
+    if (handler.skip) return this.finish(plan, response, body, statusCode);
     // Nothing to send: 204, unless the handler declared its status. Nest
     // passes no status for a handler's own result (it set the route's before
     // the handler ran); it passes one for a web Response, which is sent as is.
@@ -151,16 +154,15 @@ export class HalResponseWriter implements OnModuleInit {
       statusCode === undefined &&
       !handler.explicitStatus
     ) {
-      return this.finish(plan, response, undefined, 204, send);
+      return this.finish(plan, response, undefined, 204);
     }
-    if (!isResource(body))
-      return this.finish(plan, response, body, statusCode, send);
+    if (!isResource(body)) return this.finish(plan, response, body, statusCode);
     const document = this.render(body, plan, response);
     return document instanceof Promise
       ? document.then((resolved) =>
-          this.finish(plan, response, resolved, statusCode, send),
+          this.finish(plan, response, resolved, statusCode),
         )
-      : this.finish(plan, response, document, statusCode, send);
+      : this.finish(plan, response, document, statusCode);
   }
 
   private render(
@@ -228,13 +230,12 @@ export class HalResponseWriter implements OnModuleInit {
     response: object,
     body: unknown,
     statusCode: number | undefined,
-    send: Reply,
   ): unknown {
     const pending = plan.idempotency;
-    if (!pending) return send(response, body, statusCode);
+    if (!pending) return this.send(response, body, statusCode);
     return pending
       .complete(this.capture(response, body, statusCode ?? plan.handler.status))
-      .then(() => send(response, body, statusCode));
+      .then(() => this.send(response, body, statusCode));
   }
 
   /** What a replay must repeat: status, the headers that matter, the body as sent. */
@@ -249,7 +250,7 @@ export class HalResponseWriter implements OnModuleInit {
       const header: unknown = adapter.getHeader(response, name);
       if (typeof header === 'string') headers[name] = header;
     }
-    if (body === undefined || body === null || !isResource(body)) {
+    if (!isResource(body)) {
       return typeof body === 'string'
         ? {
             status,
@@ -268,14 +269,10 @@ export class HalResponseWriter implements OnModuleInit {
     };
   }
 
-  private sendStored(
-    response: object,
-    stored: StoredResponse,
-    send: Reply,
-  ): unknown {
+  private sendStored(response: object, stored: StoredResponse): unknown {
     const adapter = this.adapterHost.httpAdapter;
     for (const [name, value] of Object.entries(stored.headers))
       adapter.setHeader(response, name, value);
-    return send(response, stored.body ?? undefined, stored.status);
+    return this.send(response, stored.body ?? undefined, stored.status);
   }
 }

@@ -309,12 +309,19 @@ export class IdempotencyService {
           // The work is done: answer it. The in-flight lock expires after lockTtlMs.
           this.warn('Could not store an idempotent response', error);
         }),
-      fail: (status, problem) =>
-        this.options.storeServerErrors && status >= 500
-          ? save(problem).catch((error: unknown) => {
-              this.warn('Could not store an idempotent response', error);
-            })
-          : release(),
+      fail: (problem) => {
+        if (!this.options.storeServerErrors || problem.status < 500)
+          return release();
+        // Stored as sent, without the first request's id.
+        const { requestId: _requestId, ...body } = problem.body;
+        return save({
+          status: problem.status,
+          headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...problem.headers },
+          body: JSON.stringify(body),
+        }).catch((error: unknown) => {
+          this.warn('Could not store an idempotent response', error);
+        });
+      },
       release,
     };
   }
@@ -333,17 +340,13 @@ export class IdempotencyService {
     const url = String(
       this.adapterHost.httpAdapter.getRequestUrl(plan.request) ?? '/',
     );
-    const problem = this.mapper.map(error, {
-      method: plan.request.method ?? '',
-      path: url.split('?')[0],
-      requestId: '',
-    });
-    const { requestId: _requestId, ...body } = problem.body;
-    return pending.fail(problem.status, {
-      status: problem.status,
-      headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...problem.headers },
-      body: JSON.stringify(body),
-    });
+    return pending.fail(
+      this.mapper.map(error, {
+        method: plan.request.method ?? '',
+        path: url.split('?')[0],
+        requestId: '',
+      }),
+    );
   }
 
   /** Whether the response has gone out already (a handler with `@Res()`). */

@@ -126,16 +126,8 @@ export class ProblemExceptionFilter implements ExceptionFilter {
     }
     // The key is released (or the 5xx stored) before the client hears of the
     // failure, so a retry right after it is not told the request is in flight.
-    const { requestId: _requestId, ...stored } = problem.body;
     void pending
-      .fail(problem.status, {
-        status: problem.status,
-        headers: {
-          'content-type': PROBLEM_CONTENT_TYPE,
-          ...problem.headers,
-        },
-        body: JSON.stringify(stored),
-      })
+      .fail(problem)
       .then(() => this.send(response, problem, requestId))
       .catch((error: unknown) => {
         this.logger.error('The problem filter failed', describe(error).stack);

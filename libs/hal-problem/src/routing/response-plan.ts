@@ -1,6 +1,7 @@
 import type { HandlerPlan } from '../hal/hal.renderer';
 import type { StoredResponse } from '../idempotency/idempotency-store.interface';
 import type { IdempotencyService } from '../idempotency/idempotency.service';
+import type { ProblemResponse } from '../problem/problem.mapper';
 
 /** The parts of a request the response steps read, on Express and Fastify alike. */
 export interface PlannedRequest {
@@ -17,7 +18,7 @@ export interface PendingIdempotency {
   /** Stores what was sent, for replays. Never rejects. */
   complete(response: StoredResponse): Promise<void>;
   /** Releases the key, or stores a 5xx when configured to. Never rejects. */
-  fail(status: number, problem: StoredResponse): Promise<void>;
+  fail(problem: ProblemResponse): Promise<void>;
   /** Releases the key: there is nothing whole to replay. Never rejects. */
   release(): Promise<void>;
 }
