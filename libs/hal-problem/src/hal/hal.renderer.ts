@@ -7,8 +7,7 @@ import {
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import type { PrimitiveValue } from 'url-template';
-import { compileUriTemplate } from './uri-template';
+import { compileUriTemplate, templateVariables } from './uri-template';
 import { RouteTable } from '../routing/route-table';
 import { HalConfig } from './hal.config';
 import {
@@ -28,15 +27,19 @@ import { HalPage } from './hal-page';
 import { resolveHalResourceType } from './hal-resource.decorator';
 
 type Resource = Record<string, unknown>;
-type Href = { href: string; templated?: true };
 
 /** A declared link, compiled once: its template parsed, its route resolved. */
 interface CompiledLink {
   readonly rel: string;
+  /** Declared `templated: true`: always sent as a template. */
   readonly templated: boolean;
   readonly when?: HalLinkOptions['when'];
-  readonly attributes: Omit<HalLinkObject, 'href' | 'templated'>;
-  build(resource: Resource, context: HalContext): Href;
+  /** Attributes beyond `href`, or undefined when the link declares none. */
+  readonly attributes: Omit<HalLinkObject, 'href' | 'templated'> | undefined;
+  /** Sent, as a template, when a resource has no value for one of its variables. */
+  readonly template: string;
+  /** The link's href for a resource, or undefined when a variable has no value. */
+  expand(resource: Resource, context: HalContext): string | undefined;
 }
 
 interface CompiledEmbedded {
@@ -54,6 +57,15 @@ interface ResourcePlan {
   readonly embedded: readonly CompiledEmbedded[];
   readonly declaresSelf: boolean;
   readonly embeddedProperties: ReadonlySet<string>;
+  /** Whether a link has a `when` condition (otherwise none is evaluated). */
+  readonly conditional: boolean;
+}
+
+/** What every link of one response is built with. */
+interface RenderScope {
+  readonly context: HalContext;
+  /** Prepended to path hrefs: empty in the default `path` mode. */
+  readonly base: string;
 }
 
 /** One rel of a documented HAL body. */
@@ -95,6 +107,7 @@ const EMPTY_PLAN: ResourcePlan = {
   embedded: [],
   declaresSelf: false,
   embeddedProperties: new Set(),
+  conditional: false,
 };
 const LINK_ATTRIBUTES = [
   'type',
@@ -104,23 +117,108 @@ const LINK_ATTRIBUTES = [
   'title',
   'hreflang',
 ] as const;
-const TEMPLATE_VARIABLES = /\{[+#./;?&]?([^}]+)\}/g;
 
 type MaybePromise<T> = T | Promise<T>;
 
+/** Characters `application/x-www-form-urlencoded` serializes as they are. */
+const FORM_PLAIN = /^[A-Za-z0-9*\-._]+$/;
+/** A query whose names and values need no decoding or encoding. */
+const PLAIN_QUERY = /^[A-Za-z0-9*\-._=&]*$/;
+/** A path `new URL` leaves as it is: nothing to encode, not `//host`. */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
+const DOT_SEGMENT = /(^|\/)\.\.?(\/|$)/;
+
+const unchanged = (href: string): string => href;
+
+/** A page number as a query value (`1e+21` is one too). */
+function pageValue(page: number): string {
+  const value = String(page);
+  return FORM_PLAIN.test(value)
+    ? value
+    : new URLSearchParams([['', value]]).toString().slice(1);
+}
+
 /**
  * The href of each page of a paged request: its URL with the page and size
- * parameters set, the others kept as they are and where they are. The query
- * is parsed and encoded once, not per link: URLSearchParams serializing five
- * links per page was the largest cost of rendering a page. Gives the same
- * result as setting both parameters on the URL's `searchParams` (a spec checks it).
+ * parameters set, the others kept as they are and where they are. Gives the
+ * same result as setting both parameters on the URL's `searchParams` (a
+ * property spec checks it); the query is parsed once, not per link.
  */
 export function pageHrefs(
   selfHref: string,
   pageParam: string,
   sizeParam: string,
   size: number,
-  finish: (href: string) => string = (href) => href,
+  finish: (href: string) => string = unchanged,
+): (page: number) => string {
+  return (
+    plainPageHrefs(selfHref, pageParam, sizeParam, size, finish) ??
+    parsedPageHrefs(selfHref, pageParam, sizeParam, size, finish)
+  );
+}
+
+/**
+ * The common case without `URL`: a path and query made only of characters
+ * that parse and serialize to themselves, so splitting on `&` is the whole
+ * parse. Parsing with `URL` and `URLSearchParams` was most of the cost of a
+ * page's links (profiled, docs/performance.md). Undefined for anything else.
+ */
+function plainPageHrefs(
+  selfHref: string,
+  pageParam: string,
+  sizeParam: string,
+  size: number,
+  finish: (href: string) => string,
+): ((page: number) => string) | undefined {
+  const mark = selfHref.indexOf('?');
+  const path = mark === -1 ? selfHref : selfHref.slice(0, mark);
+  const query = mark === -1 ? '' : selfHref.slice(mark + 1);
+  const sizeValue = String(size);
+  if (
+    !PLAIN_PATH.test(path) ||
+    DOT_SEGMENT.test(path) ||
+    !PLAIN_QUERY.test(query) ||
+    !FORM_PLAIN.test(pageParam) ||
+    !FORM_PLAIN.test(sizeParam) ||
+    !FORM_PLAIN.test(sizeValue)
+  )
+    return undefined;
+  // `set` keeps the first pair of a name where it is and drops the others;
+  // a name not there is appended (the page first: it is set first).
+  const before: string[] = [];
+  const after: string[] = [];
+  let pageSeen = false;
+  let sizeSeen = false;
+  for (const pair of query.split('&')) {
+    if (pair === '') continue;
+    const equals = pair.indexOf('=');
+    if (equals !== -1 && pair.indexOf('=', equals + 1) !== -1) return undefined; // `=` in a value is encoded
+    const name = equals === -1 ? pair : pair.slice(0, equals);
+    let part: string;
+    if (name === pageParam) {
+      pageSeen = true;
+      continue;
+    }
+    if (name === sizeParam) {
+      if (sizeSeen) continue;
+      sizeSeen = true;
+      part = `${sizeParam}=${sizeValue}`;
+    } else part = equals === -1 ? `${pair}=` : pair;
+    (pageSeen ? after : before).push(part);
+  }
+  if (!sizeSeen) after.push(`${sizeParam}=${sizeValue}`);
+  const head = `${path}?${before.map((part) => `${part}&`).join('')}${pageParam}=`;
+  const tail = after.map((part) => `&${part}`).join('');
+  return (page) => finish(head + pageValue(page) + tail);
+}
+
+/** Any other URL, parsed with `URL`; the query is still serialized once. */
+function parsedPageHrefs(
+  selfHref: string,
+  pageParam: string,
+  sizeParam: string,
+  size: number,
+  finish: (href: string) => string,
 ): (page: number) => string {
   const url = new URL(selfHref, 'http://placeholder');
   const params = url.searchParams;
@@ -138,7 +236,10 @@ export function pageHrefs(
   }
   const path = `${url.pathname}?`;
   return (page) =>
-    finish(path + parts.map((part) => part ?? `${pageKey}${page}`).join('&'));
+    finish(
+      path +
+        parts.map((part) => part ?? `${pageKey}${pageValue(page)}`).join('&'),
+    );
 }
 
 /** Applies `next` now, or when the value settles. */
@@ -162,38 +263,11 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-function templateVariables(template: string): string[] {
-  const names: string[] = [];
-  for (const match of template.matchAll(TEMPLATE_VARIABLES)) {
-    for (const part of match[1].split(','))
-      names.push(part.replace(/[:*].*$/, '').trim());
-  }
-  return names;
-}
-
-function isExpandable(value: unknown): boolean {
-  return (
-    typeof value === 'string' ||
-    typeof value === 'number' ||
-    typeof value === 'boolean' ||
-    (Array.isArray(value) &&
-      value.every((item) =>
-        ['string', 'number', 'boolean'].includes(typeof item),
-      ))
-  );
-}
-
-function pick(
-  resource: Resource,
-  names: readonly string[],
-): Record<string, PrimitiveValue | PrimitiveValue[]> {
-  const values: Record<string, PrimitiveValue | PrimitiveValue[]> = {};
-  for (const name of names) {
-    const value = resource[name];
-    if (isExpandable(value))
-      values[name] = value as PrimitiveValue | PrimitiveValue[];
-  }
-  return values;
+/** A path href made absolute with the request's base URL (empty in the default `path` mode). */
+function absolute(href: string, base: string): string {
+  return base !== '' && href.startsWith('/') && !href.startsWith('//')
+    ? base + href
+    : href;
 }
 
 /**
@@ -301,20 +375,25 @@ export class HalRenderer implements OnApplicationBootstrap {
     context: HalContext,
     selfHref: string,
   ): MaybePromise<Resource> {
+    // The base URL is the same for every link of the response: worked out once.
+    const scope: RenderScope = {
+      context,
+      base: this.config.baseUrlFor(context.request),
+    };
     if (value instanceof HalPage)
-      return this.renderPage(value, plan, context, selfHref);
+      return this.renderPage(value, plan, scope, selfHref);
     if (Array.isArray(value)) {
       const rel = plan.resource.embedded[0]?.rel ?? 'items';
       const itemPlan = plan.resource.embedded[0]?.plan?.();
-      return then(this.renderItems(value, itemPlan, context), (items) => ({
-        _links: { self: { href: this.absolute(selfHref, context) } },
+      return then(this.renderItems(value, itemPlan, scope), (items) => ({
+        _links: { self: { href: absolute(selfHref, scope.base) } },
         _embedded: { [rel]: items },
       }));
     }
     return this.renderResource(
       value as Resource,
       this.rootPlan(value, plan),
-      context,
+      scope,
       selfHref,
     );
   }
@@ -411,54 +490,56 @@ export class HalRenderer implements OnApplicationBootstrap {
   private renderResource(
     resource: Resource,
     plan: ResourcePlan,
-    context: HalContext,
+    scope: RenderScope,
     selfHref: string | undefined,
   ): MaybePromise<Resource> {
+    if (!plan.conditional)
+      return this.assemble(resource, plan, scope, selfHref, undefined);
     const include: (boolean | PromiseLike<boolean>)[] = plan.links.map(
-      (link) => (link.when ? link.when(resource, context) : true),
+      (link) => (link.when ? link.when(resource, scope.context) : true),
     );
     if (include.some(isThenable)) {
       return Promise.all(include.map((value) => Promise.resolve(value))).then(
-        (resolved) =>
-          this.assemble(resource, plan, context, selfHref, resolved),
+        (resolved) => this.assemble(resource, plan, scope, selfHref, resolved),
       );
     }
-    return this.assemble(resource, plan, context, selfHref, include);
+    return this.assemble(resource, plan, scope, selfHref, include);
   }
 
+  /** `include`: per link, whether its `when` held (undefined: no link has one). */
   private assemble(
     resource: Resource,
     plan: ResourcePlan,
-    context: HalContext,
+    scope: RenderScope,
     selfHref: string | undefined,
-    include: readonly unknown[],
+    include: readonly unknown[] | undefined,
   ): MaybePromise<Resource> {
+    const { base } = scope;
     const links: Record<string, HalLinkObject | HalLinkObject[]> = {};
     if (!plan.declaresSelf && selfHref !== undefined)
-      links.self = { href: this.absolute(selfHref, context) };
-    for (const rel of plan.arrayRels) links[rel] = [];
-    plan.links.forEach((link, index) => {
-      if (!include[index]) return;
-      const { href, templated } = link.build(resource, context);
+      links.self = { href: absolute(selfHref, base) };
+    const arrayRels = plan.arrayRels.size > 0 ? plan.arrayRels : undefined;
+    if (arrayRels) for (const rel of arrayRels) links[rel] = [];
+    const compiled = plan.links;
+    for (let index = 0; index < compiled.length; index++) {
+      if (include !== undefined && !include[index]) continue;
+      const link = compiled[index];
+      const href = link.expand(resource, scope.context);
       const object: HalLinkObject = {
-        href: this.absolute(href, context),
-        ...link.attributes,
+        href: absolute(href ?? link.template, base),
       };
-      if (templated) object.templated = true;
-      if (plan.arrayRels.has(link.rel))
+      if (link.attributes !== undefined) Object.assign(object, link.attributes);
+      if (href === undefined || link.templated) object.templated = true;
+      if (arrayRels?.has(link.rel))
         (links[link.rel] as HalLinkObject[]).push(object);
       else links[link.rel] = object;
-    });
+    }
     this.addCuries(links);
 
     const document: Resource = { _links: links };
+    const skipped = plan.embeddedProperties;
     for (const key of Object.keys(resource)) {
-      if (
-        key === '_links' ||
-        key === '_embedded' ||
-        plan.embeddedProperties.has(key)
-      )
-        continue;
+      if (key === '_links' || key === '_embedded' || skipped.has(key)) continue;
       document[key] = resource[key];
     }
     if (plan.embedded.length === 0) return document;
@@ -471,8 +552,8 @@ export class HalRenderer implements OnApplicationBootstrap {
       rels.push(declaration.rel);
       values.push(
         Array.isArray(value)
-          ? this.renderItems(value, itemPlan, context)
-          : this.renderEmbedded(value as Resource, itemPlan, context),
+          ? this.renderItems(value, itemPlan, scope)
+          : this.renderEmbedded(value as Resource, itemPlan, scope),
       );
     }
     return then(all(values), (rendered) => {
@@ -486,15 +567,20 @@ export class HalRenderer implements OnApplicationBootstrap {
   private renderPage(
     page: HalPage,
     plan: HandlerPlan,
-    context: HalContext,
+    scope: RenderScope,
     selfHref: string,
   ): MaybePromise<Resource> {
     const { page: number, size, total } = page.meta;
     const totalPages = page.totalPages;
     const pageParam = page.options.pageParam ?? 'page';
     const sizeParam = page.options.sizeParam ?? 'size';
-    const hrefOf = pageHrefs(selfHref, pageParam, sizeParam, size, (href) =>
-      this.absolute(href, context),
+    const { base } = scope;
+    const hrefOf = pageHrefs(
+      selfHref,
+      pageParam,
+      sizeParam,
+      size,
+      base === '' ? undefined : (href) => absolute(href, base),
     );
     const lastPage = Math.max(totalPages, 1);
     const links: Record<string, HalLinkObject> = {
@@ -511,16 +597,19 @@ export class HalRenderer implements OnApplicationBootstrap {
     const itemPlan = page.options.type
       ? this.planForClass(page.options.type())
       : declared?.plan?.();
+    const document = (ownLinks: object | undefined, items: unknown) => ({
+      _links: ownLinks ? { ...links, ...ownLinks } : links,
+      page: { number, size, totalElements: total, totalPages },
+      _embedded: { [rel]: items },
+    });
+    const items = this.renderItems(page.items, itemPlan, scope);
+    const ownPlan = this.pageLinksPlan(plan);
+    if (ownPlan.links.length === 0)
+      return then(items, (rendered) => document(undefined, rendered));
     return then(
-      all<unknown>([
-        this.renderResource({}, this.pageLinksPlan(plan), context, undefined),
-        this.renderItems(page.items, itemPlan, context),
-      ]),
-      ([own, items]) => ({
-        _links: { ...links, ...((own as Resource)._links as object) },
-        page: { number, size, totalElements: total, totalPages },
-        _embedded: { [rel]: items },
-      }),
+      all<unknown>([this.renderResource({}, ownPlan, scope, undefined), items]),
+      ([own, rendered]) =>
+        document((own as Resource)._links as object, rendered),
     );
   }
 
@@ -542,17 +631,17 @@ export class HalRenderer implements OnApplicationBootstrap {
   private renderItems(
     items: readonly unknown[],
     plan: ResourcePlan | undefined,
-    context: HalContext,
+    scope: RenderScope,
   ): MaybePromise<Resource[]> {
     return all(
-      items.map((item) => this.renderEmbedded(item as Resource, plan, context)),
+      items.map((item) => this.renderEmbedded(item as Resource, plan, scope)),
     );
   }
 
   private renderEmbedded(
     item: Resource,
     plan: ResourcePlan | undefined,
-    context: HalContext,
+    scope: RenderScope,
   ): MaybePromise<Resource> {
     const itemPlan =
       plan ??
@@ -568,7 +657,7 @@ export class HalRenderer implements OnApplicationBootstrap {
         'An embedded resource has no self link: declare @HalLink("self", ...) on its class and name it in @HalEmbedded({ type })',
       );
     }
-    return this.renderResource(item, itemPlan, context, undefined);
+    return this.renderResource(item, itemPlan, scope, undefined);
   }
 
   private planForClass(type: Type): ResourcePlan {
@@ -624,6 +713,7 @@ export class HalRenderer implements OnApplicationBootstrap {
       embeddedProperties: new Set(
         embeddedDeclarations.map(({ property }) => property),
       ),
+      conditional: declarations.some(({ options }) => options.when),
     };
   }
 
@@ -643,6 +733,7 @@ export class HalRenderer implements OnApplicationBootstrap {
         ...base.embeddedProperties,
         ...extra.embeddedProperties,
       ]),
+      conditional: base.conditional || extra.conditional,
     };
   }
 
@@ -679,47 +770,33 @@ export class HalRenderer implements OnApplicationBootstrap {
       variables = [...route.pathParams];
       queryVariables = route.queryParams;
     }
-    const fixed: Href =
-      options.templated === true
-        ? {
-            href: queryVariables.length
-              ? `${template}{?${queryVariables.join(',')}}`
-              : template,
-            templated: true,
-          }
-        : { href: template };
+    const hasAttributes = Object.keys(attributes).length > 0;
+    const compiled = {
+      rel,
+      when: options.when,
+      attributes: hasAttributes ? attributes : undefined,
+      template,
+    };
     if (options.templated === true || variables.length === 0) {
+      const href =
+        options.templated === true && queryVariables.length
+          ? `${template}{?${queryVariables.join(',')}}`
+          : template;
       return {
-        rel,
-        templated: fixed.templated === true,
-        when: options.when,
-        attributes,
-        build: () => fixed,
+        ...compiled,
+        templated: options.templated === true,
+        expand: () => href,
       };
     }
     const parsed = compileUriTemplate(template);
     const params = options.params;
     return {
-      rel,
+      ...compiled,
       templated: false,
-      when: options.when,
-      attributes,
-      build: (resource, context) => {
-        const values = params
-          ? pick(params(resource, context), variables)
-          : pick(resource, variables);
-        // Without a value for every variable, the link stays a template.
-        if (variables.some((name) => values[name] === undefined))
-          return { href: template, templated: true };
-        return { href: parsed.expand(values) };
-      },
+      expand: params
+        ? (resource, context) => parsed.expandFrom(params(resource, context))
+        : (resource) => parsed.expandFrom(resource),
     };
-  }
-
-  private absolute(href: string, context: HalContext): string {
-    return href.startsWith('/') && !href.startsWith('//')
-      ? this.config.baseUrlFor(context.request) + href
-      : href;
   }
 
   private addCuries(

@@ -6,6 +6,42 @@ export type TemplateValues = Record<string, PrimitiveValue | PrimitiveValue[]>;
 /** A template compiled once, expanded per request. */
 export interface CompiledTemplate {
   expand(values: TemplateValues): string;
+  /**
+   * Expands with the values `source` has for the template's variables, or
+   * gives undefined when one of them has no value a template can expand
+   * (a string, number, boolean or an array of those). Reads `source` in
+   * place: no object of values is built per link.
+   */
+  expandFrom(source: Readonly<Record<string, unknown>>): string | undefined;
+}
+
+const TEMPLATE_VARIABLES = /\{[+#./;?&]?([^}]+)\}/g;
+
+/** The names of a template's variables, modifiers (`:3`, `*`) removed. */
+export function templateVariables(template: string): string[] {
+  const names: string[] = [];
+  for (const match of template.matchAll(TEMPLATE_VARIABLES)) {
+    for (const part of match[1].split(','))
+      names.push(part.replace(/[:*].*$/, '').trim());
+  }
+  return names;
+}
+
+function isPrimitive(value: unknown): value is PrimitiveValue {
+  return (
+    typeof value === 'string' ||
+    typeof value === 'number' ||
+    typeof value === 'boolean'
+  );
+}
+
+/** A value a template variable can be expanded with. */
+export function isExpandable(
+  value: unknown,
+): value is PrimitiveValue | PrimitiveValue[] {
+  return (
+    isPrimitive(value) || (Array.isArray(value) && value.every(isPrimitive))
+  );
 }
 
 const SIMPLE_EXPRESSION = /^\{(\+?)([A-Za-z0-9_]+)\}$/;
@@ -63,7 +99,7 @@ export function compileUriTemplate(template: string): CompiledTemplate {
       continue;
     }
     const simple = SIMPLE_EXPRESSION.exec(part);
-    if (!simple) return parseTemplate(template);
+    if (!simple) return withUrlTemplate(template);
     compiled.push({ name: simple[2], reserved: simple[1] === '+' });
   }
   return {
@@ -79,6 +115,40 @@ export function compileUriTemplate(template: string): CompiledTemplate {
               );
       }
       return result;
+    },
+    expandFrom(source: Readonly<Record<string, unknown>>): string | undefined {
+      let result = '';
+      for (const part of compiled) {
+        if (typeof part === 'string') {
+          result += part;
+          continue;
+        }
+        const value = source[part.name];
+        if (!isExpandable(value)) return undefined;
+        result += stringify(
+          value,
+          part.reserved ? encodeReserved : encodeUnreserved,
+        );
+      }
+      return result;
+    },
+  };
+}
+
+/** Any other RFC 6570 template, expanded by `url-template`. */
+function withUrlTemplate(template: string): CompiledTemplate {
+  const parsed = parseTemplate(template);
+  const variables = templateVariables(template);
+  return {
+    expand: (values) => parsed.expand(values),
+    expandFrom(source) {
+      const values: TemplateValues = {};
+      for (const name of variables) {
+        const value = source[name];
+        if (!isExpandable(value)) return undefined;
+        values[name] = value;
+      }
+      return parsed.expand(values);
     },
   };
 }
