@@ -20,7 +20,7 @@ import {
   MetadataScanner,
   Reflector,
 } from '@nestjs/core';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { HalProblemModuleOptions } from '../hal-problem-module-options.interface';
 import { HAL_PROBLEM_MODULE_OPTIONS } from '../hal-problem.module-definition';
 import { ProblemException } from '../problem/problem.exception';
@@ -239,9 +239,11 @@ export class IdempotencyService {
         ? `sub:${request.user.subject}`
         : undefined;
     const scope = principal ?? `ip:${clientAddress(request, this.hops)}`;
-    const recordKey = createHash('sha256')
-      .update(`${scope}\n${request.method ?? ''}\n${path}\n${key}`)
-      .digest('base64url');
+    const recordKey = hash(
+      'sha256',
+      `${scope}\n${request.method ?? ''}\n${path}\n${key}`,
+      'base64url',
+    );
     const fingerprint = fingerprintOf(request.body);
     return this.store
       .acquire(recordKey, fingerprint, this.options.lockTtlMs)
