@@ -1,7 +1,6 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { ProblemException } from '../problem/problem.exception';
 import {
   AuthConfig,
   classifyTokenError,
@@ -16,6 +15,7 @@ import {
 } from './auth.problems';
 import { bearerChallenge, bearerToken } from './bearer-challenge';
 import { perHandler } from '../routing/per-handler-cache';
+import { clientProblem } from '../problem/without-stack';
 
 type HttpRequest = {
   headers: Record<string, string | string[] | undefined>;
@@ -69,7 +69,7 @@ export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
     if (!error && user) return user;
     const failure = classifyTokenError(error ?? info);
     const description = TOKEN_FAILURE_DESCRIPTIONS[failure];
-    throw new ProblemException(InvalidToken, {
+    throw clientProblem(InvalidToken, {
       detail: description,
       extensions: { error: 'invalid_token', reason: failure },
       headers: {
@@ -85,7 +85,7 @@ export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
   private checkCredentials(request: HttpRequest): void {
     const realm = this.config.options.realm;
     const invalidRequest = (detail: string) =>
-      new ProblemException(InvalidAuthorizationRequest, {
+      clientProblem(InvalidAuthorizationRequest, {
         detail,
         extensions: { error: 'invalid_request' },
         headers: {
@@ -117,7 +117,7 @@ export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
       typeof header === 'string' ? SCHEME.exec(header)?.[1] : undefined;
     if (!header || !scheme || scheme.toLowerCase() !== 'bearer') {
       // No credentials, or another scheme: RFC 6750 §3.1 says no error code.
-      throw new ProblemException(AuthenticationRequired, {
+      throw clientProblem(AuthenticationRequired, {
         detail:
           'This request needs an access token: send Authorization: Bearer <token>.',
         headers: { 'WWW-Authenticate': bearerChallenge(realm) },
@@ -130,7 +130,7 @@ export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
       );
     if (token.length > MAX_TOKEN_LENGTH) {
       const description = 'The access token is too large.';
-      throw new ProblemException(InvalidToken, {
+      throw clientProblem(InvalidToken, {
         detail: description,
         extensions: { error: 'invalid_token', reason: 'malformed' },
         headers: {

@@ -4,13 +4,13 @@ import {
   Injectable,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ProblemException } from '../problem/problem.exception';
 import type { AuthPrincipal } from './auth-options.interface';
 import { AuthConfig } from './auth.config';
 import { Public, Scopes } from './auth.decorators';
 import { InsufficientScope } from './auth.problems';
 import { bearerChallenge } from './bearer-challenge';
 import { perHandler } from '../routing/per-handler-cache';
+import { clientProblem } from '../problem/without-stack';
 
 /**
  * Requires every scope named by `@Scopes()` (handler first, then controller).
@@ -41,7 +41,7 @@ export class ScopesGuard implements CanActivate {
     const granted = new Set(principal?.scopes ?? []);
     const missing = required.filter((scope) => !granted.has(scope));
     if (missing.length === 0) return true;
-    throw new ProblemException(InsufficientScope, {
+    throw clientProblem(InsufficientScope, {
       detail: `This request needs the scope${required.length > 1 ? 's' : ''} ${required.join(', ')}; the token lacks ${missing.join(', ')}.`,
       extensions: {
         error: 'insufficient_scope',

@@ -50,6 +50,7 @@ import {
 import { Idempotent } from './idempotent.decorator';
 import { IDEMPOTENCY_INTERCEPTOR } from './idempotency.interceptor';
 import { InMemoryIdempotencyStore } from './in-memory-idempotency.store';
+import { clientProblem } from '../problem/without-stack';
 
 type HttpRequest = {
   method?: string;
@@ -214,7 +215,7 @@ export class IdempotencyService {
     const header = request.headers['idempotency-key'];
     if (header === undefined) {
       if (route.required) {
-        throw new ProblemException(IdempotencyKeyMissing, {
+        throw clientProblem(IdempotencyKeyMissing, {
           detail:
             'Send an Idempotency-Key header, e.g. Idempotency-Key: "8e03978e-40d5-43e8-bc93-6894a57f9324".',
         });
@@ -226,7 +227,7 @@ export class IdempotencyService {
         ? parseIdempotencyKey(header, this.options.maxKeyLength)
         : undefined;
     if (key === undefined) {
-      throw new ProblemException(IdempotencyKeyInvalid, {
+      throw clientProblem(IdempotencyKeyInvalid, {
         detail: `The Idempotency-Key header must be one string of 1 to ${this.options.maxKeyLength} printable characters.`,
       });
     }
@@ -268,13 +269,13 @@ export class IdempotencyService {
     fingerprint: string,
   ): StoredResponse {
     if (existing.fingerprint !== fingerprint) {
-      throw new ProblemException(IdempotencyKeyReused, {
+      throw clientProblem(IdempotencyKeyReused, {
         detail:
           'This Idempotency-Key was already used with a different request body.',
       });
     }
     if (existing.state !== 'completed' || !existing.response) {
-      throw new ProblemException(IdempotencyRequestInFlight, {
+      throw clientProblem(IdempotencyRequestInFlight, {
         detail:
           'The first request with this Idempotency-Key is still being processed.',
         retryAfter: 1,

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { defineProblemType } from '../problem/problem-type';
-import { ProblemException } from '../problem/problem.exception';
 import { ProblemMapper } from '../problem/problem.mapper';
 import { Operation, type OperationRecord } from './operation';
 import {
@@ -9,6 +8,7 @@ import {
   type OperationStore,
 } from './operation-store.interface';
 import { InMemoryOperationStore } from './in-memory-operation.store';
+import { clientProblem } from '../problem/without-stack';
 
 /** Asked for an operation that does not exist or has expired. */
 export const OperationNotFound = defineProblemType({
@@ -75,7 +75,7 @@ export class OperationsService {
   async get(id: string): Promise<Operation> {
     const record = await this.store.get(id);
     if (!record)
-      throw new ProblemException(OperationNotFound, {
+      throw clientProblem(OperationNotFound, {
         detail: `There is no operation ${id}.`,
       });
     return new Operation(record);

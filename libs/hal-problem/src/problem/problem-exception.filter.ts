@@ -19,6 +19,7 @@ import { ProblemException } from './problem.exception';
 import { ensureRequestId } from './request-id';
 import { takeResponsePlan } from '../routing/response-plan';
 import { RouteTable } from '../routing/route-table';
+import { clientProblem } from './without-stack';
 
 /** The media type of problem documents (RFC 9457 §3). */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -111,7 +112,7 @@ export class ProblemExceptionFilter implements ExceptionFilter {
     }
     const problem = this.mapper.map(
       unserved
-        ? new ProblemException(405, {
+        ? clientProblem(405, {
             detail: `${method} is not supported by ${context.path}; use ${unserved.allow}.`,
             headers: { Allow: unserved.allow },
           })

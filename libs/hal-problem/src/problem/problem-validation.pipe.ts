@@ -7,6 +7,7 @@ import {
 import type { ProblemValidationOptions } from '../hal-problem-module-options.interface';
 import { ValidationProblemException } from './problem.exception';
 import { toFieldErrors } from './validation-errors';
+import { withoutStack } from './without-stack';
 
 /** Carries class-validator's errors out of ValidationPipe to where the location is known. */
 class ValidationFailure {
@@ -37,9 +38,12 @@ export class ProblemValidationPipe extends ValidationPipe {
       return (await super.transform(value, metadata)) as unknown;
     } catch (error) {
       if (error instanceof ValidationFailure) {
-        throw new ValidationProblemException(
-          toFieldErrors(error.errors, metadata.type, metadata.data),
+        const errors = toFieldErrors(
+          error.errors,
+          metadata.type,
+          metadata.data,
         );
+        throw withoutStack(() => new ValidationProblemException(errors));
       }
       throw error;
     }

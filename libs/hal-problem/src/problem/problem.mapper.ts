@@ -64,6 +64,15 @@ const UNSAFE_HEADER_VALUE = /[\r\n\0]/;
 /** The most `errors` entries a problem lists; the rest are counted in `errorsOmitted`. */
 export const MAX_ERRORS = 100;
 
+/** The members of Nest's own error bodies (`{ statusCode, message, error }`). */
+const NEST_BODY_MEMBERS = new Set(['statusCode', 'message', 'error']);
+/** Default messages of Nest's exceptions that differ from the reason phrase. */
+const NEST_DEFAULT_MESSAGES: Readonly<Record<number, string>> = {
+  413: 'Payload Too Large',
+  422: 'Unprocessable Entity',
+  418: "I'm a teapot",
+};
+
 const MALFORMED_BODY = 'The request body is malformed and could not be parsed.';
 
 /**
@@ -212,12 +221,19 @@ export class ProblemMapper {
     const body = asObject(response);
     const message: unknown =
       typeof response === 'string' ? response : body?.message;
-    const extensions: Record<string, unknown> = {};
-    if (body) Object.assign(extensions, body);
-    // Nest's `error` member repeats the status text; an OAuth `error` code comes through ProblemException.
-    delete extensions.error;
+    // Members beyond Nest's own become extensions (`render` drops reserved
+    // names). Nest's `error` member repeats the status text; an OAuth
+    // `error` code comes through ProblemException.
+    let extensions: Record<string, unknown> | undefined;
+    if (body) {
+      for (const name of Object.keys(body)) {
+        if (NEST_BODY_MEMBERS.has(name)) continue;
+        (extensions ??= {})[name] = body[name];
+      }
+    }
     const errorCode = error.errorCode ?? body?.errorCode;
-    if (typeof errorCode === 'string') extensions.errorCode = errorCode;
+    if (typeof errorCode === 'string')
+      (extensions ??= {}).errorCode = errorCode;
 
     if (Array.isArray(message)) {
       // Nest's own ValidationPipe sends a list of messages: keep every one.
@@ -249,12 +265,7 @@ export class ProblemMapper {
 
   /** Nest's exceptions default their message to the status text ("Not Found", "Payload Too Large"). */
   private isNestDefaultMessage(message: string, status: number): boolean {
-    const nestDefaults: Record<number, string> = {
-      413: 'Payload Too Large',
-      422: 'Unprocessable Entity',
-      418: "I'm a teapot",
-    };
-    return nestDefaults[status] === message;
+    return NEST_DEFAULT_MESSAGES[status] === message;
   }
 
   /** Errors raised by the HTTP platform itself: body parsers, URL decoding. */
@@ -320,10 +331,13 @@ export class ProblemMapper {
           ? `urn:uuid:${randomUUID()}`
           : context.path || '/',
     };
-    for (const [name, value] of Object.entries(init.extensions ?? {})) {
-      if (RESERVED_MEMBERS.has(name) || !EXTENSION_NAME.test(name)) continue;
-      const safe = toJsonSafe(value);
-      if (safe !== undefined) body[name] = safe;
+    const { extensions } = init;
+    if (extensions) {
+      for (const name of Object.keys(extensions)) {
+        if (RESERVED_MEMBERS.has(name) || !EXTENSION_NAME.test(name)) continue;
+        const safe = toJsonSafe(extensions[name]);
+        if (safe !== undefined) body[name] = safe;
+      }
     }
     if (init.errors) {
       // Bounded: a body with thousands of bad keys must not make a response thousands of entries long.
@@ -334,9 +348,11 @@ export class ProblemMapper {
     body.requestId = context.requestId;
 
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(init.headers ?? {})) {
-      if (typeof value === 'string' && !UNSAFE_HEADER_VALUE.test(value))
-        headers[name] = value;
+    if (init.headers) {
+      for (const [name, value] of Object.entries(init.headers)) {
+        if (typeof value === 'string' && !UNSAFE_HEADER_VALUE.test(value))
+          headers[name] = value;
+      }
     }
     const retryAfter = retryAfterSeconds(init.retryAfter);
     if (retryAfter !== undefined) headers['Retry-After'] = String(retryAfter);

@@ -11,8 +11,8 @@ import {
   type MediaTypeMatcher,
 } from './media-type';
 import { ProblemConfig } from './problem.config';
-import { ProblemException } from './problem.exception';
 import { ensureRequestId } from './request-id';
+import { clientProblem } from './without-stack';
 
 type HttpRequest = { headers: Record<string, string | string[] | undefined> };
 
@@ -66,7 +66,7 @@ export class RequestContextGuard implements CanActivate {
             ? essence(headers['content-type'])
             : '';
         if (!this.matcherFor(context)(contentType)) {
-          throw new ProblemException(415, {
+          throw clientProblem(415, {
             detail: contentType
               ? `The media type ${contentType} is not accepted here.`
               : 'The request has a body but no Content-Type.',

@@ -13,6 +13,7 @@ import { bearerToken } from '../auth/bearer-challenge';
 import { type RateLimitState, rateLimitHeaders } from './rate-limit-headers';
 import type { HalThrottleOptions } from './throttle-options.interface';
 import { QuotaExceeded } from './throttle.problems';
+import { clientProblem } from '../problem/without-stack';
 
 type HttpRequest = { headers: Record<string, string | string[] | undefined> };
 
@@ -113,7 +114,7 @@ export class HalThrottlerGuard extends ThrottlerGuard {
     this.states.set(request, states);
     this.writeHeaders(response, states);
     if (record.isBlocked) {
-      throw new ProblemException(QuotaExceeded, {
+      throw clientProblem(QuotaExceeded, {
         detail: `The rate limit "${name}" of ${limit} requests per ${Math.ceil(ttl / 1000)} s is exhausted; retry after ${record.timeToBlockExpire} s.`,
         extensions: { 'violated-policies': [name] },
         // Whole seconds, rounded up: never earlier than the reset.
