@@ -31,9 +31,10 @@ export class HalProblemGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): true {
     if (context.getType() !== 'http') return true;
-    this.requestContext.canActivate(context);
+    const requestId = this.requestContext.prepare(context);
     const http = context.switchToHttp();
     attachResponsePlan(http.getResponse<object>(), {
+      requestId,
       handler: this.renderer.planFor(
         context.getClass<Type>(),
         context.getHandler() as (...args: unknown[]) => unknown,

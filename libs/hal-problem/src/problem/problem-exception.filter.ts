@@ -83,7 +83,9 @@ export class ProblemExceptionFilter implements ExceptionFilter {
     const adapter = this.adapterHost.httpAdapter;
     // Taken so the problem is not rendered as HAL, and to settle an idempotency key.
     const plan = takeResponsePlan(response as object);
-    const requestId = ensureRequestId(request, this.config.requestIdHeaderKey);
+    const requestId =
+      plan?.requestId ??
+      ensureRequestId(request, this.config.requestIdHeaderKey);
     const method = String(adapter.getRequestMethod(request)).toUpperCase();
     const url = String(adapter.getRequestUrl(request) ?? '/');
     const query = url.indexOf('?');

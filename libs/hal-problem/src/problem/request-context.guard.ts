@@ -46,35 +46,39 @@ export class RequestContextGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): true {
-    if (context.getType() === 'http') {
-      const http = context.switchToHttp();
-      const request = http.getRequest<HttpRequest>();
-      const id = ensureRequestId(request, this.config.requestIdHeaderKey);
-      this.adapterHost.httpAdapter.setHeader(
-        http.getResponse(),
-        this.config.requestIdHeader,
-        id,
-      );
-      const { headers } = request;
-      const hasBody =
-        headers['transfer-encoding'] !== undefined ||
-        (headers['content-length'] !== undefined &&
-          headers['content-length'] !== '0');
-      if (hasBody) {
-        const contentType =
-          typeof headers['content-type'] === 'string'
-            ? essence(headers['content-type'])
-            : '';
-        if (!this.matcherFor(context)(contentType)) {
-          throw clientProblem(415, {
-            detail: contentType
-              ? `The media type ${contentType} is not accepted here.`
-              : 'The request has a body but no Content-Type.',
-          });
-        }
+    if (context.getType() === 'http') this.prepare(context);
+    return true;
+  }
+
+  /** The request-context step of an HTTP request; gives the request id. */
+  prepare(context: ExecutionContext): string {
+    const http = context.switchToHttp();
+    const request = http.getRequest<HttpRequest>();
+    const id = ensureRequestId(request, this.config.requestIdHeaderKey);
+    this.adapterHost.httpAdapter.setHeader(
+      http.getResponse(),
+      this.config.requestIdHeader,
+      id,
+    );
+    const { headers } = request;
+    const hasBody =
+      headers['transfer-encoding'] !== undefined ||
+      (headers['content-length'] !== undefined &&
+        headers['content-length'] !== '0');
+    if (hasBody) {
+      const contentType =
+        typeof headers['content-type'] === 'string'
+          ? essence(headers['content-type'])
+          : '';
+      if (!this.matcherFor(context)(contentType)) {
+        throw clientProblem(415, {
+          detail: contentType
+            ? `The media type ${contentType} is not accepted here.`
+            : 'The request has a body but no Content-Type.',
+        });
       }
     }
-    return true;
+    return id;
   }
 
   /** Compiled once per handler, on its first request. */

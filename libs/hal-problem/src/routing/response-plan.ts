@@ -29,6 +29,8 @@ export interface PendingIdempotency {
  * filter). Whichever comes first takes it, so it is used once.
  */
 export interface ResponsePlan {
+  /** The request id, fixed by the guard (no need to check it again). */
+  readonly requestId: string;
   readonly handler: HandlerPlan;
   readonly request: PlannedRequest;
   /** The app's idempotency service, for the route-scoped interceptor. */
