@@ -269,10 +269,13 @@ export class HalResponseWriter implements OnModuleInit {
     };
   }
 
+  /** Sends an idempotent replay. */
   private sendStored(response: object, stored: StoredResponse): unknown {
     const adapter = this.adapterHost.httpAdapter;
-    for (const [name, value] of Object.entries(stored.headers))
-      adapter.setHeader(response, name, value);
+    const { headers } = stored;
+    for (const name of Object.keys(headers))
+      adapter.setHeader(response, name, headers[name]);
+    adapter.setHeader(response, 'Idempotent-Replayed', 'true');
     return this.send(response, stored.body ?? undefined, stored.status);
   }
 }
