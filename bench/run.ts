@@ -1,16 +1,17 @@
 // `npm run bench`: every scenario on Express and Fastify, each subject measured
 // side by side (alternating, several rounds, medians), then a memory check.
 import autocannon from 'autocannon';
-import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import {
   type Adapter,
+  DECOMPOSED,
   SCENARIOS,
   type Scenario,
   type Subject,
 } from './scenarios';
+import { cpuMs, median, type Running, spreadOf, start, stop } from './subjects';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 // autocannon reports per-second samples, and a shorter duration still runs
@@ -19,16 +20,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 1);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ADAPTERS: Adapter[] = ['express', 'fastify'];
-const SERVER = join(__dirname, 'server.js');
 const RESULTS = join(__dirname, '..', '..', '..', 'bench', 'results.json');
-/** Where the cost of the contract's bytes alone is measured too (bare-contract). */
-const DECOMPOSED = ['hal-resource', 'hal-page', 'problem-404', 'problem-401'];
-
-interface Running {
-  readonly child: ChildProcess;
-  readonly url: string;
-}
-
 interface Row {
   scenario: string;
   adapter: Adapter;
@@ -45,54 +37,6 @@ interface Row {
   /** CPU time (user + system) of the server process per request, in µs; null where /proc is missing. */
   cpuUs: number | null;
   baselineCpuUs: number | null;
-}
-
-/**
- * CPU time used so far by a process, in ms, from /proc (Linux). Requests per
- * second move with whatever else the two cores are doing (the load generator
- * shares them); CPU time per request moves much less, so it is reported too.
- */
-function cpuMs(pid: number | undefined): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may hold spaces: fields are counted after its ")".
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
-function start(
-  subject: Subject,
-  adapter: Adapter,
-  recorded?: unknown,
-): Promise<Running> {
-  const args = [
-    subject,
-    adapter,
-    Buffer.from(JSON.stringify(recorded ?? {})).toString('base64'),
-  ];
-  const child = fork(SERVER, args, {
-    execArgv: ['--expose-gc'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (message: { port?: number }) =>
-      resolve({ child, url: `http://127.0.0.1:${message.port}` }),
-    );
-    child.once('exit', (code) =>
-      reject(new Error(`${subject} on ${adapter} exited with ${code}`)),
-    );
-  });
-}
-
-function stop(running: Running): Promise<void> {
-  return new Promise((resolve) => {
-    running.child.once('exit', () => resolve());
-    running.child.kill('SIGKILL');
-  });
 }
 
 async function measure(
@@ -116,9 +60,6 @@ async function measure(
       : ((cpuAfter - cpuBefore) * 1000) / result.requests.total;
   return { rps: result.requests.average, p99: result.latency.p99, cpuUs };
 }
-
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** The module's responses, recorded so raw node:http can send the same bytes. */
 async function record(url: string) {
@@ -193,11 +134,9 @@ async function main(): Promise<void> {
     subjects.module = await start('module', adapter);
     subjects.peer = await start('peer', adapter);
     subjects['bare-contract'] = await start('bare-contract', adapter);
-    subjects.raw = await start(
-      'raw',
-      adapter,
-      await record(subjects.module.url),
-    );
+    subjects.raw = await start('raw', adapter, {
+      recorded: await record(subjects.module.url),
+    });
     for (const scenario of SCENARIOS) {
       const order: Subject[] = [
         'raw',
@@ -234,10 +173,7 @@ async function main(): Promise<void> {
           cpuUs: samples[subject].cpu.length
             ? Math.round(median(samples[subject].cpu) * 10) / 10
             : null,
-          spread:
-            Math.round(
-              ((Math.max(...rps) - Math.min(...rps)) / median(rps)) * 100,
-            ) / 100,
+          spread: spreadOf(rps),
         };
       };
       const row = (subject: Subject, baseline: Subject): Row => ({

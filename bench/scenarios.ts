@@ -46,6 +46,14 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
+/** Where the cost of the contract's bytes alone is measured too (`bare-contract`). */
+export const DECOMPOSED: readonly string[] = [
+  'hal-resource',
+  'hal-page',
+  'problem-404',
+  'problem-401',
+];
+
 /**
  * `bare-contract` is bare Nest sending, by hand, the bytes the contract asks
  * for: the same headers (`Content-Type`, `Vary`, a request id of the same
