@@ -35,7 +35,16 @@ const WARMUP_REQUESTS = 5_000;
 const ADAPTERS = (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(
   ',',
 ) as Adapter[];
-const ONLY = process.env.BENCH_SCENARIOS?.split(',');
+/**
+ * `throttled-200` is left out unless named: @nestjs/throttler's in-memory
+ * store keeps one timestamp per hit of the window and filters them on every
+ * request, and the bench's limit is 10^9, so that scenario's cost grows with
+ * the number of requests measured (hundreds of µs after 100k, for every
+ * subject) and says nothing about the module.
+ */
+const ONLY =
+  process.env.BENCH_SCENARIOS?.split(',') ??
+  SCENARIOS.map(({ name }) => name).filter((name) => name !== 'throttled-200');
 const RESULTS = join(__dirname, '..', '..', '..', 'bench', 'cpu-results.json');
 
 interface CpuRow {
@@ -91,7 +100,7 @@ async function main(): Promise<void> {
         await start(subject, adapter, pinned ? { core: 0 } : {}),
       );
     for (const scenario of SCENARIOS) {
-      if (ONLY && !ONLY.includes(scenario.name)) continue;
+      if (!ONLY.includes(scenario.name)) continue;
       const measured = subjects.filter(
         (subject) =>
           subject !== 'bare-contract' || DECOMPOSED.includes(scenario.name),
@@ -145,7 +154,7 @@ async function main(): Promise<void> {
     '| scenario | adapter | bare | bare-contract | peer | module |',
     '| --- | --- | ---: | ---: | ---: | ---: |',
     ...ADAPTERS.flatMap((adapter) =>
-      SCENARIOS.filter(({ name }) => !ONLY || ONLY.includes(name)).map(
+      SCENARIOS.filter(({ name }) => ONLY.includes(name)).map(
         ({ name }) =>
           `| ${name} | ${adapter} | ${cell(name, adapter, 'bare')} | ${cell(name, adapter, 'bare-contract')} | ${cell(name, adapter, 'peer')} | ${cell(name, adapter, 'module')} |`,
       ),
