@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { pageHrefs } from './hal.renderer';
+import { pageHrefs } from './page-hrefs';
 
 /** What page links were built with before: the URL's own searchParams, per link. */
 function reference(
