@@ -26,17 +26,24 @@ const REPLAYED_HEADERS = [
 /** Adapters whose `reply` is already wrapped (one per app, even if the module is imported twice). */
 const wrappedAdapters = new WeakSet<object>();
 
+/** Returns the plan to the response for the exception filter, and rethrows. */
+function giveBack(response: object, plan: ResponsePlan, error: unknown): never {
+  attachResponsePlan(response, plan);
+  throw error;
+}
+
 /** Bodies a handler may return that are not resources and pass through untouched. */
 function isResource(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  if (typeof (value as { pipe?: unknown }).pipe === 'function') return false;
+  // A plain object, the common case, is none of the classes below.
+  if (Object.getPrototypeOf(value) === Object.prototype) return true;
   return (
-    typeof value === 'object' &&
-    value !== null &&
     !(value instanceof StreamableFile) &&
     !(value instanceof Response) &&
     !Buffer.isBuffer(value) &&
     !(value instanceof Uint8Array) &&
-    !ArrayBuffer.isView(value) &&
-    typeof (value as { pipe?: unknown }).pipe !== 'function'
+    !ArrayBuffer.isView(value)
   );
 }
 
@@ -116,15 +123,13 @@ export class HalResponseWriter implements OnModuleInit {
     body: unknown,
     statusCode: number | undefined,
   ): unknown {
-    const giveBack = (error: unknown): never => {
-      attachResponsePlan(response, plan);
-      throw error;
-    };
     try {
       const written = this.write(plan, response, body, statusCode);
-      return written instanceof Promise ? written.catch(giveBack) : written;
+      return written instanceof Promise
+        ? written.catch((error: unknown) => giveBack(response, plan, error))
+        : written;
     } catch (error) {
-      return giveBack(error);
+      return giveBack(response, plan, error);
     }
   }
 
