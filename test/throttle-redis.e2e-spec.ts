@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { RedisThrottlerStorage } from 'nestjs-hal-problem';
+import {
+  InMemoryThrottlerStorage,
+  RedisThrottlerStorage,
+} from 'nestjs-hal-problem';
 import {
   ADAPTERS,
   startTestingApp,
@@ -102,6 +105,52 @@ describeWithRedis.each(ADAPTERS)('rate limiting in Redis on %s', (adapter) => {
     }
   });
 });
+
+describeWithRedis(
+  'InMemoryThrottlerStorage against RedisThrottlerStorage',
+  () => {
+    let redis: Redis;
+    beforeAll(async () => {
+      redis = await redisClient();
+    });
+    afterAll(() => redis.quit());
+
+    it('gives the same record at every step of one script: window, block, block over, new window', async () => {
+      const stores = [
+        new RedisThrottlerStorage(redis, uniquePrefix('parity')),
+        new InMemoryThrottlerStorage(),
+      ];
+      // limit 2, a window of 1,000 ms, blocks of 400 ms; every wait is at
+      // least 200 ms away from a boundary, so both stores see the same moments.
+      const hitBoth = () =>
+        Promise.all(
+          stores.map((store) =>
+            store.increment('ip:1', 1_000, 2, 400, 'default'),
+          ),
+        );
+      const sleep = (ms: number) =>
+        new Promise((resolve) => setTimeout(resolve, ms));
+      const steps = [];
+      for (let i = 0; i < 4; i++) steps.push(await hitBoth()); // 1, 2, 3 (blocked), blocked
+      await sleep(600); // the block is over, the window is not
+      steps.push(await hitBoth()); // counted again: over the limit, blocked again
+      await sleep(1_000); // window and block over
+      steps.push(await hitBoth()); // a new window
+      for (const [fromRedis, inMemory] of steps)
+        expect(inMemory).toEqual(fromRedis);
+      expect(
+        steps.map(([record]) => [record.totalHits, record.isBlocked]),
+      ).toEqual([
+        [1, false],
+        [2, false],
+        [3, true],
+        [3, true],
+        [4, true],
+        [1, false],
+      ]);
+    });
+  },
+);
 
 describeWithRedis.each(ADAPTERS)('Redis outages on %s', (adapter) => {
   const own = useOwnRedis();

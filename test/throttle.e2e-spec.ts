@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { InMemoryThrottlerStorage } from 'nestjs-hal-problem';
 import {
   ADAPTERS,
   startTestingApp,
@@ -9,13 +10,23 @@ import { expectProblem } from './support/problem-assertions';
 import { signToken } from './support/tokens';
 import { throttleFixtureModule } from './fixtures/throttle-fixture.module';
 
-describe.each(ADAPTERS)('rate limiting (in memory) on %s', (adapter) => {
+/** @nestjs/throttler's own store (the default), and the module's fixed-window one. */
+const MEMORY_STORES = [
+  ['ThrottlerStorageService', () => undefined],
+  ['InMemoryThrottlerStorage', () => new InMemoryThrottlerStorage()],
+] as const;
+
+describe.each(
+  ADAPTERS.flatMap((adapter) =>
+    MEMORY_STORES.map(([name, create]) => [adapter, name, create] as const),
+  ),
+)('rate limiting (in memory) on %s with %s', (adapter, _name, create) => {
   let running: RunningApp;
   const get = (path: string, headers: Record<string, string> = {}) =>
     fetch(`${running.baseUrl}${path}`, { headers });
 
   beforeEach(async () => {
-    @Module(throttleFixtureModule(3))
+    @Module(throttleFixtureModule(3, { storage: create() }))
     class ThrottledModule {}
     running = await startTestingApp(
       adapter,

@@ -102,6 +102,7 @@ export { bearerChallenge, type BearerError } from './auth/bearer-challenge';
 export type { HalThrottleOptions } from './throttle/throttle-options.interface';
 export { HalThrottlerGuard } from './throttle/hal-throttler.guard';
 export { RedisThrottlerStorage } from './throttle/redis-throttler.storage';
+export { InMemoryThrottlerStorage } from './throttle/in-memory-throttler.storage';
 export { QuotaExceeded } from './throttle/throttle.problems';
 export { clientAddress } from './throttle/client-address';
 export {

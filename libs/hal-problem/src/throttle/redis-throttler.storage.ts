@@ -1,13 +1,10 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 
-/** The record @nestjs/throttler expects back from a storage. */
-interface ThrottlerStorageRecord {
-  totalHits: number;
-  timeToExpire: number;
-  isBlocked: boolean;
-  timeToBlockExpire: number;
-}
+/** The record @nestjs/throttler expects back from a storage (its own type is not exported). */
+export type ThrottlerStorageRecord = Awaited<
+  ReturnType<ThrottlerStorage['increment']>
+>;
 
 /**
  * One atomic step of a fixed window with millisecond precision: count the
@@ -92,11 +89,20 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
         limit,
         Math.max(1, Math.round(blockDuration)),
       );
-    return {
-      totalHits: Number(hits),
-      timeToExpire: Math.ceil(Number(windowLeft) / 1000),
-      isBlocked: Number(blockLeft) > 0,
-      timeToBlockExpire: Math.ceil(Number(blockLeft) / 1000),
-    };
+    return throttlerRecord(Number(hits), Number(windowLeft), Number(blockLeft));
   }
+}
+
+/** A fixed window's state as @nestjs/throttler wants it: times in whole seconds, rounded up. */
+export function throttlerRecord(
+  hits: number,
+  windowLeftMs: number,
+  blockLeftMs: number,
+): ThrottlerStorageRecord {
+  return {
+    totalHits: hits,
+    timeToExpire: Math.ceil(windowLeftMs / 1000),
+    isBlocked: blockLeftMs > 0,
+    timeToBlockExpire: Math.ceil(blockLeftMs / 1000),
+  };
 }

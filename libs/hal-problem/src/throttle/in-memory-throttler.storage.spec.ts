@@ -1,0 +1,104 @@
+import { InMemoryThrottlerStorage } from './in-memory-throttler.storage';
+
+describe('InMemoryThrottlerStorage', () => {
+  const start = new Date('2026-11-26T12:00:00.000Z').getTime();
+  let storage: InMemoryThrottlerStorage;
+  const hit = (key = 'ip:1', ttl = 1_000, limit = 3, block = 1_000) =>
+    storage.increment(key, ttl, limit, block, 'default');
+  const advance = (ms: number) => jest.setSystemTime(Date.now() + ms);
+
+  beforeEach(() => {
+    jest.useFakeTimers({ now: start });
+    storage = new InMemoryThrottlerStorage();
+  });
+  afterEach(() => jest.useRealTimers());
+
+  it('counts hits in a window started by the first hit, its end in whole seconds rounded up', async () => {
+    expect(await hit('ip:1', 2_500)).toEqual({
+      totalHits: 1,
+      timeToExpire: 3,
+      isBlocked: false,
+      timeToBlockExpire: 0,
+    });
+    advance(1_600);
+    expect(await hit('ip:1', 2_500)).toMatchObject({
+      totalHits: 2,
+      timeToExpire: 1,
+    });
+  });
+
+  it('starts a new window exactly when the old one ends (milliseconds, not seconds)', async () => {
+    await hit('ip:1', 300);
+    await hit('ip:1', 300);
+    advance(299);
+    expect((await hit('ip:1', 300)).totalHits).toBe(3);
+    advance(1);
+    expect((await hit('ip:1', 300)).totalHits).toBe(1);
+  });
+
+  it('blocks for blockDuration once the count passes the limit, without counting while blocked', async () => {
+    for (let i = 0; i < 3; i++) await hit('ip:1', 10_000, 3, 2_000);
+    expect(await hit('ip:1', 10_000, 3, 2_000)).toEqual({
+      totalHits: 4,
+      timeToExpire: 10,
+      isBlocked: true,
+      timeToBlockExpire: 2,
+    });
+    advance(1_500);
+    expect(await hit('ip:1', 10_000, 3, 2_000)).toEqual({
+      totalHits: 4,
+      timeToExpire: 9,
+      isBlocked: true,
+      timeToBlockExpire: 1,
+    });
+    // The block is over but the window is not: still over the limit.
+    advance(500);
+    expect(await hit('ip:1', 10_000, 3, 2_000)).toMatchObject({
+      totalHits: 5,
+      isBlocked: true,
+      timeToBlockExpire: 2,
+    });
+    // Block and window both over: a new window.
+    advance(8_000);
+    expect(await hit('ip:1', 10_000, 3, 60_000)).toEqual({
+      totalHits: 1,
+      timeToExpire: 10,
+      isBlocked: false,
+      timeToBlockExpire: 0,
+    });
+  });
+
+  it('reports a window that ended during a block as empty', async () => {
+    for (let i = 0; i < 4; i++) await hit('ip:1', 1_000, 3, 5_000);
+    advance(2_000);
+    expect(await hit('ip:1', 1_000, 3, 5_000)).toEqual({
+      totalHits: 0,
+      timeToExpire: 0,
+      isBlocked: true,
+      timeToBlockExpire: 3,
+    });
+  });
+
+  it('keeps keys and named throttlers apart', async () => {
+    await hit('ip:1');
+    await hit('ip:1');
+    expect((await hit('ip:2')).totalHits).toBe(1);
+    expect(
+      (await storage.increment('ip:1', 1_000, 3, 1_000, 'burst')).totalHits,
+    ).toBe(1);
+  });
+
+  it('costs one bucket per key whatever the limit, and drops ended buckets', async () => {
+    for (let i = 0; i < 100_000; i++) await hit('ip:1', 60_000, 1e9);
+    expect((await hit('ip:1', 60_000, 1e9)).totalHits).toBe(100_001);
+    await hit('ip:2', 1_000);
+    expect(storage.size).toBe(2);
+    advance(1_000);
+    await hit('ip:3', 1_000);
+    // ip:2's window ended; ip:1's has 59 s left; ip:3 is new.
+    expect(storage.size).toBe(2);
+    advance(60_000);
+    await hit('ip:4', 1_000);
+    expect(storage.size).toBe(1);
+  });
+});
