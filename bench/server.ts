@@ -45,6 +45,7 @@ import {
   HalProblemModule,
   HalResource,
   Idempotent,
+  InMemoryThrottlerStorage,
   Public,
 } from '../libs/hal-problem/src';
 import {
@@ -164,6 +165,12 @@ class ModuleThrottled {
   imports: [
     ThrottlerModule.forRoot({
       throttlers: [{ ttl: 60_000, limit: 1_000_000_000 }],
+      // BENCH_THROTTLER_STORE=fixed-window: the module's InMemoryThrottlerStorage
+      // instead of @nestjs/throttler's default (every other subject keeps the default).
+      storage:
+        process.env.BENCH_THROTTLER_STORE === 'fixed-window'
+          ? new InMemoryThrottlerStorage()
+          : undefined,
     }),
     HalProblemModule.forRoot({
       auth: {
