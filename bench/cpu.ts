@@ -118,7 +118,8 @@ async function main(): Promise<void> {
             scenario,
             REQUESTS[adapter],
           );
-          samples.set(subject, [...(samples.get(subject) ?? []), result.cpuUs]);
+          if (!samples.has(subject)) samples.set(subject, []);
+          samples.get(subject)!.push(result.cpuUs);
           statuses.set(subject, result.statuses);
         }
       }

@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { HalRenderer } from './hal/hal.renderer';
 import { IdempotencyService } from './idempotency/idempotency.service';
-import { RequestContextGuard } from './problem/request-context.guard';
+import { RequestContextService } from './problem/request-context.service';
 import {
   attachResponsePlan,
   type PlannedRequest,
@@ -24,7 +24,7 @@ import {
 @Injectable()
 export class HalProblemGuard implements CanActivate {
   constructor(
-    private readonly requestContext: RequestContextGuard,
+    private readonly requestContext: RequestContextService,
     private readonly renderer: HalRenderer,
     private readonly idempotency: IdempotencyService,
   ) {}

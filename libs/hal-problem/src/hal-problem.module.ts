@@ -26,7 +26,7 @@ import {
   HAL_PROBLEM_OPTIONS_TYPE,
   HalProblemConfigurableModule,
 } from './hal-problem.module-definition';
-import { RequestContextGuard } from './problem/request-context.guard';
+import { RequestContextService } from './problem/request-context.service';
 import { ProblemConfig } from './problem/problem.config';
 import { ProblemExceptionFilter } from './problem/problem-exception.filter';
 import { ProblemMapper } from './problem/problem.mapper';
@@ -107,7 +107,7 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
     },
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: ScopesGuard },
-    RequestContextGuard,
+    RequestContextService,
     IdempotencyService,
     HalConfig,
     HalRenderer,

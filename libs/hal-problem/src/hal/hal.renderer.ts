@@ -626,11 +626,11 @@ export class HalRenderer implements OnApplicationBootstrap {
       if (options[name] !== undefined) attributes[name] = options[name];
     }
     let template: string;
-    let variables: string[];
+    let hasVariables: boolean;
     let queryVariables: readonly string[] = [];
     if (typeof target === 'string') {
       template = target;
-      variables = templateVariables(target);
+      hasVariables = templateVariables(target).length > 0;
     } else {
       const [controller, handlerName] =
         typeof target === 'function' ? target() : target;
@@ -646,7 +646,7 @@ export class HalRenderer implements OnApplicationBootstrap {
         );
       }
       template = route.template;
-      variables = [...route.pathParams];
+      hasVariables = route.pathParams.length > 0;
       queryVariables = route.queryParams;
     }
     const hasAttributes = Object.keys(attributes).length > 0;
@@ -656,7 +656,7 @@ export class HalRenderer implements OnApplicationBootstrap {
       attributes: hasAttributes ? attributes : undefined,
       template,
     };
-    if (options.templated === true || variables.length === 0) {
+    if (options.templated === true || !hasVariables) {
       const href =
         options.templated === true && queryVariables.length
           ? `${template}{?${queryVariables.join(',')}}`

@@ -36,7 +36,7 @@ function isPrimitive(value: unknown): value is PrimitiveValue {
 }
 
 /** A value a template variable can be expanded with. */
-export function isExpandable(
+function isExpandable(
   value: unknown,
 ): value is PrimitiveValue | PrimitiveValue[] {
   return (

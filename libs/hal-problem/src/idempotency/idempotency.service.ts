@@ -231,10 +231,7 @@ export class IdempotencyService {
         detail: `The Idempotency-Key header must be one string of 1 to ${this.options.maxKeyLength} printable characters.`,
       });
     }
-    const url = String(
-      this.adapterHost.httpAdapter.getRequestUrl(request) ?? '/',
-    );
-    const path = url.split('?')[0];
+    const path = this.pathOf(request);
     const principal =
       typeof request.user?.subject === 'string'
         ? `sub:${request.user.subject}`
@@ -338,16 +335,21 @@ export class IdempotencyService {
     plan.idempotency = undefined;
     // Without an error: the handler sent the response itself, nothing to replay.
     if (error === undefined) return pending.release();
-    const url = String(
-      this.adapterHost.httpAdapter.getRequestUrl(plan.request) ?? '/',
-    );
     return pending.fail(
       this.mapper.map(error, {
         method: plan.request.method ?? '',
-        path: url.split('?')[0],
-        requestId: '',
+        path: this.pathOf(plan.request),
+        requestId: plan.requestId,
       }),
     );
+  }
+
+  /** The request's path, without its query. */
+  private pathOf(request: object): string {
+    const url = String(
+      this.adapterHost.httpAdapter.getRequestUrl(request) ?? '/',
+    );
+    return url.split('?')[0];
   }
 
   /** Whether the response has gone out already (a handler with `@Res()`). */

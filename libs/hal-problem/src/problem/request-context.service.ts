@@ -1,8 +1,4 @@
-import {
-  type CanActivate,
-  type ExecutionContext,
-  Injectable,
-} from '@nestjs/common';
+import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { Consumes } from './consumes.decorator';
 import {
@@ -13,6 +9,7 @@ import {
 import { ProblemConfig } from './problem.config';
 import { ensureRequestId } from './request-id';
 import { clientProblem } from './without-stack';
+import { perHandler } from '../routing/per-handler-cache';
 
 type HttpRequest = { headers: Record<string, string | string[] | undefined> };
 
@@ -30,12 +27,8 @@ type HttpRequest = { headers: Record<string, string | string[] | undefined> };
  * about a route's media types; guards of a controller or route run later.
  */
 @Injectable()
-export class RequestContextGuard implements CanActivate {
+export class RequestContextService {
   private readonly defaultMatcher: MediaTypeMatcher;
-  private readonly routeMatchers = new WeakMap<
-    object,
-    MediaTypeMatcher | null
-  >();
 
   constructor(
     private readonly reflector: Reflector,
@@ -43,11 +36,6 @@ export class RequestContextGuard implements CanActivate {
     private readonly config: ProblemConfig,
   ) {
     this.defaultMatcher = compileMediaTypes(config.acceptedContentTypes);
-  }
-
-  canActivate(context: ExecutionContext): true {
-    if (context.getType() === 'http') this.prepare(context);
-    return true;
   }
 
   /** The request-context step of an HTTP request; gives the request id. */
@@ -70,7 +58,7 @@ export class RequestContextGuard implements CanActivate {
         typeof headers['content-type'] === 'string'
           ? essence(headers['content-type'])
           : '';
-      if (!this.matcherFor(context)(contentType)) {
+      if (!(this.matcherFor(context) ?? this.defaultMatcher)(contentType)) {
         throw clientProblem(415, {
           detail: contentType
             ? `The media type ${contentType} is not accepted here.`
@@ -81,18 +69,9 @@ export class RequestContextGuard implements CanActivate {
     return id;
   }
 
-  /** Compiled once per handler, on its first request. */
-  private matcherFor(context: ExecutionContext): MediaTypeMatcher {
-    const handler = context.getHandler();
-    let matcher = this.routeMatchers.get(handler);
-    if (matcher === undefined) {
-      const declared = this.reflector.getAllAndOverride(Consumes, [
-        handler,
-        context.getClass(),
-      ]);
-      matcher = declared ? compileMediaTypes(declared) : null;
-      this.routeMatchers.set(handler, matcher);
-    }
-    return matcher ?? this.defaultMatcher;
-  }
+  /** The route's own `@Consumes()` matcher, compiled on its first request. */
+  private readonly matcherFor = perHandler((targets) => {
+    const declared = this.reflector.getAllAndOverride(Consumes, targets);
+    return declared ? compileMediaTypes(declared) : undefined;
+  });
 }
