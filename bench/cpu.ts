@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import {
   type Adapter,
   DECOMPOSED,
-  SCENARIOS,
+  PER_REQUEST_SCENARIOS,
+  SELECTED_ADAPTERS,
   type Scenario,
   type Subject,
 } from './scenarios';
@@ -32,19 +33,6 @@ const REQUESTS: Record<Adapter, number> = {
   fastify: Number(process.env.BENCH_REQUESTS ?? 20_000),
 };
 const WARMUP_REQUESTS = 5_000;
-const ADAPTERS = (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(
-  ',',
-) as Adapter[];
-/**
- * `throttled-200` is left out unless named: @nestjs/throttler's in-memory
- * store keeps one timestamp per hit of the window and filters them on every
- * request, and the bench's limit is 10^9, so that scenario's cost grows with
- * the number of requests measured (hundreds of µs after 100k, for every
- * subject) and says nothing about the module.
- */
-const ONLY =
-  process.env.BENCH_SCENARIOS?.split(',') ??
-  SCENARIOS.map(({ name }) => name).filter((name) => name !== 'throttled-200');
 const RESULTS = join(__dirname, '..', '..', '..', 'bench', 'cpu-results.json');
 
 interface CpuRow {
@@ -91,7 +79,7 @@ async function main(): Promise<void> {
       'bench:cpu: taskset or a second core is missing; the server and the load generator are not pinned\n',
     );
   const rows: CpuRow[] = [];
-  for (const adapter of ADAPTERS) {
+  for (const adapter of SELECTED_ADAPTERS) {
     const subjects: Subject[] = ['bare', 'bare-contract', 'peer', 'module'];
     const running = new Map<Subject, Running>();
     for (const subject of subjects)
@@ -99,8 +87,7 @@ async function main(): Promise<void> {
         subject,
         await start(subject, adapter, pinned ? { core: 0 } : {}),
       );
-    for (const scenario of SCENARIOS) {
-      if (!ONLY.includes(scenario.name)) continue;
+    for (const scenario of PER_REQUEST_SCENARIOS) {
       const measured = subjects.filter(
         (subject) =>
           subject !== 'bare-contract' || DECOMPOSED.includes(scenario.name),
@@ -154,8 +141,8 @@ async function main(): Promise<void> {
     '',
     '| scenario | adapter | bare | bare-contract | peer | module |',
     '| --- | --- | ---: | ---: | ---: | ---: |',
-    ...ADAPTERS.flatMap((adapter) =>
-      SCENARIOS.filter(({ name }) => ONLY.includes(name)).map(
+    ...SELECTED_ADAPTERS.flatMap((adapter) =>
+      PER_REQUEST_SCENARIOS.map(
         ({ name }) =>
           `| ${name} | ${adapter} | ${cell(name, adapter, 'bare')} | ${cell(name, adapter, 'bare-contract')} | ${cell(name, adapter, 'peer')} | ${cell(name, adapter, 'module')} |`,
       ),

@@ -83,3 +83,23 @@ export const ORDERS: readonly OrderData[] = Array.from(
     items: [{ sku: `sku-${i + 1}`, quantity: 1, unitPrice: 10 * (i + 1) }],
   }),
 );
+
+/** The adapters a run covers: `BENCH_ADAPTERS` (comma-separated), else both. */
+export const SELECTED_ADAPTERS = (
+  process.env.BENCH_ADAPTERS ?? 'express,fastify'
+).split(',') as Adapter[];
+
+/**
+ * The scenarios of the per-request benches (`bench:cpu`,
+ * `bench:instructions`): `BENCH_SCENARIOS`, else all but `throttled-200`,
+ * which is left out unless named: @nestjs/throttler's in-memory store keeps
+ * one timestamp per hit of the window and filters them on every request, and
+ * the bench's limit is 10^9, so that scenario's cost grows with the number of
+ * requests measured (hundreds of µs after 100k, for every subject) and says
+ * nothing about the module.
+ */
+export const PER_REQUEST_SCENARIOS: readonly Scenario[] = SCENARIOS.filter(
+  ({ name }) =>
+    process.env.BENCH_SCENARIOS?.split(',').includes(name) ??
+    name !== 'throttled-200',
+);

@@ -30,26 +30,35 @@ export function pin(core: number, pid = process.pid): void {
 export function start(
   subject: Subject,
   adapter: Adapter,
-  options: { recorded?: unknown; core?: number } = {},
+  options: {
+    recorded?: unknown;
+    core?: number;
+    /** A command that runs node (`valgrind …`), and node flags of its own. */
+    wrapper?: { command: string; args: string[]; nodeFlags?: string[] };
+  } = {},
 ): Promise<Running> {
   const args = [
     subject,
     adapter,
     Buffer.from(JSON.stringify(options.recorded ?? {})).toString('base64'),
   ];
-  const node = [process.execPath, '--expose-gc'];
-  // taskset execs node in its own process: the child's pid stays node's.
-  const child =
-    options.core === undefined
-      ? fork(SERVER, args, {
-          execArgv: ['--expose-gc'],
-          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        })
-      : fork(SERVER, args, {
-          execPath: 'taskset',
-          execArgv: ['-c', String(options.core), ...node],
-          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        });
+  const wrapper =
+    options.wrapper ??
+    (options.core === undefined
+      ? undefined
+      : { command: 'taskset', args: ['-c', String(options.core)] });
+  const nodeFlags = ['--expose-gc', ...(wrapper?.nodeFlags ?? [])];
+  // taskset and valgrind exec node in their own process: the child's pid stays node's.
+  const child = wrapper
+    ? fork(SERVER, args, {
+        execPath: wrapper.command,
+        execArgv: [...wrapper.args, process.execPath, ...nodeFlags],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      })
+    : fork(SERVER, args, {
+        execArgv: nodeFlags,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
   return new Promise((resolve, reject) => {
     child.once('message', (message: { port?: number }) =>
       resolve({ child, url: `http://127.0.0.1:${message.port}` }),

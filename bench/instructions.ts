@@ -1,0 +1,218 @@
+// `npm run bench:instructions`: machine instructions per request of each
+// subject, counted by valgrind's callgrind. Unlike requests/s or CPU time, a
+// count does not move with what else the machine is doing: the same code
+// gives the same count within a fraction of a percent, so differences of 1%
+// between subjects, or between two commits, can be read.
+//
+// What it counts: every instruction the server's node process runs in user
+// space while it answers the measured requests (JavaScript, V8, Node, the
+// garbage collector). What it leaves out: the kernel (sockets, syscalls),
+// which does the same work for every subject that sends the same bytes. Node
+// runs with `--single-threaded`, so that compilation and garbage collection
+// happen on the counted thread, as they would on a busy one-core server.
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type Adapter,
+  DECOMPOSED,
+  PER_REQUEST_SCENARIOS,
+  SELECTED_ADAPTERS,
+  type Scenario,
+  type Subject,
+} from './scenarios';
+import { type Running, start, stop } from './subjects';
+
+const WARMUP_REQUESTS = Number(process.env.BENCH_WARMUP ?? 30_000);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 5_000);
+const JOBS = Number(process.env.BENCH_JOBS ?? cpus().length);
+const SUBJECTS = (process.env.BENCH_SUBJECTS?.split(',') ?? [
+  'bare',
+  'bare-contract',
+  'module',
+  'peer',
+]) as Exclude<Subject, 'raw'>[];
+const RESULTS = join(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  'bench',
+  'instructions-results.json',
+);
+
+interface InstructionRow {
+  scenario: string;
+  adapter: Adapter;
+  subject: Subject;
+  /** Instructions per request, over `requests` requests after `warmup`. */
+  instructions: number;
+  warmup: number;
+  requests: number;
+  status: number;
+}
+
+interface Job {
+  scenario: Scenario;
+  adapter: Adapter;
+  subject: Exclude<Subject, 'raw'>;
+}
+
+/** One request at a time over one kept-alive connection: the same sequence for every subject. */
+function send(running: Running, scenario: Scenario, agent: Agent) {
+  return new Promise<number>((resolve, reject) => {
+    const url = new URL(scenario.path, running.url);
+    const outgoing = request(
+      url,
+      { method: scenario.method, headers: scenario.headers, agent },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(scenario.body);
+  });
+}
+
+async function measure({
+  scenario,
+  adapter,
+  subject,
+}: Job): Promise<InstructionRow> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-instructions-'));
+  const out = join(dir, 'callgrind.out');
+  const running = await start(subject, adapter, {
+    wrapper: {
+      command: 'valgrind',
+      args: [
+        '--quiet',
+        '--tool=callgrind',
+        // Nothing is counted (and valgrind runs faster) until the warm-up is over.
+        '--instr-atstart=no',
+        `--callgrind-out-file=${out}`,
+      ],
+      nodeFlags: ['--single-threaded'],
+    },
+  });
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    for (let i = 0; i < WARMUP_REQUESTS; i++)
+      await send(running, scenario, agent);
+    const pid = String(running.child.pid);
+    execFileSync('callgrind_control', ['--instr=on', pid], { stdio: 'ignore' });
+    let status = 0;
+    for (let i = 0; i < REQUESTS; i++)
+      status = await send(running, scenario, agent);
+    execFileSync('callgrind_control', ['--dump', pid], { stdio: 'ignore' });
+    const dumps = readdirSync(dir).filter((name) => /\.\d+$/.test(name));
+    const total = dumps
+      .map((name) => readFileSync(join(dir, name), 'utf8'))
+      .map((text) => Number(/^summary: (\d+)/m.exec(text)?.[1] ?? 0))
+      .reduce((a, b) => Math.max(a, b), 0);
+    if (!total) throw new Error(`no callgrind dump for ${subject}`);
+    return {
+      scenario: scenario.name,
+      adapter,
+      subject,
+      instructions: Math.round(total / REQUESTS),
+      warmup: WARMUP_REQUESTS,
+      requests: REQUESTS,
+      status,
+    };
+  } finally {
+    agent.destroy();
+    await stop(running);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function table(rows: readonly InstructionRow[]): string {
+  const of = (scenario: string, adapter: Adapter, subject: Subject) =>
+    rows.find(
+      (row) =>
+        row.scenario === scenario &&
+        row.adapter === adapter &&
+        row.subject === subject,
+    )?.instructions;
+  const thousands = (value?: number) =>
+    value === undefined ? '–' : `${(value / 1000).toFixed(1)}k`;
+  const ratio = (baseline?: number, module?: number) =>
+    baseline && module ? (baseline / module).toFixed(2) : '–';
+  const lines = [
+    '| scenario | adapter | status | bare | bare-contract | module | peer | bare/module | peer/module |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const adapter of SELECTED_ADAPTERS) {
+    for (const { name } of PER_REQUEST_SCENARIOS) {
+      const module = of(name, adapter, 'module');
+      const bare = of(name, adapter, 'bare');
+      const peer = of(name, adapter, 'peer');
+      const status = rows.find(
+        (row) =>
+          row.scenario === name &&
+          row.adapter === adapter &&
+          row.subject === 'module',
+      )?.status;
+      const contract = DECOMPOSED.includes(name)
+        ? thousands(of(name, adapter, 'bare-contract'))
+        : '–';
+      lines.push(
+        `| ${name} | ${adapter} | ${status ?? '–'} | ${thousands(bare)} | ${contract} | ${thousands(module)} | ${thousands(peer)} | ${ratio(bare, module)} | ${ratio(peer, module)} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  if (spawnSync('valgrind', ['--version']).status !== 0) {
+    console.error(
+      'bench:instructions needs valgrind (Debian/Ubuntu: apt-get install valgrind).',
+    );
+    process.exit(1);
+  }
+  const jobs: Job[] = [];
+  for (const adapter of SELECTED_ADAPTERS)
+    for (const scenario of PER_REQUEST_SCENARIOS)
+      for (const subject of SUBJECTS)
+        if (subject !== 'bare-contract' || DECOMPOSED.includes(scenario.name))
+          jobs.push({ scenario, adapter, subject });
+  const began = Date.now();
+  console.log(
+    `bench:instructions: ${jobs.length} measurements, ${JOBS} at a time, ${WARMUP_REQUESTS} warm-up + ${REQUESTS} counted requests each`,
+  );
+  const rows: InstructionRow[] = [];
+  let next = 0;
+  // valgrind runs one process on one core: a job per core.
+  await Promise.all(
+    Array.from({ length: Math.min(JOBS, jobs.length) }, async () => {
+      while (next < jobs.length) {
+        const job = jobs[next++];
+        const row = await measure(job);
+        rows.push(row);
+        console.log(
+          `  ${row.scenario} ${row.adapter} ${row.subject}: ${row.instructions} instructions/request (status ${row.status})`,
+        );
+      }
+    }),
+  );
+  writeFileSync(RESULTS, `${JSON.stringify(rows, null, 2)}\n`);
+  console.log(`\n${table(rows)}\n`);
+  console.log(
+    `${Math.round((Date.now() - began) / 1000)} s; figures in ${RESULTS}`,
+  );
+}
+
+void main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
