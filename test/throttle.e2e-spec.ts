@@ -1,5 +1,11 @@
-import { Module } from '@nestjs/common';
-import { InMemoryThrottlerStorage } from 'nestjs-hal-problem';
+import { Controller, Get, Module } from '@nestjs/common';
+import { SkipThrottle, Throttle, ThrottlerModule } from '@nestjs/throttler';
+import {
+  HalProblemModule,
+  InMemoryThrottlerStorage,
+  Public,
+  SkipHal,
+} from 'nestjs-hal-problem';
 import {
   ADAPTERS,
   startTestingApp,
@@ -9,6 +15,7 @@ import {
 import { expectProblem } from './support/problem-assertions';
 import { signToken } from './support/tokens';
 import { throttleFixtureModule } from './fixtures/throttle-fixture.module';
+import { AUTH_OPTIONS } from './fixtures/auth-fixture.module';
 
 /** @nestjs/throttler's own store (the default), and the module's fixed-window one. */
 const MEMORY_STORES = [
@@ -136,3 +143,144 @@ describe.each(ADAPTERS)(
     });
   },
 );
+
+/** Route overrides, several named throttlers and the module-wide switches of @nestjs/throttler, which the module's guard reads once per route. */
+@Controller('routes')
+@Public()
+@SkipHal()
+class RouteLimitsController {
+  @Get('default')
+  plain(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('strict')
+  @Throttle({ burst: { limit: 1, ttl: 60_000 } })
+  strict(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('sustained-only')
+  @SkipThrottle({ burst: true })
+  sustainedOnly(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('misconfigured')
+  @Throttle({ burst: { limit: 'many' as unknown as number, ttl: 60_000 } })
+  misconfigured(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+@Controller('skipped-class')
+@Public()
+@SkipHal()
+@SkipThrottle({ burst: true, sustained: true })
+class SkippedClassController {
+  @Get()
+  skipped(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('counted')
+  @SkipThrottle({ burst: false, sustained: false })
+  counted(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+describe.each(ADAPTERS)('rate limiting per route on %s', (adapter) => {
+  let running: RunningApp;
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    fetch(`${running.baseUrl}${path}`, { headers });
+
+  beforeEach(async () => {
+    @Module({
+      imports: [
+        ThrottlerModule.forRoot({
+          throttlers: [
+            { name: 'burst', ttl: 1_000, limit: 3 },
+            // A function of the request's context, resolved on each request.
+            { name: 'sustained', ttl: 60_000, limit: () => 10 },
+          ],
+          skipIf: (context) =>
+            context.switchToHttp().getRequest<{ headers: Headers }>().headers[
+              'x-internal' as never
+            ] === 'yes',
+          ignoreUserAgents: [/^uptime-probe\//],
+        }),
+        HalProblemModule.forRoot(AUTH_OPTIONS),
+      ],
+      controllers: [RouteLimitsController, SkippedClassController],
+    })
+    class RouteLimitsModule {}
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [RouteLimitsModule] }),
+    );
+  });
+  afterEach(() => running.close());
+
+  it('counts every named throttler, each with its own policy', async () => {
+    const response = await get('/routes/default');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('ratelimit-policy')).toBe(
+      '"burst";q=3;w=1, "sustained";q=10;w=60',
+    );
+    expect(response.headers.get('ratelimit')).toMatch(
+      /^"burst";r=2;t=1, "sustained";r=9;t=(59|60)$/,
+    );
+  });
+
+  it("applies a route's @Throttle() to the throttler it names only", async () => {
+    const first = await get('/routes/strict');
+    expect(first.status).toBe(200);
+    expect(first.headers.get('ratelimit-policy')).toBe(
+      '"burst";q=1;w=60, "sustained";q=10;w=60',
+    );
+    const second = await get('/routes/strict');
+    const body = await expectProblem(second, 429);
+    expect(body['violated-policies']).toEqual(['burst']);
+  });
+
+  it('skips only the throttlers a route names in @SkipThrottle()', async () => {
+    for (let i = 0; i < 4; i++) {
+      const response = await get('/routes/sustained-only');
+      expect(response.status).toBe(200);
+      expect(response.headers.get('ratelimit-policy')).toBe(
+        '"sustained";q=10;w=60',
+      );
+    }
+  });
+
+  it("lets a handler's @SkipThrottle({ name: false }) override its controller's", async () => {
+    expect((await get('/skipped-class')).headers.get('ratelimit')).toBeNull();
+    const counted = await get('/skipped-class/counted');
+    expect(counted.status).toBe(200);
+    expect(counted.headers.get('ratelimit-policy')).toBe(
+      '"burst";q=3;w=1, "sustained";q=10;w=60',
+    );
+  });
+
+  it('honours skipIf and ignoreUserAgents: such requests are not counted', async () => {
+    for (let i = 0; i < 5; i++) {
+      const internal = await get('/routes/strict', { 'x-internal': 'yes' });
+      expect(internal.status).toBe(200);
+      expect(internal.headers.get('ratelimit')).toBeNull();
+      const probe = await get('/routes/strict', {
+        'user-agent': 'uptime-probe/2.1',
+      });
+      expect(probe.status).toBe(200);
+      expect(probe.headers.get('ratelimit')).toBeNull();
+    }
+    // None of them used the route's single request.
+    expect((await get('/routes/strict')).status).toBe(200);
+  });
+
+  it('answers a limit that is not a number with a 500 problem that names nothing internal', async () => {
+    const response = await get('/routes/misconfigured');
+    const body = await expectProblem(response, 500);
+    expect(JSON.stringify(body)).not.toMatch(/many|throttler|Invalid/);
+  });
+});

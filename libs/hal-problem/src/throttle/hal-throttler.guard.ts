@@ -14,8 +14,26 @@ import { type RateLimitState, rateLimitHeaders } from './rate-limit-headers';
 import type { HalThrottleOptions } from './throttle-options.interface';
 import { QuotaExceeded } from './throttle.problems';
 import { clientProblem } from '../problem/without-stack';
+import { perHandler } from '../routing/per-handler-cache';
+import {
+  readRouteThrottlers,
+  type Resolvable,
+  resolveNumber,
+  type RouteThrottler,
+} from './route-throttlers';
 
 type HttpRequest = { headers: Record<string, string | string[] | undefined> };
+
+/** The answer for requests no throttler counts. */
+const ALLOWED = Promise.resolve(true);
+
+/** A resolvable option's value for this request; plain values cost no await. */
+function valueOf(
+  option: Resolvable,
+  context: ExecutionContext,
+): number | Promise<number> {
+  return typeof option === 'function' ? option(context) : option;
+}
 
 const STORAGE_RETRY_AFTER_SECONDS = 5;
 const STORAGE_WARNING_INTERVAL_MS = 10_000;
@@ -46,6 +64,96 @@ export class HalThrottlerGuard extends ThrottlerGuard {
     super(options, storage, reflector);
     this.hops = proxyHops(throttle.trustProxy);
     this.logger = new Logger('HalProblem');
+  }
+
+  /** Whether a subclass overrides `shouldSkip` (the base one always says no). */
+  private readonly asksShouldSkip =
+    this.shouldSkip !==
+    (ThrottlerGuard.prototype as unknown as { shouldSkip: unknown }).shouldSkip;
+
+  /** The throttlers of each route, from its metadata, read on its first request. */
+  private readonly routeThrottlers = perHandler((targets) =>
+    readRouteThrottlers(
+      this.reflector,
+      this.throttlers,
+      this.commonOptions,
+      targets,
+    ),
+  );
+
+  /**
+   * `ThrottlerGuard.canActivate`, with the same order and fallbacks, but with
+   * each route's metadata read once rather than on every request, and no
+   * async step for a request that no throttler counts (a `@SkipThrottle()`
+   * route): it gets one promise, already settled, shared by all.
+   */
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.asksShouldSkip) {
+      return this.shouldSkip(context).then(
+        (skip) => skip || this.throttleRequest(context),
+      );
+    }
+    return this.throttleRequest(context);
+  }
+
+  private throttleRequest(context: ExecutionContext): Promise<boolean> {
+    let counted: RouteThrottler[] | undefined;
+    for (const route of this.routeThrottlers(context)) {
+      if (route.skipIf?.(context) || this.ignoresUserAgent(route, context))
+        continue;
+      (counted ??= []).push(route);
+    }
+    return counted ? this.count(context, counted) : ALLOWED;
+  }
+
+  private ignoresUserAgent(
+    route: RouteThrottler,
+    context: ExecutionContext,
+  ): boolean {
+    if (!route.ignoreUserAgents?.length) return false;
+    const userAgent = context.switchToHttp().getRequest<HttpRequest>().headers[
+      'user-agent'
+    ];
+    return (
+      typeof userAgent === 'string' &&
+      route.ignoreUserAgents.some((pattern) => pattern.test(userAgent))
+    );
+  }
+
+  /** One hit per throttler, in order; every throttler is counted, as upstream does. */
+  private async count(
+    context: ExecutionContext,
+    routes: readonly RouteThrottler[],
+  ): Promise<boolean> {
+    let allowed = true;
+    for (const route of routes) {
+      const { name } = route.throttler;
+      const limit = resolveNumber(
+        await valueOf(route.limit, context),
+        'limit',
+        name,
+      );
+      const ttl = resolveNumber(await valueOf(route.ttl, context), 'ttl', name);
+      const blockDuration =
+        route.blockDuration === undefined
+          ? ttl
+          : resolveNumber(
+              await valueOf(route.blockDuration, context),
+              'blockDuration',
+              name,
+            );
+      const passed = await this.handleRequest({
+        context,
+        limit,
+        ttl,
+        throttler: route.throttler,
+        blockDuration,
+        getTracker: route.getTracker,
+        generateKey: route.generateKey,
+      });
+      allowed = passed && allowed;
+    }
+    return allowed;
   }
 
   /** The verified token subject, never a merely decoded one; else the client address. */

@@ -1,0 +1,114 @@
+import type { ExecutionContext, Type } from '@nestjs/common';
+import type { Reflector } from '@nestjs/core';
+import type {
+  ThrottlerGenerateKeyFunction,
+  ThrottlerGetTrackerFunction,
+  ThrottlerOptions,
+} from '@nestjs/throttler';
+
+type Handler = (...args: never[]) => unknown;
+/** A number, or a function of the request's context that gives one. */
+export type Resolvable = ThrottlerOptions['limit'];
+
+/**
+ * The metadata keys `@Throttle()` and `@SkipThrottle()` write (followed by
+ * the throttler's name). `@nestjs/throttler` 6 does not export them from its
+ * index; `route-throttlers.spec.ts` checks them against its decorators, so an
+ * upstream rename fails the build instead of silently unthrottling routes.
+ */
+export const THROTTLER_METADATA = {
+  skip: 'THROTTLER:SKIP',
+  limit: 'THROTTLER:LIMIT',
+  ttl: 'THROTTLER:TTL',
+  blockDuration: 'THROTTLER:BLOCK_DURATION',
+  getTracker: 'THROTTLER:TRACKER',
+  generateKey: 'THROTTLER:KEY_GENERATOR',
+} as const;
+
+/** What a route's `@Throttle()`/`@SkipThrottle()` and the module options say for one named throttler. */
+export interface RouteThrottler {
+  readonly throttler: ThrottlerOptions & { readonly name: string };
+  readonly skipIf?: (context: ExecutionContext) => boolean;
+  readonly ignoreUserAgents?: readonly RegExp[];
+  readonly limit: Resolvable;
+  readonly ttl: Resolvable;
+  /** Undefined: the resolved `ttl`. */
+  readonly blockDuration?: Resolvable;
+  readonly getTracker: ThrottlerGetTrackerFunction;
+  readonly generateKey: ThrottlerGenerateKeyFunction;
+}
+
+/** The options every throttler falls back to (`ThrottlerGuard.commonOptions`). */
+export type CommonThrottlerOptions = Pick<
+  ThrottlerOptions,
+  'skipIf' | 'ignoreUserAgents' | 'getTracker' | 'generateKey'
+>;
+
+/**
+ * The throttlers that apply to one route, with the route's overrides, read
+ * the way `ThrottlerGuard.canActivate` reads them (handler first, then
+ * controller) but once per route instead of on every request: that guard
+ * makes six `Reflector` lookups per throttler per request (two for a skipped
+ * route), which `npm run bench:instructions` counted as the largest single
+ * cost of a throttled request. Throttlers the route skips are left out.
+ */
+export function readRouteThrottlers(
+  reflector: Reflector,
+  throttlers: readonly ThrottlerOptions[],
+  common: CommonThrottlerOptions,
+  targets: [Handler, Type],
+): RouteThrottler[] {
+  const read = <T>(key: string, name: string) =>
+    reflector.getAllAndOverride<T | undefined>(key + name, targets);
+  const route: RouteThrottler[] = [];
+  for (const options of throttlers) {
+    const name = options.name ?? 'default';
+    if (read<boolean>(THROTTLER_METADATA.skip, name)) continue;
+    const getTracker =
+      read<ThrottlerGetTrackerFunction>(THROTTLER_METADATA.getTracker, name) ||
+      options.getTracker ||
+      common.getTracker;
+    const generateKey =
+      read<ThrottlerGenerateKeyFunction>(
+        THROTTLER_METADATA.generateKey,
+        name,
+      ) ||
+      options.generateKey ||
+      common.generateKey;
+    if (!getTracker || !generateKey)
+      throw new Error(`The "${name}" throttler has no tracker or key function`);
+    route.push({
+      throttler: { ...options, name },
+      skipIf: options.skipIf || common.skipIf,
+      ignoreUserAgents: options.ignoreUserAgents ?? common.ignoreUserAgents,
+      limit: read<Resolvable>(THROTTLER_METADATA.limit, name) ?? options.limit,
+      ttl: read<Resolvable>(THROTTLER_METADATA.ttl, name) ?? options.ttl,
+      blockDuration:
+        read<Resolvable>(THROTTLER_METADATA.blockDuration, name) ??
+        options.blockDuration,
+      getTracker,
+      generateKey,
+    });
+  }
+  return route;
+}
+
+/**
+ * A limit, window or block duration for this request: functions are called
+ * with the context; strings of digits are accepted, as `ThrottlerGuard`
+ * accepts them; anything else is a configuration error.
+ */
+export function resolveNumber(
+  value: unknown,
+  option: string,
+  name: string,
+): number {
+  const number =
+    typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof number !== 'number' || Number.isNaN(number)) {
+    throw new Error(
+      `Invalid "${option}" for the "${name}" throttler: expected a number, got ${JSON.stringify(value)}.`,
+    );
+  }
+  return number;
+}
