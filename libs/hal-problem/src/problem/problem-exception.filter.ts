@@ -122,16 +122,18 @@ export class ProblemExceptionFilter implements ExceptionFilter {
       context,
     );
     this.log(problem, context);
+    // The module's guard sent the request id already when it planned the response.
+    const idToSend = plan ? undefined : requestId;
     const pending = plan?.idempotency;
     if (!pending) {
-      this.send(response, problem, requestId);
+      this.send(response, problem, idToSend);
       return;
     }
     // The key is released (or the 5xx stored) before the client hears of the
     // failure, so a retry right after it is not told the request is in flight.
     void pending
       .fail(problem)
-      .then(() => this.send(response, problem, requestId))
+      .then(() => this.send(response, problem, idToSend))
       .catch((error: unknown) => {
         this.logger.error('The problem filter failed', describe(error).stack);
         this.sendFallback(response);
@@ -157,10 +159,11 @@ export class ProblemExceptionFilter implements ExceptionFilter {
     return { method: context.method, allow: allow.join(', ') };
   }
 
+  /** `requestId`: the id to send in its header, if it is not sent yet. */
   private send(
     response: unknown,
     problem: ProblemResponse,
-    requestId: string,
+    requestId: string | undefined,
   ): void {
     const adapter = this.adapterHost.httpAdapter;
     let payload: string;
@@ -168,7 +171,8 @@ export class ProblemExceptionFilter implements ExceptionFilter {
       payload = JSON.stringify(problem.body);
     } catch {
       // Extensions are made JSON-safe by the mapper; this is a last resort.
-      const { type, title, status, detail, instance } = problem.body;
+      const { type, title, status, detail, instance, requestId } =
+        problem.body;
       payload = JSON.stringify({
         type,
         title,
@@ -181,7 +185,8 @@ export class ProblemExceptionFilter implements ExceptionFilter {
     for (const [name, value] of Object.entries(problem.headers)) {
       adapter.setHeader(response, name, value);
     }
-    adapter.setHeader(response, this.config.requestIdHeader, requestId);
+    if (requestId !== undefined)
+      adapter.setHeader(response, this.config.requestIdHeader, requestId);
     adapter.setHeader(response, 'Content-Type', PROBLEM_CONTENT_TYPE);
     adapter.reply(response, payload, problem.status);
   }
