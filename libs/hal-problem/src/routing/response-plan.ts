@@ -44,6 +44,9 @@ export interface ResponsePlan {
 /**
  * Keyed by the platform's response object, so a plan lives exactly as long as
  * its response and needs no cleanup, and apps in one process never share one.
+ * A symbol-keyed property on the response instead was measured (instructions
+ * per request, bench:instructions): 1.3% fewer on Fastify, 7.8% more on
+ * Express, whose `ServerResponse` objects it reshapes.
  */
 const plans = new WeakMap<object, ResponsePlan>();
 
