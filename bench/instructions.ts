@@ -9,7 +9,12 @@
 // garbage collector). What it leaves out: the kernel (sockets, syscalls),
 // which does the same work for every subject that sends the same bytes. Node
 // runs with `--single-threaded`, so that compilation and garbage collection
-// happen on the counted thread, as they would on a busy one-core server.
+// happen on the counted thread, as they would on a busy one-core server, and
+// with `--predictable-gc-schedule`: V8 otherwise sizes its heap from
+// allocation rates per millisecond, so a slower run (another job on the
+// core) collects at other times. Without it, one hand-written page read
+// 545.7k and 591.0k instructions per request in two runs; with it, 552,257
+// and 552,562 with four valgrind jobs sharing two cores.
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   mkdtempSync,
@@ -100,7 +105,7 @@ async function measure({
         '--instr-atstart=no',
         `--callgrind-out-file=${out}`,
       ],
-      nodeFlags: ['--single-threaded'],
+      nodeFlags: ['--single-threaded', '--predictable-gc-schedule'],
     },
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
