@@ -16,10 +16,11 @@ import { QuotaExceeded } from './throttle.problems';
 import { clientProblem } from '../problem/without-stack';
 import { perHandler } from '../routing/per-handler-cache';
 import {
+  numbersOf,
   readRouteThrottlers,
   type Resolvable,
-  resolveNumber,
   type RouteThrottler,
+  type ThrottlerNumbers,
 } from './route-throttlers';
 
 type HttpRequest = { headers: Record<string, string | string[] | undefined> };
@@ -27,12 +28,22 @@ type HttpRequest = { headers: Record<string, string | string[] | undefined> };
 /** The answer for requests no throttler counts. */
 const ALLOWED = Promise.resolve(true);
 
-/** A resolvable option's value for this request; plain values cost no await. */
-function valueOf(
-  option: Resolvable,
+/** A route throttler's numbers when one of them is a function of the request. */
+async function numbersFor(
+  route: RouteThrottler,
   context: ExecutionContext,
-): number | Promise<number> {
-  return typeof option === 'function' ? option(context) : option;
+): Promise<ThrottlerNumbers> {
+  const valueOf = (option: Resolvable | undefined) =>
+    typeof option === 'function' ? option(context) : option;
+  // Resolved one after the other, in ThrottlerGuard's order.
+  const limit = await valueOf(route.limit);
+  const ttl = await valueOf(route.ttl);
+  return numbersOf(
+    route.throttler.name,
+    limit,
+    ttl,
+    await valueOf(route.blockDuration),
+  );
 }
 
 const STORAGE_RETRY_AFTER_SECONDS = 5;
@@ -127,21 +138,8 @@ export class HalThrottlerGuard extends ThrottlerGuard {
   ): Promise<boolean> {
     let allowed = true;
     for (const route of routes) {
-      const { name } = route.throttler;
-      const limit = resolveNumber(
-        await valueOf(route.limit, context),
-        'limit',
-        name,
-      );
-      const ttl = resolveNumber(await valueOf(route.ttl, context), 'ttl', name);
-      const blockDuration =
-        route.blockDuration === undefined
-          ? ttl
-          : resolveNumber(
-              await valueOf(route.blockDuration, context),
-              'blockDuration',
-              name,
-            );
+      const { limit, ttl, blockDuration } =
+        route.fixed ?? (await numbersFor(route, context));
       const passed = await this.handleRequest({
         context,
         limit,

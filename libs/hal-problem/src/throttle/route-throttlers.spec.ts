@@ -91,6 +91,31 @@ describe('readRouteThrottlers', () => {
     });
   });
 
+  it('resolves plain numbers once, and leaves functions and invalid values to each request', () => {
+    expect(read('create')[0].fixed).toEqual({
+      limit: 3,
+      ttl: 1_000,
+      blockDuration: 5_000,
+    });
+    // No blockDuration: the window's.
+    expect(read('list')[0].fixed).toEqual({
+      limit: 10,
+      ttl: 100,
+      blockDuration: 100,
+    });
+    const [perRequest, invalid] = readRouteThrottlers(
+      new Reflector(),
+      [
+        { name: 'a', limit: () => 1, ttl: 1 },
+        { name: 'b', limit: 'many' as unknown as number, ttl: 1 },
+      ],
+      { getTracker: commonTracker, generateKey: commonKey },
+      [Orders.prototype.list as () => unknown, Orders],
+    );
+    expect(perRequest.fixed).toBeUndefined();
+    expect(invalid.fixed).toBeUndefined();
+  });
+
   it('leaves out every throttler a route skips', () => {
     expect(read('health')).toEqual([]);
   });

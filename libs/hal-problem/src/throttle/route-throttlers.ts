@@ -36,6 +36,14 @@ export interface RouteThrottler {
   readonly blockDuration?: Resolvable;
   readonly getTracker: ThrottlerGetTrackerFunction;
   readonly generateKey: ThrottlerGenerateKeyFunction;
+  /** The three numbers, when none is a function of the request: resolved once. */
+  readonly fixed?: ThrottlerNumbers;
+}
+
+export interface ThrottlerNumbers {
+  readonly limit: number;
+  readonly ttl: number;
+  readonly blockDuration: number;
 }
 
 /** The options every throttler falls back to (`ThrottlerGuard.commonOptions`). */
@@ -77,20 +85,69 @@ export function readRouteThrottlers(
       common.generateKey;
     if (!getTracker || !generateKey)
       throw new Error(`The "${name}" throttler has no tracker or key function`);
+    const limit =
+      read<Resolvable>(THROTTLER_METADATA.limit, name) ?? options.limit;
+    const ttl = read<Resolvable>(THROTTLER_METADATA.ttl, name) ?? options.ttl;
+    const blockDuration =
+      read<Resolvable>(THROTTLER_METADATA.blockDuration, name) ??
+      options.blockDuration;
     route.push({
       throttler: { ...options, name },
       skipIf: options.skipIf || common.skipIf,
       ignoreUserAgents: options.ignoreUserAgents ?? common.ignoreUserAgents,
-      limit: read<Resolvable>(THROTTLER_METADATA.limit, name) ?? options.limit,
-      ttl: read<Resolvable>(THROTTLER_METADATA.ttl, name) ?? options.ttl,
-      blockDuration:
-        read<Resolvable>(THROTTLER_METADATA.blockDuration, name) ??
-        options.blockDuration,
+      limit,
+      ttl,
+      blockDuration,
       getTracker,
       generateKey,
+      fixed:
+        typeof limit === 'function' ||
+        typeof ttl === 'function' ||
+        typeof blockDuration === 'function'
+          ? undefined
+          : fixedNumbers(name, limit, ttl, blockDuration),
     });
   }
   return route;
+}
+
+/**
+ * A route throttler's limit, window and block duration (the window when it
+ * has none), checked as `ThrottlerGuard` checks them, in its order.
+ */
+export function numbersOf(
+  name: string,
+  limit: unknown,
+  ttl: unknown,
+  blockDuration: unknown,
+): ThrottlerNumbers {
+  const checkedLimit = resolveNumber(limit, 'limit', name);
+  const checkedTtl = resolveNumber(ttl, 'ttl', name);
+  return {
+    limit: checkedLimit,
+    ttl: checkedTtl,
+    blockDuration:
+      blockDuration === undefined
+        ? checkedTtl
+        : resolveNumber(blockDuration, 'blockDuration', name),
+  };
+}
+
+/**
+ * Numbers that are not valid are left to be checked per request, so that the
+ * error comes where `ThrottlerGuard` raises it (after `skipIf`, say).
+ */
+function fixedNumbers(
+  name: string,
+  limit: unknown,
+  ttl: unknown,
+  blockDuration: unknown,
+): ThrottlerNumbers | undefined {
+  try {
+    return numbersOf(name, limit, ttl, blockDuration);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
