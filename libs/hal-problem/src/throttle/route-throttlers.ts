@@ -151,9 +151,9 @@ function fixedNumbers(
 }
 
 /**
- * A limit, window or block duration for this request: functions are called
- * with the context; strings of digits are accepted, as `ThrottlerGuard`
- * accepts them; anything else is a configuration error.
+ * A limit, window or block duration, once any function has given its value:
+ * numbers, and strings of digits as `ThrottlerGuard` accepts them; anything
+ * else is a configuration error.
  */
 export function resolveNumber(
   value: unknown,
