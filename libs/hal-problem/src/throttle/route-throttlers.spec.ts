@@ -110,7 +110,7 @@ describe('readRouteThrottlers', () => {
         { name: 'b', limit: 'many' as unknown as number, ttl: 1 },
       ],
       { getTracker: commonTracker, generateKey: commonKey },
-      [Orders.prototype.list as () => unknown, Orders],
+      [Orders.prototype.list, Orders],
     );
     expect(perRequest.fixed).toBeUndefined();
     expect(invalid.fixed).toBeUndefined();
