@@ -171,8 +171,7 @@ export class ProblemExceptionFilter implements ExceptionFilter {
       payload = JSON.stringify(problem.body);
     } catch {
       // Extensions are made JSON-safe by the mapper; this is a last resort.
-      const { type, title, status, detail, instance, requestId } =
-        problem.body;
+      const { type, title, status, detail, instance, requestId } = problem.body;
       payload = JSON.stringify({
         type,
         title,
