@@ -8,13 +8,15 @@
 // space while it answers the measured requests (JavaScript, V8, Node, the
 // garbage collector). What it leaves out: the kernel (sockets, syscalls),
 // which does the same work for every subject that sends the same bytes. Node
-// runs with `--single-threaded`, so that compilation and garbage collection
-// happen on the counted thread, as they would on a busy one-core server, and
-// with `--predictable-gc-schedule`: V8 otherwise sizes its heap from
-// allocation rates per millisecond, so a slower run (another job on the
-// core) collects at other times. Without it, one hand-written page read
-// 545.7k and 591.0k instructions per request in two runs; with it, 552,257
-// and 552,562 with four valgrind jobs sharing two cores.
+// runs with V8's `--predictable`: single-threaded (compilation and garbage
+// collection happen on the counted thread, as on a busy one-core server) and
+// with no decision taken from the clock. Without it, V8 sizes its heap and
+// paces its marking by allocation per millisecond, so a run slowed by other
+// jobs collects at other times: one hand-written page read 545.7k and 591.0k
+// instructions per request in two runs. `--predictable-gc-schedule` alone
+// settled Fastify (552,257 and 552,562 with four valgrind jobs on two cores)
+// but not Express (the module's resource: 879k and 967k); `--predictable`
+// gave Express's bare resource 680,965 and 681,077 under the same load.
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   mkdtempSync,
@@ -105,7 +107,7 @@ async function measure({
         '--instr-atstart=no',
         `--callgrind-out-file=${out}`,
       ],
-      nodeFlags: ['--single-threaded', '--predictable-gc-schedule'],
+      nodeFlags: ['--predictable'],
     },
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
