@@ -41,6 +41,18 @@ import { type Running, start, stop } from './subjects';
 const WARMUP_REQUESTS = Number(process.env.BENCH_WARMUP ?? 30_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 5_000);
 const JOBS = Number(process.env.BENCH_JOBS ?? cpus().length);
+/**
+ * `throttled-429` is left out too unless named: @nestjs/throttler's default
+ * store keeps a timestamp per hit, blocked hits included, for the 60 s
+ * window, and under valgrind a window holds thousands of hits, so its count
+ * depends on how fast the run goes (the module's 429 read 150k in one run
+ * and 193k in the next, where every other scenario moved by under 3%). Name it with `BENCH_THROTTLER_STORE=fixed-window`, which gives the
+ * module subject the module's constant-cost store (the others keep the
+ * default, so compare the module with itself there).
+ */
+const MEASURED_SCENARIOS = process.env.BENCH_SCENARIOS
+  ? PER_REQUEST_SCENARIOS
+  : PER_REQUEST_SCENARIOS.filter(({ name }) => name !== 'throttled-429');
 const SUBJECTS = (process.env.BENCH_SUBJECTS?.split(',') ?? [
   'bare',
   'bare-contract',
@@ -159,7 +171,7 @@ function table(rows: readonly InstructionRow[]): string {
     '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const adapter of SELECTED_ADAPTERS) {
-    for (const { name } of PER_REQUEST_SCENARIOS) {
+    for (const { name } of MEASURED_SCENARIOS) {
       const module = of(name, adapter, 'module');
       const bare = of(name, adapter, 'bare');
       const peer = of(name, adapter, 'peer');
@@ -189,7 +201,7 @@ async function main(): Promise<void> {
   }
   const jobs: Job[] = [];
   for (const adapter of SELECTED_ADAPTERS)
-    for (const scenario of PER_REQUEST_SCENARIOS)
+    for (const scenario of MEASURED_SCENARIOS)
       for (const subject of SUBJECTS)
         if (subject !== 'bare-contract' || DECOMPOSED.includes(scenario.name))
           jobs.push({ scenario, adapter, subject });
