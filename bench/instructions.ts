@@ -155,13 +155,15 @@ async function measure({
 }
 
 function table(rows: readonly InstructionRow[]): string {
-  const of = (scenario: string, adapter: Adapter, subject: Subject) =>
+  const rowOf = (scenario: string, adapter: Adapter, subject: Subject) =>
     rows.find(
       (row) =>
         row.scenario === scenario &&
         row.adapter === adapter &&
         row.subject === subject,
-    )?.instructions;
+    );
+  const of = (scenario: string, adapter: Adapter, subject: Subject) =>
+    rowOf(scenario, adapter, subject)?.instructions;
   const thousands = (value?: number) =>
     value === undefined ? '–' : `${(value / 1000).toFixed(1)}k`;
   const ratio = (baseline?: number, module?: number) =>
@@ -175,12 +177,7 @@ function table(rows: readonly InstructionRow[]): string {
       const module = of(name, adapter, 'module');
       const bare = of(name, adapter, 'bare');
       const peer = of(name, adapter, 'peer');
-      const status = rows.find(
-        (row) =>
-          row.scenario === name &&
-          row.adapter === adapter &&
-          row.subject === 'module',
-      )?.status;
+      const status = rowOf(name, adapter, 'module')?.status;
       const contract = DECOMPOSED.includes(name)
         ? thousands(of(name, adapter, 'bare-contract'))
         : '–';
