@@ -89,6 +89,42 @@ describe.each(ADAPTERS)('HAL on %s', (adapter) => {
       expect(body._links.curies).toBeUndefined();
     });
 
+    it('waits for a condition that returns a promise', async () => {
+      const active = await getJson('/widgets/checked/1');
+      expect(active.response.status).toBe(200);
+      expect(active.body._links).toEqual({
+        self: { href: '/widgets/checked/1' },
+        edit: { href: '/widgets/1' },
+        describedby: { href: 'https://docs.example.test/widgets' },
+      });
+      const discontinued = await getJson(
+        `/widgets/checked/${encodeURIComponent('a/b?c')}`,
+      );
+      expect(discontinued.body._links).toEqual({
+        self: { href: '/widgets/checked/a%2Fb%3Fc' },
+        describedby: { href: 'https://docs.example.test/widgets' },
+      });
+      expect(discontinued.body.name).toBe('evil');
+      const list = await getJson('/widgets/checked');
+      const embedded = list.body._embedded.widgets as Json[];
+      expect(embedded.map((item) => item.id)).toEqual([
+        '1',
+        '2',
+        '3',
+        '4',
+        '5',
+        'a/b?c',
+      ]);
+      expect(embedded.map((item) => item._links.edit?.href)).toEqual([
+        '/widgets/1',
+        '/widgets/2',
+        '/widgets/3',
+        '/widgets/4',
+        '/widgets/5',
+        undefined,
+      ]);
+    });
+
     it('escapes reserved characters of ids: no path injection', async () => {
       const { body } = await getJson(`/widgets/${encodeURIComponent('a/b?c')}`);
       expect(body._links.self.href).toBe('/widgets/a%2Fb%3Fc');

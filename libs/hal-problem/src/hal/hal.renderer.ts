@@ -39,6 +39,11 @@ interface CompiledLink {
   readonly attributes: Omit<HalLinkObject, 'href' | 'templated'> | undefined;
   /** Sent, as a template, when a resource has no value for one of its variables. */
   readonly template: string;
+  /**
+   * The whole link object when its href has no variable to expand, built
+   * once and shared by every document (frozen); used when hrefs stay paths.
+   */
+  readonly constant: Readonly<HalLinkObject> | undefined;
   /** The link's href for a resource, or undefined when a variable has no value. */
   expand(resource: Resource, context: HalContext): string | undefined;
 }
@@ -374,10 +379,15 @@ export class HalRenderer implements OnApplicationBootstrap {
   ): MaybePromise<Resource> {
     if (!plan.conditional)
       return this.assemble(resource, plan, scope, selfHref, undefined);
-    const include: (boolean | PromiseLike<boolean>)[] = plan.links.map(
-      (link) => (link.when ? link.when(resource, scope.context) : true),
-    );
-    if (include.some(isThenable)) {
+    const include: (boolean | PromiseLike<boolean>)[] = [];
+    let pending = false;
+    for (const link of plan.links) {
+      const held = link.when ? link.when(resource, scope.context) : true;
+      if (!pending && held !== true && held !== false && isThenable(held))
+        pending = true;
+      include.push(held);
+    }
+    if (pending) {
       return Promise.all(include.map((value) => Promise.resolve(value))).then(
         (resolved) => this.assemble(resource, plan, scope, selfHref, resolved),
       );
@@ -403,12 +413,10 @@ export class HalRenderer implements OnApplicationBootstrap {
     for (let index = 0; index < compiled.length; index++) {
       if (include !== undefined && !include[index]) continue;
       const link = compiled[index];
-      const href = link.expand(resource, scope.context);
-      const object: HalLinkObject = {
-        href: absolute(href ?? link.template, base),
-      };
-      if (link.attributes !== undefined) Object.assign(object, link.attributes);
-      if (href === undefined || link.templated) object.templated = true;
+      const object =
+        link.constant !== undefined && base === ''
+          ? link.constant
+          : this.linkObject(link, resource, scope);
       if (arrayRels?.has(link.rel))
         (links[link.rel] as HalLinkObject[]).push(object);
       else links[link.rel] = object;
@@ -454,6 +462,20 @@ export class HalRenderer implements OnApplicationBootstrap {
       document._embedded = embedded;
       return document;
     });
+  }
+
+  private linkObject(
+    link: CompiledLink,
+    resource: Resource,
+    scope: RenderScope,
+  ): HalLinkObject {
+    const href = link.expand(resource, scope.context);
+    const object: HalLinkObject = {
+      href: absolute(href ?? link.template, scope.base),
+    };
+    if (link.attributes !== undefined) Object.assign(object, link.attributes);
+    if (href === undefined || link.templated) object.templated = true;
+    return object;
   }
 
   private renderPage(
@@ -525,9 +547,16 @@ export class HalRenderer implements OnApplicationBootstrap {
     plan: ResourcePlan | undefined,
     scope: RenderScope,
   ): MaybePromise<Resource[]> {
-    return all(
-      items.map((item) => this.renderEmbedded(item as Resource, plan, scope)),
-    );
+    const rendered: MaybePromise<Resource>[] = [];
+    let pending = false;
+    for (const item of items) {
+      const document = this.renderEmbedded(item as Resource, plan, scope);
+      if (document instanceof Promise) pending = true;
+      rendered.push(document);
+    }
+    return pending
+      ? Promise.all(rendered.map((document) => Promise.resolve(document)))
+      : (rendered as Resource[]);
   }
 
   private renderEmbedded(
@@ -674,9 +703,12 @@ export class HalRenderer implements OnApplicationBootstrap {
         options.templated === true && queryVariables.length
           ? `${template}{?${queryVariables.join(',')}}`
           : template;
+      const constant: HalLinkObject = { href, ...attributes };
+      if (options.templated === true) constant.templated = true;
       return {
         ...compiled,
         templated: options.templated === true,
+        constant: Object.freeze(constant),
         expand: () => href,
       };
     }
@@ -685,6 +717,7 @@ export class HalRenderer implements OnApplicationBootstrap {
     return {
       ...compiled,
       templated: false,
+      constant: undefined,
       expand: params
         ? (resource, context) => parsed.expandFrom(params(resource, context))
         : (resource) => parsed.expandFrom(resource),

@@ -10,6 +10,8 @@ const unchanged = (href: string): string => href;
 
 /** A page number as a query value (`1e+21` is one too). */
 function pageValue(page: number): string {
+  // Every page number in practice: digits only, nothing to test.
+  if (Number.isSafeInteger(page) && page >= 0) return String(page);
   const value = String(page);
   return FORM_PLAIN.test(value)
     ? value

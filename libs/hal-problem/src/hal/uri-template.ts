@@ -46,11 +46,34 @@ function isExpandable(
 
 const SIMPLE_EXPRESSION = /^\{(\+?)([A-Za-z0-9_]+)\}$/;
 const PARTS = /(\{[^{}]*\})/;
-const UNRESERVED_ONLY = /^[A-Za-z0-9\-._~]*$/;
+
+/**
+ * Whether a value is made only of RFC 3986 unreserved characters (most ids).
+ * A loop rather than a regular expression: for the short values of links
+ * the call of `RegExp.prototype.test` was most of the check (bench:instructions,
+ * page of 20 on Fastify: about 10k of ~584k instructions per request).
+ */
+function isUnreserved(value: string): boolean {
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if (
+      (code >= 0x61 && code <= 0x7a) || // a-z
+      (code >= 0x41 && code <= 0x5a) || // A-Z
+      (code >= 0x30 && code <= 0x39) || // 0-9
+      code === 0x2d || // -
+      code === 0x2e || // .
+      code === 0x5f || // _
+      code === 0x7e // ~
+    )
+      continue;
+    return false;
+  }
+  return true;
+}
 
 /** RFC 6570 simple expansion: everything but unreserved characters is percent-encoded. */
 function encodeUnreserved(value: string): string {
-  if (UNRESERVED_ONLY.test(value)) return value; // most ids: nothing to encode
+  if (isUnreserved(value)) return value; // most ids: nothing to encode
   return encodeURIComponent(value).replace(
     /[!'()*]/g,
     (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
