@@ -73,7 +73,7 @@ async function round(
 async function main(): Promise<void> {
   const startedAt = Date.now();
   const pinned = cpus().length >= 2 && canPin();
-  if (pinned) pin(1);
+  if (pinned) pin('1');
   else
     process.stderr.write(
       'bench:cpu: taskset or a second core is missing; the server and the load generator are not pinned\n',

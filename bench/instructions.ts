@@ -25,7 +25,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -36,7 +36,7 @@ import {
   type Scenario,
   type Subject,
 } from './scenarios';
-import { type Running, start, stop } from './subjects';
+import { send, start, stop } from './subjects';
 
 const WARMUP_REQUESTS = Number(process.env.BENCH_WARMUP ?? 30_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 5_000);
@@ -83,23 +83,6 @@ interface Job {
   scenario: Scenario;
   adapter: Adapter;
   subject: Exclude<Subject, 'raw'>;
-}
-
-/** One request at a time over one kept-alive connection: the same sequence for every subject. */
-function send(running: Running, scenario: Scenario, agent: Agent) {
-  return new Promise<number>((resolve, reject) => {
-    const url = new URL(scenario.path, running.url);
-    const outgoing = request(
-      url,
-      { method: scenario.method, headers: scenario.headers, agent },
-      (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode ?? 0));
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end(scenario.body);
-  });
 }
 
 async function measure({

@@ -2,6 +2,7 @@
 // side by side (alternating, several rounds, medians), then a memory check.
 import autocannon from 'autocannon';
 import { writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -11,7 +12,17 @@ import {
   type Scenario,
   type Subject,
 } from './scenarios';
-import { cpuMs, median, type Running, spreadOf, start, stop } from './subjects';
+import {
+  canPin,
+  cpuMs,
+  median,
+  pin,
+  type Running,
+  send,
+  spreadOf,
+  start,
+  stop,
+} from './subjects';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 // autocannon reports per-second samples, and a shorter duration still runs
@@ -19,6 +30,11 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 // whole second of requests), so one second is the shortest honest window.
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 1);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+/**
+ * Requests each subject answers, unmeasured, before a scenario's rounds: the
+ * first round of a scenario otherwise also pays for compiling its code path.
+ */
+const WARMUP_REQUESTS = Number(process.env.BENCH_WARMUP ?? 2_000);
 const ADAPTERS: Adapter[] = ['express', 'fastify'];
 const RESULTS = join(__dirname, '..', '..', '..', 'bench', 'results.json');
 interface Row {
@@ -37,6 +53,21 @@ interface Row {
   /** CPU time (user + system) of the server process per request, in µs; null where /proc is missing. */
   cpuUs: number | null;
   baselineCpuUs: number | null;
+}
+
+/**
+ * Plain keep-alive requests, CONNECTIONS at a time: autocannon runs for at
+ * least a second whatever `amount` asks, which made the warm-up a fifth of
+ * the whole run (325 s in all against 253 s without it, measured).
+ */
+async function warmUp(running: Running, scenario: Scenario): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  let left = WARMUP_REQUESTS;
+  const client = async () => {
+    while (left-- > 0) await send(running, scenario, agent);
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, client));
+  agent.destroy();
 }
 
 async function measure(
@@ -126,15 +157,30 @@ async function load(url: string, amount: number): Promise<void> {
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
+  // Each server on core 0, this process (autocannon) on core 1: the client no
+  // longer takes CPU from the server it measures, nor the servers from each
+  // other. Without taskset or a second core the run goes on unpinned.
+  const pinned = cpus().length >= 2 && canPin();
+  if (pinned) pin('1');
+  else
+    process.stderr.write(
+      'bench: taskset or a second core is missing; the servers and the load generator are not pinned\n',
+    );
+  const placement = pinned ? { core: 0 } : {};
   const rows: Row[] = [];
   const modules = new Map<Adapter, Running>();
   for (const adapter of ADAPTERS) {
     const subjects: Partial<Record<Subject, Running>> = {};
-    subjects.bare = await start('bare', adapter);
-    subjects.module = await start('module', adapter);
-    subjects.peer = await start('peer', adapter);
-    subjects['bare-contract'] = await start('bare-contract', adapter);
+    subjects.bare = await start('bare', adapter, placement);
+    subjects.module = await start('module', adapter, placement);
+    subjects.peer = await start('peer', adapter, placement);
+    subjects['bare-contract'] = await start(
+      'bare-contract',
+      adapter,
+      placement,
+    );
     subjects.raw = await start('raw', adapter, {
+      ...placement,
       recorded: await record(subjects.module.url),
     });
     for (const scenario of SCENARIOS) {
@@ -151,6 +197,7 @@ async function main(): Promise<void> {
         string,
         { rps: number[]; p99: number[]; cpu: number[] }
       > = {};
+      for (const subject of order) await warmUp(subjects[subject]!, scenario);
       for (let round = 0; round < ROUNDS; round++) {
         // Rotate who goes first, so no subject always meets a warmer machine.
         for (let i = 0; i < order.length; i++) {
@@ -212,6 +259,11 @@ async function main(): Promise<void> {
   // at once: each server is the bottleneck of its own load, so running them
   // side by side shortens the run (6 min 8 s → 5 min 31 s in all, measured)
   // and changes no figure (heap after GC).
+  // Unpinned again: the two servers and their loads share both cores.
+  if (pinned) {
+    pin('0,1');
+    for (const running of modules.values()) pin('0,1', running.child.pid);
+  }
   const memoryStartedAt = Date.now();
   const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
   const memoryRows = await Promise.all(
@@ -228,7 +280,7 @@ async function main(): Promise<void> {
   const phases = `throughput ${Math.round((memoryStartedAt - startedAt) / 1000)} s, memory ${Math.round((Date.now() - memoryStartedAt) / 1000)} s`;
   writeFileSync(RESULTS, `${JSON.stringify(rows, null, 2)}\n`);
   const lines = [
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; ${ROUNDS} rounds × ${DURATION_S} s per subject, ${CONNECTIONS} connections, medians.`,
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; ${pinned ? 'each server on core 0, autocannon on core 1' : 'not pinned'}; ${WARMUP_REQUESTS} warm-up requests, then ${ROUNDS} rounds × ${DURATION_S} s per subject, ${CONNECTIONS} connections, medians.`,
     '',
     '| scenario | adapter | subject | vs | req/s | baseline req/s | ratio | p99 ms | baseline p99 ms | spread | CPU µs/req | baseline CPU µs/req |',
     '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

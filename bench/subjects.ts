@@ -1,8 +1,9 @@
 // Starting and stopping benchmark subjects, and reading their CPU time.
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { type Agent, request } from 'node:http';
 import { join } from 'node:path';
-import type { Adapter, Subject } from './scenarios';
+import type { Adapter, Scenario, Subject } from './scenarios';
 
 const SERVER = join(__dirname, 'server.js');
 
@@ -16,9 +17,13 @@ export function canPin(): boolean {
   return spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 }
 
-/** Pins a running process (this one, by default) to one core. */
-export function pin(core: number, pid = process.pid): void {
-  spawnSync('taskset', ['-p', '-c', String(core), String(pid)], {
+/** Pins a running process (this one, by default) to a core list (`taskset -c`: `1`, `0,1`). */
+export function pin(
+  cores: string,
+  pid: number | undefined = process.pid,
+): void {
+  if (pid === undefined) return;
+  spawnSync('taskset', ['-a', '-p', '-c', cores, String(pid)], {
     stdio: 'ignore',
   });
 }
@@ -66,6 +71,27 @@ export function start(
     child.once('exit', (code) =>
       reject(new Error(`${subject} on ${adapter} exited with ${code}`)),
     );
+  });
+}
+
+/** One request of a scenario over `agent`'s connections; gives the status. */
+export function send(
+  running: Running,
+  scenario: Scenario,
+  agent: Agent,
+): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const url = new URL(scenario.path, running.url);
+    const outgoing = request(
+      url,
+      { method: scenario.method, headers: scenario.headers, agent },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(scenario.body);
   });
 }
 
