@@ -281,6 +281,11 @@ export class HalResponseWriter implements OnModuleInit {
     for (const name of Object.keys(headers))
       adapter.setHeader(response, name, headers[name]);
     adapter.setHeader(response, 'Idempotent-Replayed', 'true');
-    return this.send(response, stored.body ?? undefined, stored.status);
+    // The contract: a creation replayed is 200 OK, with the same resource and Location.
+    return this.send(
+      response,
+      stored.body ?? undefined,
+      stored.status === 201 ? 200 : stored.status,
+    );
   }
 }

@@ -278,11 +278,9 @@ export class IdempotencyService {
         retryAfter: 1,
       });
     }
-    const stored = existing.response;
-    // The contract: a creation replayed is 200 OK, the same resource and
-    // Location. The writer adds `Idempotent-Replayed`; the stored headers are
-    // not copied (spreading them was the largest single cost of a replay).
-    return stored.status === 201 ? { ...stored, status: 200 } : stored;
+    // As stored, not copied: the writer sends a stored 201 as 200 and adds
+    // `Idempotent-Replayed` (copying was the largest single cost of a replay).
+    return existing.response;
   }
 
   private pending(
