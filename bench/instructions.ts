@@ -17,26 +17,18 @@
 // settled Fastify (552,257 and 552,562 with four valgrind jobs on two cores)
 // but not Express (the module's resource: 879k and 967k); `--predictable`
 // gave Express's bare resource 680,965 and 681,077 under the same load.
-import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { Agent } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { type CallgrindJob, underCallgrind } from './callgrind';
 import {
   type Adapter,
   DECOMPOSED,
   PER_REQUEST_SCENARIOS,
   SELECTED_ADAPTERS,
-  type Scenario,
   type Subject,
 } from './scenarios';
-import { send, start, stop } from './subjects';
 
 const WARMUP_REQUESTS = Number(process.env.BENCH_WARMUP ?? 30_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 5_000);
@@ -79,62 +71,32 @@ interface InstructionRow {
   status: number;
 }
 
-interface Job {
-  scenario: Scenario;
-  adapter: Adapter;
-  subject: Exclude<Subject, 'raw'>;
-}
+type Job = CallgrindJob;
 
-async function measure({
-  scenario,
-  adapter,
-  subject,
-}: Job): Promise<InstructionRow> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-instructions-'));
-  const out = join(dir, 'callgrind.out');
-  const running = await start(subject, adapter, {
-    wrapper: {
-      command: 'valgrind',
-      args: [
-        '--quiet',
-        '--tool=callgrind',
-        // Nothing is counted (and valgrind runs faster) until the warm-up is over.
-        '--instr-atstart=no',
-        `--callgrind-out-file=${out}`,
-      ],
-      nodeFlags: ['--predictable'],
-    },
-  });
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  try {
-    for (let i = 0; i < WARMUP_REQUESTS; i++)
-      await send(running, scenario, agent);
-    const pid = String(running.child.pid);
-    execFileSync('callgrind_control', ['--instr=on', pid], { stdio: 'ignore' });
-    let status = 0;
-    for (let i = 0; i < REQUESTS; i++)
-      status = await send(running, scenario, agent);
-    execFileSync('callgrind_control', ['--dump', pid], { stdio: 'ignore' });
-    const dumps = readdirSync(dir).filter((name) => /\.\d+$/.test(name));
-    const total = dumps
-      .map((name) => readFileSync(join(dir, name), 'utf8'))
-      .map((text) => Number(/^summary: (\d+)/m.exec(text)?.[1] ?? 0))
-      .reduce((a, b) => Math.max(a, b), 0);
-    if (!total) throw new Error(`no callgrind dump for ${subject}`);
-    return {
-      scenario: scenario.name,
-      adapter,
-      subject,
-      instructions: Math.round(total / REQUESTS),
+async function measure(job: Job): Promise<InstructionRow> {
+  const { result: total, status } = await underCallgrind(
+    job,
+    {
       warmup: WARMUP_REQUESTS,
       requests: REQUESTS,
-      status,
-    };
-  } finally {
-    agent.destroy();
-    await stop(running);
-    rmSync(dir, { recursive: true, force: true });
-  }
+      nodeFlags: ['--predictable'],
+    },
+    (dumps) =>
+      dumps
+        .map((file) => readFileSync(file, 'utf8'))
+        .map((text) => Number(/^summary: (\d+)/m.exec(text)?.[1] ?? 0))
+        .reduce((a, b) => Math.max(a, b), 0),
+  );
+  if (!total) throw new Error(`no callgrind dump for ${job.subject}`);
+  return {
+    scenario: job.scenario.name,
+    adapter: job.adapter,
+    subject: job.subject,
+    instructions: Math.round(total / REQUESTS),
+    warmup: WARMUP_REQUESTS,
+    requests: REQUESTS,
+    status,
+  };
 }
 
 function table(rows: readonly InstructionRow[]): string {
