@@ -129,15 +129,13 @@ async function record(url: string) {
   return recorded;
 }
 
-async function memory(
-  running: Running,
-): Promise<{ rss: number; heapUsed: number }> {
+/** What the server reports after a forced GC; `external`: Buffers and other memory outside V8's heap. */
+type MemoryUsage = Pick<NodeJS.MemoryUsage, 'rss' | 'heapUsed' | 'external'>;
+
+async function memory(running: Running): Promise<MemoryUsage> {
   running.child.send('memory');
   return new Promise((resolve) =>
-    running.child.once(
-      'message',
-      (message: { rss: number; heapUsed: number }) => resolve(message),
-    ),
+    running.child.once('message', (message: MemoryUsage) => resolve(message)),
   );
 }
 
@@ -273,7 +271,7 @@ async function main(): Promise<void> {
       await load(running.url, 180_000);
       const after200k = await memory(running);
       await stop(running);
-      return `| ${adapter} | ${mb(after20k.rss)} | ${mb(after200k.rss)} | ${mb(after20k.heapUsed)} | ${mb(after200k.heapUsed)} |`;
+      return `| ${adapter} | ${mb(after20k.rss)} | ${mb(after200k.rss)} | ${mb(after20k.heapUsed)} | ${mb(after200k.heapUsed)} | ${mb(after20k.external)} | ${mb(after200k.external)} |`;
     }),
   );
 
@@ -289,8 +287,8 @@ async function main(): Promise<void> {
         `| ${r.scenario} | ${r.adapter} | ${r.subject} | ${r.baseline} | ${r.rps} | ${r.baselineRps} | ${r.ratio.toFixed(2)} | ${r.p99Ms} | ${r.baselineP99Ms} | ${Math.round(r.spread * 100)}% / ${Math.round(r.baselineSpread * 100)}% | ${r.cpuUs ?? '–'} | ${r.baselineCpuUs ?? '–'} |`,
     ),
     '',
-    '| memory (module, after GC) | RSS MB after 20k | RSS MB after 200k | heap MB after 20k | heap MB after 200k |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| memory (module, after GC) | RSS MB after 20k | RSS MB after 200k | heap MB after 20k | heap MB after 200k | external MB after 20k | external MB after 200k |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...memoryRows,
     '',
     `Finished in ${Math.round((Date.now() - startedAt) / 1000)} s (${phases}). Figures also in bench/results.json.`,

@@ -444,8 +444,8 @@ async function main(): Promise<void> {
   process.on('message', (message) => {
     if (message === 'memory') {
       (globalThis as { gc?: () => void }).gc?.();
-      const { rss, heapUsed } = process.memoryUsage();
-      process.send?.({ rss, heapUsed });
+      const { rss, heapUsed, external } = process.memoryUsage();
+      process.send?.({ rss, heapUsed, external });
     }
   });
   process.send?.({ port });
