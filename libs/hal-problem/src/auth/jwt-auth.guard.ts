@@ -16,6 +16,7 @@ import {
 import { bearerChallenge, bearerToken } from './bearer-challenge';
 import { perHandler } from '../routing/per-handler-cache';
 import { clientProblem } from '../problem/without-stack';
+import type { ProblemException } from '../problem/problem.exception';
 
 type HttpRequest = {
   headers: Record<string, string | string[] | undefined>;
@@ -48,7 +49,15 @@ export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
   override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (!this.config.enabled || context.getType() !== 'http') return true;
     if (!this.requiresToken(context)) return true;
-    this.checkCredentials(context.switchToHttp().getRequest<HttpRequest>());
+    // Returned, then thrown here: V8 counts a call towards feedback and
+    // optimization when the function returns, so a function that always
+    // throws (every 401 of a client without a token) would stay in the
+    // interpreter without feedback (npm run bench:profile: ~9k of the 401's
+    // ~134k instructions on Fastify).
+    const problem = this.credentialProblem(
+      context.switchToHttp().getRequest<HttpRequest>(),
+    );
+    if (problem) throw problem;
     return super.canActivate(context) as Promise<boolean>;
   }
 
@@ -82,7 +91,9 @@ export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
     });
   }
 
-  private checkCredentials(request: HttpRequest): void {
+  private credentialProblem(
+    request: HttpRequest,
+  ): ProblemException | undefined {
     const realm = this.config.options.realm;
     const invalidRequest = (detail: string) =>
       clientProblem(InvalidAuthorizationRequest, {
@@ -100,7 +111,7 @@ export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
       query !== -1 &&
       new URLSearchParams(url.slice(query + 1)).has('access_token')
     ) {
-      throw invalidRequest(
+      return invalidRequest(
         'Access tokens are accepted only in the Authorization header.',
       );
     }
@@ -111,13 +122,13 @@ export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
       if (rawHeaders[i].toLowerCase() === 'authorization') count++;
     }
     if (count > 1)
-      throw invalidRequest('The Authorization header must be sent once.');
+      return invalidRequest('The Authorization header must be sent once.');
     const header = request.headers.authorization;
     const scheme =
       typeof header === 'string' ? SCHEME.exec(header)?.[1] : undefined;
     if (!header || !scheme || scheme.toLowerCase() !== 'bearer') {
       // No credentials, or another scheme: RFC 6750 §3.1 says no error code.
-      throw clientProblem(AuthenticationRequired, {
+      return clientProblem(AuthenticationRequired, {
         detail:
           'This request needs an access token: send Authorization: Bearer <token>.',
         headers: { 'WWW-Authenticate': bearerChallenge(realm) },
@@ -125,12 +136,12 @@ export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
     }
     const token = bearerToken(header);
     if (!token)
-      throw invalidRequest(
+      return invalidRequest(
         'The Authorization header is not of the form Bearer <token>.',
       );
     if (token.length > MAX_TOKEN_LENGTH) {
       const description = 'The access token is too large.';
-      throw clientProblem(InvalidToken, {
+      return clientProblem(InvalidToken, {
         detail: description,
         extensions: { error: 'invalid_token', reason: 'malformed' },
         headers: {
@@ -140,5 +151,6 @@ export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
         },
       });
     }
+    return undefined;
   }
 }
