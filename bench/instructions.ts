@@ -36,7 +36,8 @@ const JOBS = Number(process.env.BENCH_JOBS ?? cpus().length);
 /**
  * Counts per cell. Some Express counts fall in one of two modes about 9%
  * apart (the module's 401 counted four times: 698.3k, 698.3k, 758.7k,
- * 764.9k; docs/performance.md), so a single Express count is read to ±10%.
+ * 764.9k), whether a mark-compact collection lands in the counted window or
+ * not (docs/performance.md), so a single Express count is read to ±10%.
  * Repeated, the table keeps the lowest count and the JSON every count: a
  * median would pick whichever mode came up more often.
  */
