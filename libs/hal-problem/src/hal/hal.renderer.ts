@@ -554,9 +554,7 @@ export class HalRenderer implements OnApplicationBootstrap {
       if (document instanceof Promise) pending = true;
       rendered.push(document);
     }
-    return pending
-      ? Promise.all(rendered.map((document) => Promise.resolve(document)))
-      : (rendered as Resource[]);
+    return pending ? all(rendered) : (rendered as Resource[]);
   }
 
   private renderEmbedded(
