@@ -59,6 +59,23 @@ describe.each(ADAPTERS)('bearer authentication on %s', (adapter) => {
     expect((await call('/secure/public')).status).toBe(200);
   });
 
+  it('lets a handler of a @Public controller ask for a token and scopes', async () => {
+    expect((await call('/open')).status).toBe(200);
+    await expectProblem(await call('/open/admin'), 401);
+    await expectProblem(
+      await call('/open/admin', `Bearer ${signToken({ scope: 'other' })}`),
+      403,
+    );
+    const admin = await call(
+      '/open/admin',
+      `Bearer ${signToken({ scope: 'admin' })}`,
+    );
+    expect(admin.status).toBe(200);
+    await expectProblem(await call('/open/me'), 401);
+    const me = await call('/open/me', `Bearer ${signToken()}`);
+    expect(await me.json()).toEqual({ subject: 'client-1' });
+  });
+
   it('answers no credentials with 401 and a challenge without an error code', async () => {
     const response = await call('/secure/me');
     expect(response.headers.get('www-authenticate')).toBe(
@@ -232,6 +249,39 @@ describe.each(ADAPTERS)('bearer authentication on %s', (adapter) => {
     expect(ok.status).toBe(200);
   });
 });
+
+describe.each(ADAPTERS)(
+  'authentication only where declared (global: false) on %s',
+  (adapter) => {
+    let running: RunningApp;
+    const call = (path: string, authorization?: string) =>
+      fetch(`${running.baseUrl}${path}`, {
+        headers: authorization ? { authorization } : {},
+      });
+
+    beforeAll(async () => {
+      @Module(
+        authFixtureModule({ auth: { ...AUTH_OPTIONS.auth!, global: false } }),
+      )
+      class NotGlobalModule {}
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [NotGlobalModule] }),
+      );
+    });
+    afterAll(() => running.close());
+
+    it('asks for a token on @Scopes and @Authenticated routes only', async () => {
+      expect((await call('/open')).status).toBe(200);
+      expect((await call('/secure/public')).status).toBe(200);
+      await expectProblem(await call('/secure/admin'), 401);
+      await expectProblem(await call('/open/admin'), 401);
+      await expectProblem(await call('/open/me'), 401);
+      const token = `Bearer ${signToken({ scope: 'admin' })}`;
+      expect((await call('/open/admin', token)).status).toBe(200);
+    });
+  },
+);
 
 describe.each(ADAPTERS)('RS256 key confusion on %s', (adapter) => {
   it('refuses an HS256 token signed with the RS256 public key', async () => {

@@ -7,13 +7,13 @@ import {
   HAL_JWT_STRATEGY,
   TOKEN_FAILURE_DESCRIPTIONS,
 } from './auth.config';
-import { Authenticated, Public, Scopes } from './auth.decorators';
 import {
   AuthenticationRequired,
   InvalidAuthorizationRequest,
   InvalidToken,
 } from './auth.problems';
 import { bearerChallenge, bearerToken } from './bearer-challenge';
+import { routeAccess } from './route-access';
 import { perHandler } from '../routing/per-handler-cache';
 import { clientProblem } from '../problem/without-stack';
 import type { ProblemException } from '../problem/problem.exception';
@@ -62,13 +62,13 @@ export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
   }
 
   /** Whether a route needs a token, worked out once per route. */
-  private readonly requiresToken = perHandler(
-    (targets) =>
-      !this.reflector.getAllAndOverride(Public, targets) &&
-      (this.config.options.global ||
-        this.reflector.getAllAndOverride(Authenticated, targets) === true ||
-        this.reflector.getAllAndOverride(Scopes, targets) !== undefined),
-  );
+  private readonly requiresToken = perHandler((targets) => {
+    const access = routeAccess(this.reflector, targets);
+    return (
+      !access.isPublic &&
+      (this.config.options.global === true || access.declaresToken)
+    );
+  });
 
   override handleRequest<TUser>(
     error: unknown,

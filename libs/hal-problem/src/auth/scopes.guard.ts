@@ -6,14 +6,15 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { AuthPrincipal } from './auth-options.interface';
 import { AuthConfig } from './auth.config';
-import { Public, Scopes } from './auth.decorators';
 import { InsufficientScope } from './auth.problems';
 import { bearerChallenge } from './bearer-challenge';
+import { routeAccess } from './route-access';
 import { perHandler } from '../routing/per-handler-cache';
 import { clientProblem } from '../problem/without-stack';
 
 /**
- * Requires every scope named by `@Scopes()` (handler first, then controller).
+ * Requires every scope named by `@Scopes()` (handler first, then controller;
+ * `route-access.ts` has the precedence over `@Public()`).
  * A missing one is a 403 with `error="insufficient_scope"` and the scopes needed.
  */
 @Injectable()
@@ -24,12 +25,9 @@ export class ScopesGuard implements CanActivate {
   ) {}
 
   /** The scopes a route needs (undefined for none or @Public), worked out once per route. */
-  private readonly requiredScopes = perHandler((targets) => {
-    const scopes = this.reflector.getAllAndOverride(Scopes, targets);
-    return scopes?.length && !this.reflector.getAllAndOverride(Public, targets)
-      ? scopes
-      : undefined;
-  });
+  private readonly requiredScopes = perHandler(
+    (targets) => routeAccess(this.reflector, targets).scopes,
+  );
 
   canActivate(context: ExecutionContext): boolean {
     if (!this.config.enabled || context.getType() !== 'http') return true;

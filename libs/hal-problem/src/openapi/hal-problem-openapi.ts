@@ -3,7 +3,7 @@ import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { getOptionsToken } from '@nestjs/throttler';
 import { AuthConfig } from '../auth/auth.config';
-import { Public, Scopes } from '../auth/auth.decorators';
+import { routeAccess } from '../auth/route-access';
 import { HAL_CONTENT_TYPE, HAL_SKIP_METADATA } from '../hal/hal.constants';
 import { HalPage } from '../hal/hal-page';
 import { type HalShape, HalRenderer } from '../hal/hal.renderer';
@@ -219,9 +219,13 @@ export class HalProblemOpenApi {
     const targets = [handler, route.controller];
     const responses = (operation.responses ??= {});
     const plan = this.renderer.planFor(route.controller, handler);
+    // The guards' own rule, so the document says what the route does.
+    const access = routeAccess(this.reflector, [handler, route.controller]);
     const guarded =
-      this.auth.enabled && !this.reflector.getAllAndOverride(Public, targets);
-    const scopes = this.reflector.getAllAndOverride(Scopes, targets);
+      this.auth.enabled &&
+      !access.isPublic &&
+      (this.auth.options.global === true || access.declaresToken);
+    const scopes = access.scopes;
     const throttled =
       this.throttled &&
       !this.reflector.getAllAndOverride<boolean>(
