@@ -261,7 +261,9 @@ describe.each(ADAPTERS)(
 
     beforeAll(async () => {
       @Module(
-        authFixtureModule({ auth: { ...AUTH_OPTIONS.auth!, global: false } }),
+        authFixtureModule({
+          auth: { ...(AUTH_OPTIONS.auth as JwtAuthOptions), global: false },
+        }),
       )
       class NotGlobalModule {}
       running = await startTestingApp(
