@@ -6,6 +6,7 @@ import {
   Test,
   type RunningApp,
 } from './support/adapters';
+import { absoluteFormRequest } from './support/raw-http';
 import {
   halFixtureModule,
   resetWidgets,
@@ -201,6 +202,33 @@ describe.each(ADAPTERS)('HAL on %s', (adapter) => {
         /^application\/json/,
       );
       expect(body._links).toBeUndefined();
+    });
+  });
+
+  describe('a request target in absolute form', () => {
+    it('links and problems show the path, never the host the client named', async () => {
+      const resource = await absoluteFormRequest(
+        running.baseUrl,
+        'http://other.example/widgets/1?x=1',
+      );
+      expect(resource.status).toBe(200);
+      const body = JSON.parse(resource.body) as Json;
+      expect(body._links.self).toEqual({ href: '/widgets/1' });
+      const root = await absoluteFormRequest(
+        running.baseUrl,
+        'http://other.example/',
+      );
+      expect((JSON.parse(root.body) as Json)._links.self).toEqual({
+        href: '/',
+      });
+      const missing = await absoluteFormRequest(
+        running.baseUrl,
+        'http://other.example/widgets/99',
+      );
+      expect(missing.status).toBe(404);
+      expect(JSON.parse(missing.body)).toMatchObject({
+        instance: '/widgets/99',
+      });
     });
   });
 

@@ -27,3 +27,29 @@ export function rawRequest(
     req.end();
   });
 }
+
+/**
+ * A request whose target is in absolute form (`GET http://host/path
+ * HTTP/1.1`), as a client talking to a proxy sends it; fetch always sends
+ * the origin form.
+ */
+export function absoluteFormRequest(
+  baseUrl: string,
+  target: string,
+): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, path: target }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -31,6 +31,7 @@ import type {
   ResponsePlan,
 } from '../routing/response-plan';
 import { perHandler } from '../routing/per-handler-cache';
+import { originForm } from '../routing/request-target';
 import { clientAddress, proxyHops } from '../throttle/client-address';
 import { fingerprintOf } from './canonical-json';
 import { parseIdempotencyKey } from './idempotency-key';
@@ -344,8 +345,8 @@ export class IdempotencyService {
 
   /** The request's path, without its query. */
   private pathOf(request: object): string {
-    const url = String(
-      this.adapterHost.httpAdapter.getRequestUrl(request) ?? '/',
+    const url = originForm(
+      String(this.adapterHost.httpAdapter.getRequestUrl(request) ?? '/'),
     );
     return url.split('?')[0];
   }

@@ -18,6 +18,7 @@ import {
 import { ProblemException } from './problem.exception';
 import { ensureRequestId } from './request-id';
 import { takeResponsePlan } from '../routing/response-plan';
+import { originForm } from '../routing/request-target';
 import { RouteTable } from '../routing/route-table';
 import { clientProblem } from './without-stack';
 
@@ -87,7 +88,7 @@ export class ProblemExceptionFilter implements ExceptionFilter {
       plan?.requestId ??
       ensureRequestId(request, this.config.requestIdHeaderKey);
     const method = String(adapter.getRequestMethod(request)).toUpperCase();
-    const url = String(adapter.getRequestUrl(request) ?? '/');
+    const url = originForm(String(adapter.getRequestUrl(request) ?? '/'));
     const query = url.indexOf('?');
     const context: ProblemRequestContext = {
       method,

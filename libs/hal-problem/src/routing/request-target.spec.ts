@@ -1,0 +1,19 @@
+import { originForm } from './request-target';
+
+describe('originForm', () => {
+  it.each([
+    ['/orders/1?x=1', '/orders/1?x=1'],
+    ['/', '/'],
+    ['http://other.example/orders/1?x=1', '/orders/1?x=1'],
+    ['HTTPS://other.example:8443/orders', '/orders'],
+    ['http://other.example', '/'],
+    ['http://other.example?page=2', '/?page=2'],
+    ['http://user@other.example/a', '/a'],
+    ['//other.example/orders', '/other.example/orders'],
+    ['///orders', '/orders'],
+    ['*', '/*'],
+    ['', '/'],
+  ])('%s -> %s', (target, expected) => {
+    expect(originForm(target)).toBe(expected);
+  });
+});

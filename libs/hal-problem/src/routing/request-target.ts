@@ -1,0 +1,20 @@
+/** `scheme://authority` at the start of an absolute-form request target. */
+const SCHEME_AND_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
+
+/**
+ * The request target in origin form (`/path?query`), as links and
+ * `instance` must show it. A client may send the absolute form
+ * (`GET http://other.example/orders HTTP/1.1`, RFC 9112 §3.2.2): Express and
+ * Fastify route it by its path, but report the whole target as the URL, so
+ * its authority would become the `self` link, a page link or `instance`
+ * (a link to a host the client chose, which a shared cache may keep). A
+ * leading `//` would make a network-path reference, so it is one `/`.
+ */
+export function originForm(target: string): string {
+  // The common case, checked without a regex: one leading slash.
+  if (target.charCodeAt(0) === 47 && target.charCodeAt(1) !== 47) return target;
+  const authority = SCHEME_AND_AUTHORITY.exec(target);
+  const rest = authority ? target.slice(authority[0].length) : target;
+  const path = rest.replace(/^\/+/, '');
+  return `/${path}`;
+}
