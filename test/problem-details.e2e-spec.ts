@@ -302,6 +302,17 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       expect((await expectProblem(latin1, 415)).detail).toBe(
         'The charset of the request body is not supported.',
       );
+      // A charset body-parser decodes itself (Express) must not get past
+      // the depth and key checks, which read UTF-8.
+      const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+      const utf16 = await post(
+        '/fixture/widgets',
+        Buffer.from(deep, 'utf16le'),
+        'application/json; charset=utf-16le',
+      );
+      expect((await expectProblem(utf16, 415)).detail).toBe(
+        'The charset of the request body is not supported.',
+      );
       const zipped = await fetch(url('/fixture/widgets'), {
         method: 'POST',
         body: '{"name":"x"}',

@@ -174,11 +174,15 @@ export function useStrictBodyParsing(
   const parserApp = app as unknown as BodyParserApp;
   const platform = app.getHttpAdapter().getType();
   if (platform === 'express') {
-    // body-parser decodes other charsets itself; only UTF-8 bodies are checked here.
+    // body-parser would decode UTF-16 and UTF-32 itself, past checks that
+    // read UTF-8: refused with 415, as on Fastify (RFC 8259 §8.1: JSON
+    // between systems is UTF-8).
     const verify =
       (json: boolean) =>
       (_req: unknown, _res: unknown, body: Buffer, encoding: string) => {
-        if (/^utf-?8$/i.test(encoding)) check(body, maxDepth, json);
+        if (!/^utf-?8$/i.test(encoding))
+          throw new BodyParseError('charset.unsupported');
+        check(body, maxDepth, json);
       };
     parserApp.useBodyParser('json', { limit, verify: verify(true) });
     parserApp.useBodyParser('urlencoded', {
