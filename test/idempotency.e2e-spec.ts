@@ -1,4 +1,12 @@
-import { Module } from '@nestjs/common';
+import {
+  type CallHandler,
+  type ExecutionContext,
+  Module,
+  type NestInterceptor,
+  RequestTimeoutException,
+} from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { catchError, throwError, timeout, TimeoutError } from 'rxjs';
 import type { Redis } from 'ioredis';
 import { HalProblemModule, RedisIdempotencyStore } from 'nestjs-hal-problem';
 import {
@@ -336,6 +344,56 @@ describe.each(ADAPTERS)(
       const { requestId: _firstId, ...stored } = first;
       expect(await replay.json()).toEqual(stored);
       expect(noteCalls.count).toBe(handlerRuns);
+    });
+  },
+);
+
+/** An app-wide timeout, as many Nest apps have: it answers 408 while the handler runs on. */
+class TimeoutInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler) {
+    return next.handle().pipe(
+      timeout(100),
+      catchError((error: unknown) =>
+        throwError(() =>
+          error instanceof TimeoutError ? new RequestTimeoutException() : error,
+        ),
+      ),
+    );
+  }
+}
+
+describe.each(ADAPTERS)(
+  'an idempotent request answered by an outer timeout on %s',
+  (adapter) => {
+    let running: RunningApp;
+    let post: ReturnType<typeof poster>;
+
+    beforeAll(async () => {
+      const metadata = idempotencyFixtureModule();
+      @Module({
+        ...metadata,
+        providers: [{ provide: APP_INTERCEPTOR, useClass: TimeoutInterceptor }],
+      })
+      class TimedOutModule {}
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [TimedOutModule] }),
+      );
+      post = poster(running.baseUrl);
+    });
+    afterAll(() => running.close());
+
+    it('keeps the key locked while the handler runs on, so a retry never runs it twice', async () => {
+      const key = newKey();
+      const body = { name: 'slow', delayMs: 300 };
+      const runs = calls.count;
+      expect((await post(body, key)).status).toBe(408);
+      await expectProblem(await post(body, key), 409);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(calls.count).toBe(runs + 1);
+      // Its result was never written, so there is nothing to replay: still locked.
+      await expectProblem(await post(body, key), 409);
+      expect(calls.count).toBe(runs + 1);
     });
   },
 );

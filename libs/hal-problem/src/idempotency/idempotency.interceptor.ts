@@ -46,8 +46,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return new Observable<unknown>((subscriber) => {
       let handling: Subscription | undefined;
       let unsubscribed = false;
+      let settled = false;
       const proceed = () => {
-        if (unsubscribed) return;
+        // Given up while the key was being taken: the handler never runs.
+        if (unsubscribed) return void service.failed(plan);
         // A replay is sent by HalResponseWriter from `plan.replay`.
         if (plan.replay) {
           subscriber.next(storedValue(plan.replay));
@@ -56,11 +58,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
         }
         handling = next.handle().subscribe({
           next: (value) => subscriber.next(value),
-          error: (error: unknown) =>
+          error: (error: unknown) => {
+            settled = true;
             void service
               .failed(plan, error)
-              .then(() => subscriber.error(error)),
+              .then(() => subscriber.error(error));
+          },
           complete: () => {
+            settled = true;
             if (service.isHeadersSent(response)) void service.failed(plan);
             subscriber.complete();
           },
@@ -78,6 +83,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
       );
       return () => {
         unsubscribed = true;
+        // Torn down while the handler runs: an outer interceptor (a timeout)
+        // answered first, and a promise's work goes on regardless.
+        if (handling && !settled) service.abandon(plan);
         handling?.unsubscribe();
       };
     });

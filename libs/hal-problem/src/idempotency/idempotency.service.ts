@@ -343,6 +343,21 @@ export class IdempotencyService {
     );
   }
 
+  /**
+   * Keeps the key of a request answered while its handler still runs (an
+   * outer interceptor's timeout): released, as the error's problem would
+   * have it, a retry would run the handler again beside the first. The
+   * result cannot be stored (no response is written for it), so the lock
+   * stays until `lockTtlMs`: retries get 409 with Retry-After until then.
+   */
+  abandon(plan: ResponsePlan): void {
+    if (!plan.idempotency) return;
+    plan.idempotency = undefined;
+    this.logger.warn(
+      `${plan.request.method ?? ''} ${this.pathOf(plan.request)} was answered before its handler finished (an interceptor's timeout?): its Idempotency-Key stays locked for ${this.options.lockTtlMs} ms and its result is not stored`,
+    );
+  }
+
   /** The request's path, without its query. */
   private pathOf(request: object): string {
     const url = originForm(
