@@ -1,4 +1,5 @@
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, Module, Param } from '@nestjs/common';
+import { RouterModule } from '@nestjs/core';
 import { HalLink, HalProblemModule } from 'nestjs-hal-problem';
 import {
   ADAPTERS,
@@ -425,5 +426,67 @@ describe('HAL bootstrap checks', () => {
     // @ts-expect-error: 'nope' is not a method of WidgetsController
     HalLink('related', [WidgetsController, 'nope']);
     expect(true).toBe(true);
+  });
+});
+
+@Controller('gadgets')
+class GadgetsController {
+  @Get(':id')
+  @HalLink('self', () => [GadgetsController, 'findOne'])
+  @HalLink('collection', () => [GadgetsController, 'findAll'])
+  findOne(@Param('id') id: string) {
+    return { id };
+  }
+
+  @Get()
+  findAll() {
+    return [];
+  }
+}
+
+@Module({ controllers: [GadgetsController] })
+class AdminModule {}
+
+@Module({
+  imports: [
+    HalProblemModule.forRoot(),
+    AdminModule,
+    RouterModule.register([{ path: 'admin', module: AdminModule }]),
+  ],
+})
+class RoutedAppModule {}
+
+describe.each(ADAPTERS)('routes under RouterModule paths on %s', (adapter) => {
+  let running: RunningApp;
+  beforeAll(async () => {
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [RoutedAppModule] }),
+      (app) => {
+        app.setGlobalPrefix('api');
+      },
+    );
+  });
+  afterAll(() => running.close());
+
+  it('links to the path the route is served at, module path included', async () => {
+    const response = await fetch(`${running.baseUrl}/api/admin/gadgets/7`);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as Json)._links).toEqual({
+      self: { href: '/api/admin/gadgets/7' },
+      collection: { href: '/api/admin/gadgets' },
+    });
+  });
+
+  it('answers 405 with Allow there, and 404 where nothing is served', async () => {
+    const wrongMethod = await fetch(`${running.baseUrl}/api/admin/gadgets/7`, {
+      method: 'DELETE',
+    });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    const unserved = await fetch(`${running.baseUrl}/api/gadgets/7`, {
+      method: 'DELETE',
+    });
+    expect(unserved.status).toBe(404);
   });
 });

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import {
   METHOD_METADATA,
+  MODULE_PATH,
   PATH_METADATA,
   ROUTE_ARGS_METADATA,
   VERSION_METADATA,
@@ -16,6 +17,7 @@ import {
   ApplicationConfig,
   DiscoveryService,
   MetadataScanner,
+  ModulesContainer,
   Reflector,
 } from '@nestjs/core';
 import { getMetadataStorage } from 'class-validator';
@@ -122,6 +124,7 @@ export class RouteTable implements OnApplicationBootstrap {
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
     private readonly appConfig: ApplicationConfig,
+    private readonly modules: ModulesContainer,
   ) {}
 
   /** Builds the table once; other bootstrap hooks that need it may call this first. */
@@ -194,6 +197,7 @@ export class RouteTable implements OnApplicationBootstrap {
         VERSION_METADATA,
         controller,
       );
+      const modulePath = this.modulePathOf(wrapper.host?.metatype);
       const prototype = Object.getPrototypeOf(instance) as object;
       for (const handlerName of this.scanner.getAllMethodNames(prototype)) {
         const handler = (prototype as Record<string, unknown>)[handlerName];
@@ -219,7 +223,7 @@ export class RouteTable implements OnApplicationBootstrap {
             for (const versionSegment of this.versionSegments(version)) {
               const path = this.withGlobalPrefix(
                 versionSegment,
-                joinPath(controllerPath, methodPath),
+                joinPath(modulePath, controllerPath, methodPath),
                 method,
               );
               this.add({ controller, handlerName, method, path, queryParams });
@@ -290,6 +294,19 @@ export class RouteTable implements OnApplicationBootstrap {
       }
     }
     return [...names];
+  }
+
+  /**
+   * The path `RouterModule.register()` gave the controller's module, which
+   * Nest puts between the version and the controller's path. Read as Nest's
+   * RoutesResolver reads it: under the application's id first.
+   */
+  private modulePathOf(module: unknown): string {
+    if (typeof module !== 'function') return '';
+    const path: unknown =
+      Reflect.getMetadata(MODULE_PATH + this.modules.applicationId, module) ??
+      Reflect.getMetadata(MODULE_PATH, module);
+    return typeof path === 'string' ? path : '';
   }
 
   private versionSegments(version: unknown): string[] {
