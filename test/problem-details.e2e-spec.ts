@@ -185,6 +185,18 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       await expectProblem(response, 405);
     });
 
+    it('answers 405 only where the platform would route the path', async () => {
+      // Express matches case-insensitively with an optional trailing slash,
+      // Fastify exactly (its defaults): an unserved method is 405 only where
+      // GET is served.
+      for (const path of ['/FIXTURE/widgets', '/fixture/widgets/']) {
+        const get = await fetch(url(path));
+        expect(get.status).toBe(adapter === 'express' ? 200 : 404);
+        const put = await fetch(url(path), { method: 'PUT' });
+        await expectProblem(put, get.status === 200 ? 405 : 404);
+      }
+    });
+
     it('answers OPTIONS on a known path with 204 and Allow', async () => {
       const response = await fetch(url('/fixture/widgets'), {
         method: 'OPTIONS',

@@ -1,4 +1,5 @@
 import {
+  type HttpServer,
   Injectable,
   type OnApplicationBootstrap,
   RequestMethod,
@@ -16,6 +17,7 @@ import {
 import {
   ApplicationConfig,
   DiscoveryService,
+  HttpAdapterHost,
   MetadataScanner,
   ModulesContainer,
   Reflector,
@@ -125,7 +127,11 @@ export class RouteTable implements OnApplicationBootstrap {
     private readonly reflector: Reflector,
     private readonly appConfig: ApplicationConfig,
     private readonly modules: ModulesContainer,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
+
+  /** How the platform matches paths, asked once when the table is built. */
+  private matching = { caseSensitive: false, ignoreTrailingSlash: true };
 
   /** Builds the table once; other bootstrap hooks that need it may call this first. */
   onApplicationBootstrap(): void {
@@ -184,6 +190,13 @@ export class RouteTable implements OnApplicationBootstrap {
   }
 
   private build(): void {
+    // Fastify matches case-sensitively and without a trailing slash by
+    // default, Express the other way: a 405 must answer only where the
+    // platform would have routed the method. An adapter that does not say
+    // is taken to match as Express does.
+    const adapter = this.adapterHost.httpAdapter as HttpServer | undefined;
+    const options = adapter?.getRouteMatchingOptions?.();
+    if (options) this.matching = options;
     this.routes = [];
     this.byHandler.clear();
     for (const wrapper of this.discovery.getControllers()) {
@@ -245,8 +258,8 @@ export class RouteTable implements OnApplicationBootstrap {
     let pathParams: string[] = [];
     try {
       pattern = pathToRegexp(route.path, {
-        sensitive: false,
-        trailing: true,
+        sensitive: this.matching.caseSensitive,
+        trailing: this.matching.ignoreTrailingSlash,
       }).regexp;
       ({ template, params: pathParams } = toUriTemplate(route.path));
     } catch {
