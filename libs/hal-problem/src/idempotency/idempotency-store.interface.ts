@@ -12,6 +12,12 @@ export interface IdempotencyRecord {
   readonly fingerprint: string;
   readonly state: 'in-flight' | 'completed';
   readonly response?: StoredResponse;
+  /**
+   * Of an in-flight lock: which request holds it. A lock can expire while
+   * its request still runs (longer than `lockTtlMs`) and be taken by a
+   * retry; the first request must then neither release nor overwrite it.
+   */
+  readonly owner?: string;
 }
 
 /** Where keys live: in memory (default) or shared, e.g. in Redis. */
@@ -24,15 +30,24 @@ export interface IdempotencyStore {
     key: string,
     fingerprint: string,
     lockTtlMs: number,
+    owner?: string,
   ): Promise<IdempotencyRecord | undefined>;
-  /** Stores the outcome of the request that holds the lock. */
+  /**
+   * Stores the outcome of the request that holds the lock. With `owner`:
+   * only while the key holds that owner's lock or nothing (its lock
+   * expired and no retry took it); never over another request's lock or outcome.
+   */
   complete(
     key: string,
     record: IdempotencyRecord,
     ttlMs: number,
+    owner?: string,
   ): Promise<void>;
-  /** Gives the key up, so the client may retry (after a failure). */
-  release(key: string): Promise<void>;
+  /**
+   * Gives the key up, so the client may retry (after a failure). With
+   * `owner`: only while the key holds that owner's lock.
+   */
+  release(key: string, owner?: string): Promise<void>;
 }
 
 /** Injection token of the {@link IdempotencyStore}; provide a Redis one to share keys across instances. */

@@ -20,7 +20,7 @@ import {
   MetadataScanner,
   Reflector,
 } from '@nestjs/core';
-import { hash } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { HalProblemModuleOptions } from '../hal-problem-module-options.interface';
 import { HAL_PROBLEM_MODULE_OPTIONS } from '../hal-problem.module-definition';
 import { ProblemException } from '../problem/problem.exception';
@@ -71,6 +71,17 @@ interface IdempotentRoute {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Lock owners: unique across processes (a random prefix per process) and
+ * requests (a counter), without a random draw per request.
+ */
+const OWNER_PREFIX = randomBytes(12).toString('base64url');
+let ownerSequence = 0;
+function nextOwner(): string {
+  ownerSequence = (ownerSequence + 1) % Number.MAX_SAFE_INTEGER;
+  return `${OWNER_PREFIX}.${ownerSequence.toString(36)}`;
+}
 const STORE_RETRY_AFTER_SECONDS = 5;
 
 /**
@@ -244,12 +255,19 @@ export class IdempotencyService {
       'base64url',
     );
     const fingerprint = fingerprintOf(request.body);
+    const owner = nextOwner();
     return this.store
-      .acquire(recordKey, fingerprint, this.options.lockTtlMs)
+      .acquire(recordKey, fingerprint, this.options.lockTtlMs, owner)
       .then(
         (existing) => {
           if (existing) plan.replay = this.replayOf(existing, fingerprint);
-          else plan.idempotency = this.pending(recordKey, fingerprint, route);
+          else
+            plan.idempotency = this.pending(
+              recordKey,
+              fingerprint,
+              route,
+              owner,
+            );
         },
         (error: unknown) => {
           // A store that cannot answer (Redis down) must not run the handler
@@ -288,9 +306,11 @@ export class IdempotencyService {
     recordKey: string,
     fingerprint: string,
     route: IdempotentRoute,
+    owner: string,
   ): PendingIdempotency {
+    // Both leave alone a lock that is no longer this request's.
     const release = (): Promise<void> =>
-      this.store.release(recordKey).catch((error: unknown) => {
+      this.store.release(recordKey, owner).catch((error: unknown) => {
         // The lock then expires on its own after lockTtlMs.
         this.warn('Could not release an idempotency key', error);
       });
@@ -299,6 +319,7 @@ export class IdempotencyService {
         recordKey,
         { fingerprint, state: 'completed', response },
         route.ttlMs,
+        owner,
       );
     return {
       complete: (response) =>

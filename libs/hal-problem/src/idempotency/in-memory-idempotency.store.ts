@@ -17,13 +17,18 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     key: string,
     fingerprint: string,
     lockTtlMs: number,
+    owner?: string,
   ): Promise<IdempotencyRecord | undefined> {
     const now = Date.now();
     this.sweep(now);
     const current = this.records.get(key);
     if (current && current.expiresAt > now)
       return Promise.resolve(current.record);
-    this.set(key, { fingerprint, state: 'in-flight' }, now + lockTtlMs);
+    const lock: IdempotencyRecord =
+      owner === undefined
+        ? { fingerprint, state: 'in-flight' }
+        : { fingerprint, state: 'in-flight', owner };
+    this.set(key, lock, now + lockTtlMs);
     return Promise.resolve(undefined);
   }
 
@@ -31,14 +36,25 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     key: string,
     record: IdempotencyRecord,
     ttlMs: number,
+    owner?: string,
   ): Promise<void> {
-    this.set(key, record, Date.now() + ttlMs);
+    const now = Date.now();
+    const current = this.live(key, now);
+    if (owner === undefined || !current || current.owner === owner)
+      this.set(key, record, now + ttlMs);
     return Promise.resolve();
   }
 
-  release(key: string): Promise<void> {
-    this.records.delete(key);
+  release(key: string, owner?: string): Promise<void> {
+    if (owner === undefined || this.live(key, Date.now())?.owner === owner)
+      this.records.delete(key);
     return Promise.resolve();
+  }
+
+  /** The key's record unless it has expired. */
+  private live(key: string, now: number): IdempotencyRecord | undefined {
+    const current = this.records.get(key);
+    return current && current.expiresAt > now ? current.record : undefined;
   }
 
   private set(key: string, record: IdempotencyRecord, expiresAt: number): void {

@@ -5,21 +5,73 @@ import type {
 } from './idempotency-store.interface';
 
 /**
+ * KEYS[1] the record; ARGV: the outcome, its TTL in ms, the owner. Stores
+ * it over nothing or over the owner's own lock, never over a retry's lock
+ * (taken after this request's lock expired) nor over a stored outcome.
+ */
+const COMPLETE_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if current and cjson.decode(current).owner ~= ARGV[3] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+
+/** KEYS[1] the record; ARGV[1] the owner. Deletes only the owner's own lock. */
+const RELEASE_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if current and cjson.decode(current).owner == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`;
+
+type RedisWithScripts = Redis & {
+  halProblemIdempotencyComplete(
+    key: string,
+    record: string,
+    ttlMs: number,
+    owner: string,
+  ): Promise<number>;
+  halProblemIdempotencyRelease(key: string, owner: string): Promise<number>;
+};
+
+/**
  * Keys in Redis, so the guarantee holds across instances: the lock is one
- * `SET NX PX` (atomic), the outcome replaces it with its own expiry.
+ * `SET NX PX` (atomic) naming its owner; the outcome replaces it with its
+ * own expiry, and a release deletes it, each in one Lua script that first
+ * checks the lock is still the owner's.
  */
 export class RedisIdempotencyStore implements IdempotencyStore {
+  private readonly redis: RedisWithScripts;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly prefix = 'idempotency:',
-  ) {}
+  ) {
+    const scripts = redis as unknown as Partial<RedisWithScripts>;
+    if (typeof scripts.halProblemIdempotencyComplete !== 'function')
+      redis.defineCommand('halProblemIdempotencyComplete', {
+        numberOfKeys: 1,
+        lua: COMPLETE_SCRIPT,
+      });
+    if (typeof scripts.halProblemIdempotencyRelease !== 'function')
+      redis.defineCommand('halProblemIdempotencyRelease', {
+        numberOfKeys: 1,
+        lua: RELEASE_SCRIPT,
+      });
+    this.redis = redis as unknown as RedisWithScripts;
+  }
 
   async acquire(
     key: string,
     fingerprint: string,
     lockTtlMs: number,
+    owner?: string,
   ): Promise<IdempotencyRecord | undefined> {
-    const lock: IdempotencyRecord = { fingerprint, state: 'in-flight' };
+    const lock: IdempotencyRecord =
+      owner === undefined
+        ? { fingerprint, state: 'in-flight' }
+        : { fingerprint, state: 'in-flight', owner };
     const redisKey = `${this.prefix}${key}`;
     const taken = await this.redis.set(
       redisKey,
@@ -38,16 +90,25 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     key: string,
     record: IdempotencyRecord,
     ttlMs: number,
+    owner?: string,
   ): Promise<void> {
-    await this.redis.set(
-      `${this.prefix}${key}`,
+    const redisKey = `${this.prefix}${key}`;
+    const ttl = Math.max(1, Math.round(ttlMs));
+    if (owner === undefined) {
+      await this.redis.set(redisKey, JSON.stringify(record), 'PX', ttl);
+      return;
+    }
+    await this.redis.halProblemIdempotencyComplete(
+      redisKey,
       JSON.stringify(record),
-      'PX',
-      Math.max(1, Math.round(ttlMs)),
+      ttl,
+      owner,
     );
   }
 
-  async release(key: string): Promise<void> {
-    await this.redis.del(`${this.prefix}${key}`);
+  async release(key: string, owner?: string): Promise<void> {
+    const redisKey = `${this.prefix}${key}`;
+    if (owner === undefined) await this.redis.del(redisKey);
+    else await this.redis.halProblemIdempotencyRelease(redisKey, owner);
   }
 }
