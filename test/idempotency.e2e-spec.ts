@@ -119,6 +119,21 @@ describe.each(ADAPTERS)('idempotent requests on %s', (adapter) => {
     expect(((await other.json()) as Json).id).not.toBe(mine.id);
   });
 
+  it('scopes keys per target: the same key with another query is a new request', async () => {
+    const key = newKey();
+    const body = { name: 'queried' };
+    const draft = await post(body, key, '/things?draft=true');
+    expect(draft.status).toBe(201);
+    const plain = await post(body, key, '/things');
+    expect(plain.status).toBe(201);
+    expect(((await plain.json()) as Json).id).not.toBe(
+      ((await draft.json()) as Json).id,
+    );
+    const again = await post(body, key, '/things?draft=true');
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+  });
+
   it('stores nothing for a validation failure: the client fixes it and retries with the same key', async () => {
     const key = newKey();
     await expectProblem(await post({ name: 42 }, key), 400);

@@ -243,7 +243,9 @@ export class IdempotencyService {
         detail: `The Idempotency-Key header must be one string of 1 to ${this.options.maxKeyLength} printable characters.`,
       });
     }
-    const path = this.pathOf(request);
+    // Path and query: `POST /orders?dryRun=true` is another request than
+    // `POST /orders`. (Without a query, the key is what it always was.)
+    const target = this.targetOf(request);
     const principal =
       typeof request.user?.subject === 'string'
         ? `sub:${request.user.subject}`
@@ -251,7 +253,7 @@ export class IdempotencyService {
     const scope = principal ?? `ip:${clientAddress(request, this.hops)}`;
     const recordKey = hash(
       'sha256',
-      `${scope}\n${request.method ?? ''}\n${path}\n${key}`,
+      `${scope}\n${request.method ?? ''}\n${target}\n${key}`,
       'base64url',
     );
     const fingerprint = fingerprintOf(request.body);
@@ -381,10 +383,14 @@ export class IdempotencyService {
 
   /** The request's path, without its query. */
   private pathOf(request: object): string {
-    const url = originForm(
+    return this.targetOf(request).split('?')[0];
+  }
+
+  /** The request's path and query (origin form). */
+  private targetOf(request: object): string {
+    return originForm(
       String(this.adapterHost.httpAdapter.getRequestUrl(request) ?? '/'),
     );
-    return url.split('?')[0];
   }
 
   /** Whether the response has gone out already (a handler with `@Res()`). */
