@@ -143,6 +143,15 @@ describe.each(ADAPTERS)('HAL on %s', (adapter) => {
       expect(body._links.self.href).toBe('/widgets/1');
     });
 
+    it('honours q=0: a client that refuses HAL gets application/json', async () => {
+      const { response } = await getJson('/widgets/1', {
+        accept: 'application/hal+json;q=0, application/json',
+      });
+      expect(response.headers.get('content-type')).toMatch(
+        /^application\/json/,
+      );
+    });
+
     it('answers 201 with Location equal to the new self', async () => {
       const response = await fetch(url('/widgets'), {
         method: 'POST',

@@ -119,6 +119,31 @@ describe.each(ADAPTERS)('idempotent requests on %s', (adapter) => {
     expect(((await other.json()) as Json).id).not.toBe(mine.id);
   });
 
+  it("labels a replay for the retry's Accept, not the first request's", async () => {
+    const key = newKey();
+    const body = JSON.stringify({ name: 'negotiated' });
+    const send = (accept?: string) =>
+      fetch(`${running.baseUrl}/things`, {
+        method: 'POST',
+        body,
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${signToken({ sub: 'client-1' })}`,
+          'idempotency-key': key,
+          ...(accept ? { accept } : {}),
+        },
+      });
+    const first = await send('application/json');
+    expect(first.status).toBe(201);
+    expect(first.headers.get('content-type')).toMatch(/^application\/json/);
+    const replay = await send();
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get('content-type')).toMatch(
+      /^application\/hal\+json/,
+    );
+    expect(replay.headers.get('vary')).toMatch(/Accept/);
+  });
+
   it('scopes keys per target: the same key with another query is a new request', async () => {
     const key = newKey();
     const body = { name: 'queried' };

@@ -22,7 +22,11 @@ const REPLAYED_HEADERS = [
   'content-location',
   'etag',
   'link',
+  'vary',
 ];
+
+/** A `Vary` that names `Accept`: the stored body's media type was negotiated. */
+const VARIES_ON_ACCEPT = /(^|,)\s*accept\s*(,|$)/i;
 
 /** Adapters whose `reply` is already wrapped (one per app, even if the module is imported twice). */
 const wrappedAdapters = new WeakSet<object>();
@@ -55,9 +59,18 @@ function isResource(value: unknown): value is object {
 function contentTypeFor(accept: string | string[] | undefined): string {
   const value = Array.isArray(accept) ? accept.join(',') : accept;
   if (!value) return HAL_CONTENT_TYPE;
-  const types = value
-    .split(',')
-    .map((part) => part.split(';')[0].trim().toLowerCase());
+  const types: string[] = [];
+  for (const part of value.split(',')) {
+    const [type, ...parameters] = part.split(';');
+    // `q=0` means "not this one" (RFC 9110 §12.4.2).
+    if (
+      parameters.some((parameter) =>
+        /^\s*q\s*=\s*0(\.0{0,3})?\s*$/i.test(parameter),
+      )
+    )
+      continue;
+    types.push(type.trim().toLowerCase());
+  }
   if (
     types.some(
       (type) =>
@@ -140,7 +153,7 @@ export class HalResponseWriter implements OnModuleInit {
     body: unknown,
     statusCode: number | undefined,
   ): unknown {
-    if (plan.replay) return this.sendStored(response, plan.replay);
+    if (plan.replay) return this.sendStored(plan, response, plan.replay);
     // An exception filter of the app's own (a controller's `@UseFilters()`)
     // answering with an error status: sent as it is, and never stored.
     if (statusCode !== undefined && statusCode >= 400) {
@@ -276,11 +289,27 @@ export class HalResponseWriter implements OnModuleInit {
   }
 
   /** Sends an idempotent replay. */
-  private sendStored(response: object, stored: StoredResponse): unknown {
+  private sendStored(
+    plan: ResponsePlan,
+    response: object,
+    stored: StoredResponse,
+  ): unknown {
     const adapter = this.adapterHost.httpAdapter;
     const { headers } = stored;
     for (const name of Object.keys(headers))
       adapter.setHeader(response, name, headers[name]);
+    // A HAL document is labelled for this request's Accept, not the first one's.
+    // (Express stores it with `; charset=utf-8`.)
+    const type = headers['content-type']?.split(';')[0];
+    if (
+      (type === HAL_CONTENT_TYPE || type === 'application/json') &&
+      VARIES_ON_ACCEPT.test(headers.vary ?? '')
+    )
+      adapter.setHeader(
+        response,
+        'Content-Type',
+        contentTypeFor(plan.request.headers.accept),
+      );
     adapter.setHeader(response, 'Idempotent-Replayed', 'true');
     // The contract: a creation replayed is 200 OK, with the same resource and Location.
     return this.send(
