@@ -296,6 +296,15 @@ describe.each(ADAPTERS)('HAL on %s', (adapter) => {
       for (const item of body._embedded.widgets)
         expect(item._links.self.href).toMatch(/^\/widgets\//);
     });
+
+    it('embeds items that are no resources (null, strings) as they are', async () => {
+      const { response, body } = await getJson('/widgets/tags');
+      expect(response.status).toBe(200);
+      expect(body).toEqual({
+        _links: { self: { href: '/widgets/tags' } },
+        _embedded: { items: ['red', null, 'blue'] },
+      });
+    });
   });
 
   describe('templated links', () => {

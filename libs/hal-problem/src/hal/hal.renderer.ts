@@ -562,6 +562,9 @@ export class HalRenderer implements OnApplicationBootstrap {
     plan: ResourcePlan | undefined,
     scope: RenderScope,
   ): MaybePromise<Resource> {
+    // `null` or a primitive (a list of tags) is no resource: embedded as it
+    // is rather than failing the response or spread into `{"0": "a", ...}`.
+    if (typeof item !== 'object' || item === null) return item;
     const itemPlan =
       plan ??
       (item.constructor !== Object
