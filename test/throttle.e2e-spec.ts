@@ -111,6 +111,41 @@ describe.each(
   });
 });
 
+describe.each(
+  ADAPTERS.flatMap((adapter) =>
+    MEMORY_STORES.map(([name, create]) => [adapter, name, create] as const),
+  ),
+)('blocks shorter than the window on %s with %s', (adapter, _name, create) => {
+  it('lets the client in again at Retry-After', async () => {
+    @Module(
+      throttleFixtureModule(1, {
+        storage: create(),
+        ttl: 60_000,
+        blockDuration: 1_000,
+      }),
+    )
+    class ShortBlockModule {}
+    const running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [ShortBlockModule] }),
+    );
+    try {
+      const get = () => fetch(`${running.baseUrl}/limited/open`);
+      expect((await get()).status).toBe(200);
+      const limited = await get();
+      await expectProblem(limited, 429);
+      const retryAfter = Number(limited.headers.get('retry-after'));
+      expect(retryAfter).toBe(1);
+      await new Promise((resolve) =>
+        setTimeout(resolve, retryAfter * 1000 + 100),
+      );
+      expect((await get()).status).toBe(200);
+    } finally {
+      await running.close();
+    }
+  });
+});
+
 describe.each(ADAPTERS)(
   'rate limiting behind a trusted proxy on %s',
   (adapter) => {

@@ -18,7 +18,8 @@ const SWEEP_INTERVAL_MS = 1_000;
  * A `ThrottlerStorage` in this process with the semantics of
  * `RedisThrottlerStorage`: a fixed window with millisecond precision,
  * started by its first hit; once the count passes the limit the bucket is
- * blocked for `blockDuration`, and hits are not counted while it is.
+ * blocked for `blockDuration`, hits are not counted while it is, and the
+ * window ends with the block.
  *
  * Written because `@nestjs/throttler`'s own in-memory store is a sliding
  * log: it keeps one timestamp per hit of the window and filters them on every
@@ -49,14 +50,9 @@ export class InMemoryThrottlerStorage implements ThrottlerStorage {
     const id = `${throttlerName}:${key}`;
     let bucket = this.buckets.get(id);
     if (bucket && bucket.blockedUntil > now) {
-      const windowOpen = bucket.windowEndsAt > now;
-      return Promise.resolve(
-        throttlerRecord(
-          windowOpen ? bucket.hits : 0,
-          windowOpen ? bucket.windowEndsAt - now : 0,
-          bucket.blockedUntil - now,
-        ),
-      );
+      // Blocked: not counted. The window ends with the block.
+      const left = bucket.blockedUntil - now;
+      return Promise.resolve(throttlerRecord(bucket.hits, left, left));
     }
     if (!bucket || bucket.windowEndsAt <= now) {
       bucket = {
@@ -70,7 +66,8 @@ export class InMemoryThrottlerStorage implements ThrottlerStorage {
     let blockLeft = 0;
     if (bucket.hits > limit) {
       blockLeft = Math.max(1, Math.round(blockDuration));
-      bucket.blockedUntil = now + blockLeft;
+      // The window ends with the block: the next hit starts a new one.
+      bucket.blockedUntil = bucket.windowEndsAt = now + blockLeft;
     }
     return Promise.resolve(
       throttlerRecord(bucket.hits, bucket.windowEndsAt - now, blockLeft),

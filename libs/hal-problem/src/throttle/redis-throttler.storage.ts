@@ -9,7 +9,10 @@ export type ThrottlerStorageRecord = Awaited<
 /**
  * One atomic step of a fixed window with millisecond precision: count the
  * hit, start the window on the first hit, and block for `blockDuration`
- * once the count passes the limit. While blocked, hits are not counted.
+ * once the count passes the limit. While blocked, hits are not counted;
+ * the window ends with the block, so the first hit after it starts a new
+ * one (as @nestjs/throttler's own storage resets a block's hits), and
+ * `Retry-After` (the block's end) is when a request passes again.
  * Returns {hits, window ms left, block ms left}.
  */
 const HIT_SCRIPT = `
@@ -28,7 +31,8 @@ if left < 0 then
 end
 if hits > limit then
   redis.call('SET', blockKey, '1', 'PX', blockDuration)
-  return {hits, left, blockDuration}
+  redis.call('PEXPIRE', hitsKey, blockDuration)
+  return {hits, blockDuration, blockDuration}
 end
 return {hits, left, 0}
 `;
