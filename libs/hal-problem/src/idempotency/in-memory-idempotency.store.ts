@@ -1,3 +1,4 @@
+import { ExpiringMap } from './expiring-map';
 import type {
   IdempotencyRecord,
   IdempotencyStore,
@@ -5,13 +6,11 @@ import type {
 
 /**
  * Keys in this process, each expiring on its own. Expired entries are
- * dropped as new ones arrive, so memory stays bounded by one TTL of traffic.
+ * dropped as new ones arrive, whatever their TTLs (`ExpiringMap`), so
+ * memory stays bounded by what one TTL of traffic stores.
  */
 export class InMemoryIdempotencyStore implements IdempotencyStore {
-  private readonly records = new Map<
-    string,
-    { record: IdempotencyRecord; expiresAt: number }
-  >();
+  private readonly records = new ExpiringMap<IdempotencyRecord>();
 
   acquire(
     key: string,
@@ -20,15 +19,14 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     owner?: string,
   ): Promise<IdempotencyRecord | undefined> {
     const now = Date.now();
-    this.sweep(now);
-    const current = this.records.get(key);
-    if (current && current.expiresAt > now)
-      return Promise.resolve(current.record);
+    this.records.sweep(now);
+    const current = this.records.get(key, now);
+    if (current) return Promise.resolve(current);
     const lock: IdempotencyRecord =
       owner === undefined
         ? { fingerprint, state: 'in-flight' }
         : { fingerprint, state: 'in-flight', owner };
-    this.set(key, lock, now + lockTtlMs);
+    this.records.set(key, lock, lockTtlMs, now);
     return Promise.resolve(undefined);
   }
 
@@ -39,33 +37,15 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     owner?: string,
   ): Promise<void> {
     const now = Date.now();
-    const current = this.live(key, now);
+    const current = this.records.get(key, now);
     if (owner === undefined || !current || current.owner === owner)
-      this.set(key, record, now + ttlMs);
+      this.records.set(key, record, ttlMs, now);
     return Promise.resolve();
   }
 
   release(key: string, owner?: string): Promise<void> {
-    if (owner === undefined || this.live(key, Date.now())?.owner === owner)
+    if (owner === undefined || this.records.get(key)?.owner === owner)
       this.records.delete(key);
     return Promise.resolve();
-  }
-
-  /** The key's record unless it has expired. */
-  private live(key: string, now: number): IdempotencyRecord | undefined {
-    const current = this.records.get(key);
-    return current && current.expiresAt > now ? current.record : undefined;
-  }
-
-  private set(key: string, record: IdempotencyRecord, expiresAt: number): void {
-    this.records.delete(key); // keep insertion order = expiry order for the sweep
-    this.records.set(key, { record, expiresAt });
-  }
-
-  private sweep(now: number): void {
-    for (const [key, entry] of this.records) {
-      if (entry.expiresAt > now) break;
-      this.records.delete(key);
-    }
   }
 }
