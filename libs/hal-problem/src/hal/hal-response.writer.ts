@@ -25,6 +25,9 @@ const REPLAYED_HEADERS = [
   'vary',
 ];
 
+/** A media range's parameters with `q=0`. */
+const REFUSED = /;\s*q\s*=\s*0(?:\.0{0,3})?\s*(?:;|$)/i;
+
 /** A `Vary` that names `Accept`: the stored body's media type was negotiated. */
 const VARIES_ON_ACCEPT = /(^|,)\s*accept\s*(,|$)/i;
 
@@ -61,15 +64,12 @@ function contentTypeFor(accept: string | string[] | undefined): string {
   if (!value) return HAL_CONTENT_TYPE;
   const types: string[] = [];
   for (const part of value.split(',')) {
-    const [type, ...parameters] = part.split(';');
+    const semicolon = part.indexOf(';');
     // `q=0` means "not this one" (RFC 9110 §12.4.2).
-    if (
-      parameters.some((parameter) =>
-        /^\s*q\s*=\s*0(\.0{0,3})?\s*$/i.test(parameter),
-      )
-    )
-      continue;
-    types.push(type.trim().toLowerCase());
+    if (semicolon !== -1 && REFUSED.test(part.slice(semicolon))) continue;
+    types.push(
+      (semicolon === -1 ? part : part.slice(0, semicolon)).trim().toLowerCase(),
+    );
   }
   if (
     types.some(
