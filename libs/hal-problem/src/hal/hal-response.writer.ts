@@ -55,6 +55,20 @@ function isResource(value: unknown): value is object {
   );
 }
 
+/** `application/hal+json` or `application/json`, with or without parameters (Express adds a charset). */
+function isHalMediaType(type: string | undefined): boolean {
+  if (type === undefined) return false;
+  for (const candidate of [HAL_CONTENT_TYPE, 'application/json']) {
+    if (
+      type.startsWith(candidate) &&
+      (type.length === candidate.length ||
+        type.charCodeAt(candidate.length) === 59) // ';'
+    )
+      return true;
+  }
+  return false;
+}
+
 /**
  * A client that names `application/json` but neither HAL nor a wildcard
  * gets the same body labelled `application/json`.
@@ -296,15 +310,15 @@ export class HalResponseWriter implements OnModuleInit {
   ): unknown {
     const adapter = this.adapterHost.httpAdapter;
     const { headers } = stored;
-    for (const name of Object.keys(headers))
-      adapter.setHeader(response, name, headers[name]);
     // A HAL document is labelled for this request's Accept, not the first one's.
-    // (Express stores it with `; charset=utf-8`.)
-    const type = headers['content-type']?.split(';')[0];
-    if (
-      (type === HAL_CONTENT_TYPE || type === 'application/json') &&
-      VARIES_ON_ACCEPT.test(headers.vary ?? '')
-    )
+    const negotiated =
+      headers.vary !== undefined &&
+      isHalMediaType(headers['content-type']) &&
+      VARIES_ON_ACCEPT.test(headers.vary);
+    for (const name of Object.keys(headers))
+      if (!negotiated || name !== 'content-type')
+        adapter.setHeader(response, name, headers[name]);
+    if (negotiated)
       adapter.setHeader(
         response,
         'Content-Type',

@@ -18,6 +18,17 @@ describe('ExpiringMap', () => {
     expect(map.get('day', 61_000)).toBe(0);
   });
 
+  it('sweeps an entry set after a sweep with an earlier expiry', () => {
+    const map = new ExpiringMap<string>();
+    map.set('long', 'L', 10_000, 0);
+    map.sweep(5_000);
+    map.set('short', 'S', 100, 5_000);
+    map.sweep(6_000);
+    expect(map.size).toBe(1);
+    map.sweep(10_000);
+    expect(map.size).toBe(0);
+  });
+
   it('moves a key to its new TTL when it is set again', () => {
     const map = new ExpiringMap<string>();
     map.set('k', 'lock', 60_000, 0);

@@ -15,6 +15,8 @@ export class ExpiringMap<V> {
     { value: V; expiresAt: number; lane: Lane }
   >();
   private readonly lanes = new Map<number, Lane>();
+  /** No entry expires before this: a sweep before it has nothing to do. */
+  private nextExpiry = Infinity;
 
   /** Entries kept, expired ones not yet swept included. */
   get size(): number {
@@ -33,6 +35,7 @@ export class ExpiringMap<V> {
     const expiresAt = now + ttlMs;
     lane.set(key, expiresAt);
     this.entries.set(key, { value, expiresAt, lane });
+    if (expiresAt < this.nextExpiry) this.nextExpiry = expiresAt;
   }
 
   delete(key: string): void {
@@ -43,13 +46,19 @@ export class ExpiringMap<V> {
   }
 
   sweep(now = Date.now()): void {
+    if (now < this.nextExpiry) return;
+    let next = Infinity;
     for (const [ttl, lane] of this.lanes) {
       for (const [key, expiresAt] of lane) {
-        if (expiresAt > now) break;
+        if (expiresAt > now) {
+          if (expiresAt < next) next = expiresAt;
+          break;
+        }
         lane.delete(key);
         this.entries.delete(key);
       }
       if (lane.size === 0) this.lanes.delete(ttl);
     }
+    this.nextExpiry = next;
   }
 }
