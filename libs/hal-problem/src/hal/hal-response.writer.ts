@@ -58,15 +58,9 @@ function isResource(value: unknown): value is object {
 /** `application/hal+json` or `application/json`, with or without parameters (Express adds a charset). */
 function isHalMediaType(type: string | undefined): boolean {
   if (type === undefined) return false;
-  for (const candidate of [HAL_CONTENT_TYPE, 'application/json']) {
-    if (
-      type.startsWith(candidate) &&
-      (type.length === candidate.length ||
-        type.charCodeAt(candidate.length) === 59) // ';'
-    )
-      return true;
-  }
-  return false;
+  const semicolon = type.indexOf(';');
+  const media = semicolon === -1 ? type : type.slice(0, semicolon);
+  return media === HAL_CONTENT_TYPE || media === 'application/json';
 }
 
 /**

@@ -80,7 +80,7 @@ const OWNER_PREFIX = randomBytes(12).toString('base64url');
 let ownerSequence = 0;
 function nextOwner(): string {
   ownerSequence = (ownerSequence + 1) % Number.MAX_SAFE_INTEGER;
-  return `${OWNER_PREFIX}.${ownerSequence.toString(36)}`;
+  return `${OWNER_PREFIX}.${ownerSequence}`;
 }
 const STORE_RETRY_AFTER_SECONDS = 5;
 
