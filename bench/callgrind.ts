@@ -20,17 +20,23 @@ export interface CallgrindOptions {
   readonly requests: number;
   /** Node flags of the counted server (`--predictable`, `--perf-basic-prof`). */
   readonly nodeFlags: readonly string[];
+  /**
+   * Counted windows of `requests` each, one dump per window (callgrind
+   * zeroes its counters at each dump). Default 1.
+   */
+  readonly windows?: number;
 }
 
 /**
  * Sends `warmup` requests one at a time over one kept-alive connection,
- * turns counting on, sends `requests` more and has callgrind dump. `read`
- * gets the dump files (one per thread that ran) and the server's pid while
- * they still exist; its result comes back with the last status seen.
+ * turns counting on, then sends `requests` more and has callgrind dump,
+ * `windows` times. `read` gets the dump files in window order and the
+ * server's pid while they still exist; its result comes back with the last
+ * status seen.
  */
 export async function underCallgrind<T>(
   { scenario, adapter, subject }: CallgrindJob,
-  { warmup, requests, nodeFlags }: CallgrindOptions,
+  { warmup, requests, nodeFlags, windows = 1 }: CallgrindOptions,
   read: (dumps: readonly string[], pid: number) => T,
 ): Promise<{ result: T; status: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-callgrind-'));
@@ -55,14 +61,19 @@ export async function underCallgrind<T>(
       stdio: 'ignore',
     });
     let status = 0;
-    for (let i = 0; i < requests; i++)
-      status = await send(running, scenario, agent);
-    execFileSync('callgrind_control', ['--dump', String(pid)], {
-      stdio: 'ignore',
-    });
+    for (let window = 0; window < windows; window++) {
+      for (let i = 0; i < requests; i++)
+        status = await send(running, scenario, agent);
+      execFileSync('callgrind_control', ['--dump', String(pid)], {
+        stdio: 'ignore',
+      });
+    }
+    // callgrind.out.1, .2, ...: one per dump, in order.
     const dumps = readdirSync(dir)
-      .filter((name) => /\.\d+$/.test(name))
-      .map((name) => join(dir, name));
+      .map((name) => /\.(\d+)$/.exec(name))
+      .filter((match) => match !== null)
+      .sort((a, b) => Number(a[1]) - Number(b[1]))
+      .map((match) => join(dir, match.input));
     return { result: read(dumps, pid), status };
   } finally {
     agent.destroy();

@@ -34,6 +34,16 @@ const WARMUP_REQUESTS = Number(process.env.BENCH_WARMUP ?? 30_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 5_000);
 const JOBS = Number(process.env.BENCH_JOBS ?? cpus().length);
 /**
+ * The counted requests are split into windows, each dumped on its own, and
+ * a cell's figure is the median window. A mark-compact collection of the
+ * whole heap lands in a window now and then (Express: ~60k instructions per
+ * request of a 2,000-request window, docs/performance.md); with one window,
+ * whether it landed or not split Express counts into two modes 9% apart.
+ * The median is the typical window: collections that happen in most
+ * windows stay in it.
+ */
+const WINDOWS = Math.max(1, Number(process.env.BENCH_WINDOWS ?? 5));
+/**
  * Counts per cell. Some Express counts fall in one of two modes about 9%
  * apart (the module's 401 counted four times: 698.3k, 698.3k, 758.7k,
  * 764.9k), whether a mark-compact collection lands in the counted window or
@@ -73,8 +83,10 @@ interface InstructionRow {
   scenario: string;
   adapter: Adapter;
   subject: Subject;
-  /** Instructions per request, over `requests` requests after `warmup` (the lowest of `counts`). */
+  /** Instructions per request: the median window's (the lowest of `counts`). */
   instructions: number;
+  /** Each window's instructions per request, in order. */
+  windows: number[];
   /** Each count, lowest first, when the cell was counted more than once (`BENCH_REPEAT`). */
   counts?: number[];
   warmup: number;
@@ -85,27 +97,32 @@ interface InstructionRow {
 type Job = CallgrindJob;
 
 async function measure(job: Job): Promise<InstructionRow> {
-  const { result: total, status } = await underCallgrind(
+  const perWindow = Math.max(1, Math.round(REQUESTS / WINDOWS));
+  const { result: totals, status } = await underCallgrind(
     job,
     {
       warmup: WARMUP_REQUESTS,
-      requests: REQUESTS,
+      requests: perWindow,
+      windows: WINDOWS,
       nodeFlags: ['--predictable'],
     },
     (dumps) =>
       dumps
         .map((file) => readFileSync(file, 'utf8'))
-        .map((text) => Number(/^summary: (\d+)/m.exec(text)?.[1] ?? 0))
-        .reduce((a, b) => Math.max(a, b), 0),
+        .map((text) => Number(/^summary: (\d+)/m.exec(text)?.[1] ?? 0)),
   );
-  if (!total) throw new Error(`no callgrind dump for ${job.subject}`);
+  if (totals.length !== WINDOWS || totals.some((total) => !total))
+    throw new Error(`missing callgrind dumps for ${job.subject}`);
+  const windows = totals.map((total) => Math.round(total / perWindow));
+  const sorted = [...windows].sort((a, b) => a - b);
   return {
     scenario: job.scenario.name,
     adapter: job.adapter,
     subject: job.subject,
-    instructions: Math.round(total / REQUESTS),
+    instructions: sorted[Math.floor((sorted.length - 1) / 2)],
+    windows,
     warmup: WARMUP_REQUESTS,
-    requests: REQUESTS,
+    requests: perWindow * WINDOWS,
     status,
   };
 }
@@ -179,7 +196,7 @@ async function main(): Promise<void> {
             jobs.push({ scenario, adapter, subject });
   const began = Date.now();
   console.log(
-    `bench:instructions: ${jobs.length} measurements (${REPEAT} per cell), ${JOBS} at a time, ${WARMUP_REQUESTS} warm-up + ${REQUESTS} counted requests each`,
+    `bench:instructions: ${jobs.length} measurements (${REPEAT} per cell), ${JOBS} at a time, ${WARMUP_REQUESTS} warm-up + ${REQUESTS} counted requests each, in ${WINDOWS} windows`,
   );
   const rows: InstructionRow[] = [];
   let next = 0;
@@ -191,7 +208,7 @@ async function main(): Promise<void> {
         const row = await measure(job);
         rows.push(row);
         console.log(
-          `  ${row.scenario} ${row.adapter} ${row.subject}: ${row.instructions} instructions/request (status ${row.status})`,
+          `  ${row.scenario} ${row.adapter} ${row.subject}: ${row.instructions} instructions/request (status ${row.status}; windows ${row.windows.join(', ')})`,
         );
       }
     }),
