@@ -143,14 +143,19 @@ describe.each(ADAPTERS)('HAL on %s', (adapter) => {
       expect(body._links.self.href).toBe('/widgets/1');
     });
 
-    it('honours q=0: a client that refuses HAL gets application/json', async () => {
-      const { response } = await getJson('/widgets/1', {
-        accept: 'application/hal+json;q=0, application/json',
-      });
-      expect(response.headers.get('content-type')).toMatch(
-        /^application\/json/,
-      );
-    });
+    it.each([
+      'application/hal+json;q=0, application/json',
+      'application/hal+json;q=0, */*',
+      'application/hal+json; q=0.0',
+    ])(
+      'honours q=0: a client that refuses HAL gets application/json (%s)',
+      async (accept) => {
+        const { response } = await getJson('/widgets/1', { accept });
+        expect(response.headers.get('content-type')).toMatch(
+          /^application\/json/,
+        );
+      },
+    );
 
     it('answers 201 with Location equal to the new self', async () => {
       const response = await fetch(url('/widgets'), {

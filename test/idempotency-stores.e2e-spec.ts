@@ -88,4 +88,15 @@ describeWithRedis('RedisIdempotencyStore lock ownership', () => {
   ownershipContract(
     () => new RedisIdempotencyStore(redis, uniquePrefix('idempotency-owner')),
   );
+
+  it('leaves a value it did not write alone, without failing', async () => {
+    const prefix = uniquePrefix('idempotency-foreign');
+    const store = new RedisIdempotencyStore(redis, prefix);
+    for (const foreign of ['not json', '123', 'null', '"text"']) {
+      await redis.set(`${prefix}k`, foreign);
+      await store.complete('k', outcome('mine'), 10_000, 'owner');
+      await store.release('k', 'owner');
+      expect(await redis.get(`${prefix}k`)).toBe(foreign);
+    }
+  });
 });

@@ -6,7 +6,7 @@ import {
   RequestTimeoutException,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { catchError, throwError, timeout, TimeoutError } from 'rxjs';
+import { catchError, first, throwError, timeout, TimeoutError } from 'rxjs';
 import type { Redis } from 'ioredis';
 import { HalProblemModule, RedisIdempotencyStore } from 'nestjs-hal-problem';
 import {
@@ -434,6 +434,45 @@ describe.each(ADAPTERS)(
       // Its result was never written, so there is nothing to replay: still locked.
       await expectProblem(await post(body, key), 409);
       expect(calls.count).toBe(runs + 1);
+    });
+  },
+);
+
+/** An app-wide interceptor that stops at the first value, before the source completes. */
+class FirstValueInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler) {
+    return next.handle().pipe(first());
+  }
+}
+
+describe.each(ADAPTERS)(
+  'an idempotent request under an outer first() on %s',
+  (adapter) => {
+    it('stores the response and replays it: taking the first value is no timeout', async () => {
+      const metadata = idempotencyFixtureModule();
+      @Module({
+        ...metadata,
+        providers: [
+          { provide: APP_INTERCEPTOR, useClass: FirstValueInterceptor },
+        ],
+      })
+      class FirstValueModule {}
+      const running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [FirstValueModule] }),
+      );
+      try {
+        const post = poster(running.baseUrl);
+        const key = newKey();
+        const runs = calls.count;
+        expect((await post({ name: 'first' }, key)).status).toBe(201);
+        const replay = await post({ name: 'first' }, key);
+        expect(replay.status).toBe(200);
+        expect(replay.headers.get('idempotent-replayed')).toBe('true');
+        expect(calls.count).toBe(runs + 1);
+      } finally {
+        await running.close();
+      }
     });
   },
 );

@@ -71,14 +71,22 @@ function contentTypeFor(accept: string | string[] | undefined): string {
   const value = Array.isArray(accept) ? accept.join(',') : accept;
   if (!value) return HAL_CONTENT_TYPE;
   const types: string[] = [];
+  let halRefused = false;
   for (const part of value.split(',')) {
     const semicolon = part.indexOf(';');
+    const type = (semicolon === -1 ? part : part.slice(0, semicolon))
+      .trim()
+      .toLowerCase();
     // `q=0` means "not this one" (RFC 9110 §12.4.2).
-    if (semicolon !== -1 && REFUSED.test(part.slice(semicolon))) continue;
-    types.push(
-      (semicolon === -1 ? part : part.slice(0, semicolon)).trim().toLowerCase(),
-    );
+    if (semicolon !== -1 && REFUSED.test(part.slice(semicolon))) {
+      if (type === HAL_CONTENT_TYPE) halRefused = true;
+      continue;
+    }
+    types.push(type);
   }
+  // A client that refused HAL gets the same body as plain JSON, also
+  // through a wildcard.
+  if (halRefused) return 'application/json';
   if (
     types.some(
       (type) =>

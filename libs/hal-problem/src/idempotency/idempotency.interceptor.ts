@@ -57,7 +57,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
           return;
         }
         handling = next.handle().subscribe({
-          next: (value) => subscriber.next(value),
+          // Once the handler's result is out, the writer stores it, even
+          // when an outer `first()` tears this down before completion.
+          next: (value) => {
+            settled = true;
+            subscriber.next(value);
+          },
           error: (error: unknown) => {
             settled = true;
             void service

@@ -4,22 +4,31 @@ import type {
   IdempotencyStore,
 } from './idempotency-store.interface';
 
+/** A stored value's owner; nil for a completed record or anything not ours. */
+const OWNER_OF = `
+local function owner_of(value)
+  local ok, record = pcall(cjson.decode, value)
+  if ok and type(record) == 'table' then return record.owner end
+  return nil
+end
+`;
+
 /**
  * KEYS[1] the record; ARGV: the outcome, its TTL in ms, the owner. Stores
  * it over nothing or over the owner's own lock, never over a retry's lock
  * (taken after this request's lock expired) nor over a stored outcome.
  */
-const COMPLETE_SCRIPT = `
+const COMPLETE_SCRIPT = `${OWNER_OF}
 local current = redis.call('GET', KEYS[1])
-if current and cjson.decode(current).owner ~= ARGV[3] then return 0 end
+if current and owner_of(current) ~= ARGV[3] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 `;
 
 /** KEYS[1] the record; ARGV[1] the owner. Deletes only the owner's own lock. */
-const RELEASE_SCRIPT = `
+const RELEASE_SCRIPT = `${OWNER_OF}
 local current = redis.call('GET', KEYS[1])
-if current and cjson.decode(current).owner == ARGV[1] then
+if current and owner_of(current) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0

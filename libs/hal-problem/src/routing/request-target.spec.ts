@@ -11,6 +11,8 @@ describe('originForm', () => {
     ['http://user@other.example/a', '/a'],
     ['//other.example/orders', '/other.example/orders'],
     ['///orders', '/orders'],
+    ['/\\other.example/x', '/other.example/x'],
+    ['/\\/x', '/x'],
     ['*', '/*'],
     ['', '/'],
   ])('%s -> %s', (target, expected) => {

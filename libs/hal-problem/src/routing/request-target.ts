@@ -8,13 +8,17 @@ const SCHEME_AND_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
  * Fastify route it by its path, but report the whole target as the URL, so
  * its authority would become the `self` link, a page link or `instance`
  * (a link to a host the client chose, which a shared cache may keep). A
- * leading `//` would make a network-path reference, so it is one `/`.
+ * leading `//` (or `/\`, which URL parsers read the same) would make a
+ * network-path reference, so it is one `/`.
  */
 export function originForm(target: string): string {
-  // The common case, checked without a regex: one leading slash.
-  if (target.charCodeAt(0) === 47 && target.charCodeAt(1) !== 47) return target;
+  // The common case, checked without a regex: one leading slash, followed
+  // by neither `/` nor `\` (which URL parsers read as `/`).
+  const second = target.charCodeAt(1);
+  if (target.charCodeAt(0) === 47 && second !== 47 && second !== 92)
+    return target;
   const authority = SCHEME_AND_AUTHORITY.exec(target);
   const rest = authority ? target.slice(authority[0].length) : target;
-  const path = rest.replace(/^\/+/, '');
+  const path = rest.replace(/^[/\\]+/, '');
   return `/${path}`;
 }
