@@ -34,13 +34,16 @@ const WARMUP_REQUESTS = Number(process.env.BENCH_WARMUP ?? 30_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 5_000);
 const JOBS = Number(process.env.BENCH_JOBS ?? cpus().length);
 /**
- * The counted requests are split into windows, each dumped on its own, and
- * a cell's figure is the median window. A mark-compact collection of the
- * whole heap lands in a window now and then (Express: ~60k instructions per
- * request of a 2,000-request window, docs/performance.md); with one window,
- * whether it landed or not split Express counts into two modes 9% apart.
- * The median is the typical window: collections that happen in most
- * windows stay in it.
+ * The counted requests are split into windows, each dumped on its own
+ * (callgrind zeroes its counters at a dump), to show how much garbage
+ * collection moves a count. The figure stays all counted requests'
+ * instructions over their number: on Express, 2,000-request windows of one
+ * run read 697k to 873k per request (the collector's incremental steps land
+ * unevenly), and the median window of two runs of the same build differed
+ * by 12% where their means differed by 6%. Long windows, not a statistic,
+ * are what settles an Express count. The lowest window is the count with
+ * the least collection in it: the module's Express 401 read 697.5k, 697.9k
+ * and 697.8k in three runs (the "low mode" of earlier single windows).
  */
 const WINDOWS = Math.max(1, Number(process.env.BENCH_WINDOWS ?? 5));
 /**
@@ -83,10 +86,12 @@ interface InstructionRow {
   scenario: string;
   adapter: Adapter;
   subject: Subject;
-  /** Instructions per request: the median window's (the lowest of `counts`). */
+  /** Instructions per request over every counted request (the lowest of `counts`). */
   instructions: number;
   /** Each window's instructions per request, in order. */
   windows: number[];
+  /** The lowest window: the least garbage collection a window held. */
+  floor: number;
   /** Each count, lowest first, when the cell was counted more than once (`BENCH_REPEAT`). */
   counts?: number[];
   warmup: number;
@@ -114,13 +119,14 @@ async function measure(job: Job): Promise<InstructionRow> {
   if (totals.length !== WINDOWS || totals.some((total) => !total))
     throw new Error(`missing callgrind dumps for ${job.subject}`);
   const windows = totals.map((total) => Math.round(total / perWindow));
-  const sorted = [...windows].sort((a, b) => a - b);
+  const total = totals.reduce((a, b) => a + b, 0);
   return {
     scenario: job.scenario.name,
     adapter: job.adapter,
     subject: job.subject,
-    instructions: sorted[Math.floor((sorted.length - 1) / 2)],
+    instructions: Math.round(total / (perWindow * WINDOWS)),
     windows,
+    floor: Math.min(...windows),
     warmup: WARMUP_REQUESTS,
     requests: perWindow * WINDOWS,
     status,
@@ -208,7 +214,7 @@ async function main(): Promise<void> {
         const row = await measure(job);
         rows.push(row);
         console.log(
-          `  ${row.scenario} ${row.adapter} ${row.subject}: ${row.instructions} instructions/request (status ${row.status}; windows ${row.windows.join(', ')})`,
+          `  ${row.scenario} ${row.adapter} ${row.subject}: ${row.instructions} instructions/request (status ${row.status}; windows ${row.windows.join(', ')}; floor ${row.floor})`,
         );
       }
     }),
