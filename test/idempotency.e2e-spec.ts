@@ -16,6 +16,7 @@ import {
   type RunningApp,
 } from './support/adapters';
 import { expectProblem } from './support/problem-assertions';
+import { absoluteFormRequest } from './support/raw-http';
 import { describeWithRedis, redisClient, uniquePrefix } from './support/redis';
 import { signToken } from './support/tokens';
 import {
@@ -142,6 +143,28 @@ describe.each(ADAPTERS)('idempotent requests on %s', (adapter) => {
       /^application\/hal\+json/,
     );
     expect(replay.headers.get('vary')).toMatch(/Accept/);
+  });
+
+  it('takes a request sent in absolute form for the same target as in origin form', async () => {
+    const key = newKey();
+    const body = JSON.stringify({ name: 'absolute' });
+    const first = await absoluteFormRequest(
+      running.baseUrl,
+      'http://other.example/things',
+      {
+        method: 'POST',
+        body,
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${signToken({ sub: 'client-1' })}`,
+          'idempotency-key': key,
+        },
+      },
+    );
+    expect(first.status).toBe(201);
+    const replay = await post(JSON.parse(body) as unknown, key);
+    expect(replay.status).toBe(200);
+    expect(await replay.json()).toEqual(JSON.parse(first.body));
   });
 
   it('scopes keys per target: the same key with another query is a new request', async () => {

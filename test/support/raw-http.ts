@@ -36,10 +36,16 @@ export function rawRequest(
 export function absoluteFormRequest(
   baseUrl: string,
   target: string,
+  {
+    method = 'GET',
+    headers = {},
+    body,
+  }: { method?: string; headers?: Record<string, string>; body?: string } = {},
 ): Promise<{ status: number; body: string }> {
   const { hostname, port } = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, path: target }, (res) => {
+    const options = { host: hostname, port, path: target, method, headers };
+    const req = request(options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () =>
@@ -50,6 +56,6 @@ export function absoluteFormRequest(
       );
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
