@@ -44,6 +44,15 @@ describe('compileUriTemplate', () => {
     ).toBe('/orders/..%2Fadmin%3Fx%3D1%23f');
   });
 
+  it('expands a lone surrogate (from a JSON body) as U+FFFD instead of throwing', () => {
+    expect(compileUriTemplate('/orders/{id}').expand({ id: 'a\ud800' })).toBe(
+      '/orders/a%EF%BF%BD',
+    );
+    expect(
+      compileUriTemplate('/files/{+path}').expand({ path: 'a/\udc00' }),
+    ).toBe('/files/a/%EF%BF%BD');
+  });
+
   it('falls back to url-template for other operators', () => {
     expect(
       compileUriTemplate('/orders{?page,size}').expand({ page: 2, size: 20 }),

@@ -71,10 +71,19 @@ function isUnreserved(value: string): boolean {
   return true;
 }
 
+/**
+ * A lone surrogate (a value from a JSON body may hold one) becomes U+FFFD:
+ * `encodeURIComponent` would throw a URIError while a response is rendered.
+ * (`String.prototype.toWellFormed` is Node 20's, not yet in the ES2023 lib.)
+ */
+function wellFormed(value: string): string {
+  return (value as string & { toWellFormed(): string }).toWellFormed();
+}
+
 /** RFC 6570 simple expansion: everything but unreserved characters is percent-encoded. */
 function encodeUnreserved(value: string): string {
   if (isUnreserved(value)) return value; // most ids: nothing to encode
-  return encodeURIComponent(value).replace(
+  return encodeURIComponent(wellFormed(value)).replace(
     /[!'()*]/g,
     (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
   );
@@ -87,7 +96,7 @@ function encodeReserved(value: string): string {
     .map((part) =>
       /^%[0-9A-Fa-f]{2}$/.test(part)
         ? part
-        : encodeURI(part).replace(/%5B/g, '[').replace(/%5D/g, ']'),
+        : encodeURI(wellFormed(part)).replace(/%5B/g, '[').replace(/%5D/g, ']'),
     )
     .join('');
 }

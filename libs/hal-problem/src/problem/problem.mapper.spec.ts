@@ -1,5 +1,7 @@
 import {
+  BadGatewayException,
   BadRequestException,
+  ConflictException,
   HttpException,
   NotFoundException,
   PayloadTooLargeException,
@@ -124,11 +126,38 @@ describe('ProblemMapper', () => {
   });
 
   it('answers a malformed URI with 400', () => {
-    const cause = new URIError('URI malformed');
+    // As the router raises it: a URIError with status 400.
+    const cause = Object.assign(new URIError('URI malformed'), { status: 400 });
     expect(
       mapper().map(new BadRequestException('URI malformed', { cause }), context)
         .body.detail,
     ).toBe('The request URI is malformed.');
+  });
+
+  it("takes any other URIError for the server's own fault", () => {
+    const problem = mapper().map(new URIError('URI malformed'), context);
+    expect(problem.status).toBe(500);
+    expect(problem.logLevel).toBe('error');
+  });
+
+  it("never lets an app's error with a type and a 4xx status decide the status", () => {
+    const sdkError = { type: 'StripeInvalidRequestError', statusCode: 400 };
+    expect(
+      mapper().map(
+        new BadGatewayException('Payment failed', { cause: sdkError }),
+        context,
+      ).status,
+    ).toBe(502);
+    expect(
+      mapper().map(new ConflictException('Taken', { cause: sdkError }), context)
+        .status,
+    ).toBe(409);
+    const thrown = mapper().map(
+      Object.assign(new Error('card declined'), sdkError),
+      context,
+    );
+    expect(thrown.status).toBe(500);
+    expect(thrown.logLevel).toBe('error');
   });
 
   it('turns unknown errors into a generic 500 logged at error level', () => {

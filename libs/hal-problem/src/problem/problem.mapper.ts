@@ -79,6 +79,10 @@ const MALFORMED_BODY = 'The request body is malformed and could not be parsed.';
  * body-parser (Express) errors by their `type`, never by message: a parser's
  * message may echo the body, and messages change between versions.
  */
+/** The namespaces of body-parser's error `type`s (`entity.parse.failed`, `request.aborted`...). */
+const BODY_PARSER_TYPE =
+  /^(entity|encoding|charset|request|stream|parameters)\./;
+
 const BODY_PARSER_ERRORS: Readonly<
   Record<string, { status: number; detail: string }>
 > = {
@@ -182,9 +186,15 @@ export class ProblemMapper {
     if (error instanceof ProblemException)
       return this.fromProblemException(error);
     if (error instanceof HttpException) {
-      return (
-        this.fromTransportError(error.cause) ?? this.fromHttpException(error)
-      );
+      // Nest wraps the platform's own errors (body parsers, URL decoding) in
+      // a 4xx with the original as `cause`. A 5xx's cause is the app's
+      // (`new BadGatewayException(msg, { cause: sdkError })`): it never
+      // decides the status.
+      const platform =
+        error.getStatus() < 500
+          ? this.fromTransportError(error.cause)
+          : undefined;
+      return platform ?? this.fromHttpException(error);
     }
     return this.fromTransportError(error) ?? this.serverFault(error);
   }
@@ -292,15 +302,20 @@ export class ProblemMapper {
     if (cause instanceof SyntaxError && status === 400) {
       return { status: 400, detail: MALFORMED_BODY, logLevel: 'debug' };
     }
-    if (cause instanceof URIError) {
+    // The router's failure to decode a path parameter (status 400); any
+    // other URIError is the server's own (encoding a value it rendered).
+    if (cause instanceof URIError && status === 400) {
       return {
         status: 400,
         detail: 'The request URI is malformed.',
         logLevel: 'debug',
       };
     }
+    // Only body-parser's namespaced types and Fastify's codes: an SDK error
+    // with a `type` and a 4xx `statusCode` (a payment provider's) is not
+    // the client's fault here.
     const fromPlatform =
-      typeof error.type === 'string' ||
+      (typeof error.type === 'string' && BODY_PARSER_TYPE.test(error.type)) ||
       (typeof error.code === 'string' && error.code.startsWith('FST_ERR_'));
     if (fromPlatform && status !== undefined && status < 500) {
       return { status, detail: genericDetail(status), logLevel: 'debug' };
