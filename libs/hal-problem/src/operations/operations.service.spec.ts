@@ -26,6 +26,20 @@ async function settle(
 }
 
 describe('OperationsService', () => {
+  it.each([
+    [1.5, 2],
+    [-3, 0],
+    [Number.NaN, 1],
+  ])(
+    'keeps Retry-After a whole, non-negative number of seconds (%s -> %s)',
+    async (retryAfter, sent) => {
+      const started = await service().start('test', () => Promise.resolve({}), {
+        retryAfter,
+      });
+      expect(started.retryAfter).toBe(sent);
+    },
+  );
+
   it('runs work in the background: pending, then done with its result', async () => {
     const operations = service();
     const started = await operations.start(

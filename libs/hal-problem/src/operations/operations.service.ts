@@ -9,6 +9,7 @@ import {
 } from './operation-store.interface';
 import { InMemoryOperationStore } from './in-memory-operation.store';
 import { clientProblem } from '../problem/without-stack';
+import { retryAfterSeconds } from '../problem/problem.mapper';
 
 /** Asked for an operation that does not exist or has expired. */
 export const OperationNotFound = defineProblemType({
@@ -64,7 +65,8 @@ export class OperationsService {
       status: 'pending',
       createdAt: now,
       updatedAt: now,
-      retryAfter: options.retryAfter ?? 1,
+      // Retry-After is a whole, non-negative number of seconds (RFC 9110 §10.2.3).
+      retryAfter: retryAfterSeconds(options.retryAfter) ?? 1,
     };
     await this.store.save(record, ttlMs);
     const operation = new Operation(record);

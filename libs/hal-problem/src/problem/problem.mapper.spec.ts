@@ -134,6 +134,16 @@ describe('ProblemMapper', () => {
     ).toBe('The request URI is malformed.');
   });
 
+  it('sends nothing of an Error given as a 4xx body', () => {
+    const dbError = Object.assign(
+      new Error('duplicate key value violates unique constraint "users_pkey"'),
+      { code: '23505', table: 'users', constraint: 'users_pkey' },
+    );
+    const problem = mapper().map(new BadRequestException(dbError), context);
+    expect(problem.status).toBe(400);
+    expect(JSON.stringify(problem.body)).not.toMatch(/users|23505|duplicate/);
+  });
+
   it("takes any other URIError for the server's own fault", () => {
     const problem = mapper().map(new URIError('URI malformed'), context);
     expect(problem.status).toBe(500);

@@ -228,6 +228,11 @@ export class ProblemMapper {
       };
     }
     const response: unknown = error.getResponse();
+    // An Error as the body (`new BadRequestException(dbError)`) carries the
+    // database's message and fields (table, constraint...): internals, even
+    // under a 4xx. Only the status is used.
+    if (response instanceof Error)
+      return { status, detail: genericDetail(status), logLevel: 'debug' };
     const body = asObject(response);
     const message: unknown =
       typeof response === 'string' ? response : body?.message;
