@@ -151,6 +151,19 @@ describe.each(ADAPTERS)('sample app problems on %s', (adapter) => {
     );
   });
 
+  it.each([
+    'page=0x2',
+    'size=1e1',
+    'page=%202',
+    'page=99999999999999999999',
+    'page=1&page=2',
+  ])(
+    'answers paging written other than as a plain decimal (%s) with 400',
+    async (query) => {
+      await expectProblem(await api(`/orders?${query}`), 400);
+    },
+  );
+
   it('answers a body over BODY_LIMIT with 413 and the limit', async () => {
     const body = await expectProblem(
       await postJson('/orders', { ...validOrder, note: 'x'.repeat(4096) }),

@@ -114,6 +114,8 @@ grep -q 'insufficient_scope' "$WORK/headers" || fail "403 without insufficient_s
 check 200 application/hal+json -H "authorization: Bearer $READER" "http://127.0.0.1:$PORT/orders"
 node -e "const b=JSON.parse(require('fs').readFileSync(process.argv[1]));if(b._embedded.orders.length!==1||b._embedded.orders[0]._links.edit)process.exit(1)" "$WORK/body" ||
   fail "the page should embed one order, without the edit link for a read-only token"
+check 200 application/hal+json -H "authorization: Bearer $READER" "http://127.0.0.1:$PORT/orders?page=1&size=1"
+check 400 application/problem+json -H "authorization: Bearer $READER" "http://127.0.0.1:$PORT/orders?page=0x2"
 check 400 application/problem+json -X POST -H "authorization: Bearer $WRITER" \
   -H 'content-type: application/json' -d '{"name":""}' "http://127.0.0.1:$PORT/orders"
 grep -q '"errors":\[' "$WORK/body" || fail "the 400 problem does not list its errors: $(cat "$WORK/body")"
