@@ -6,6 +6,7 @@ import {
   type RunningApp,
 } from './support/adapters';
 import { expectProblem } from './support/problem-assertions';
+import { rawRequest } from './support/raw-http';
 import {
   problemFixtureModule,
   SECRET,
@@ -168,6 +169,38 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
         404,
       );
       expect(body.instance).toBe('/nowhere/at/all');
+    });
+
+    it('answers what the router refuses itself with a problem: a malformed path, an over-long parameter', async () => {
+      const malformed = await rawRequest(
+        running.baseUrl,
+        '/fixture/widgets/%E0%A4%A',
+        {},
+      );
+      expect(malformed.status).toBe(400);
+      expect(malformed.headers['content-type']).toMatch(
+        /^application\/problem\+json/,
+      );
+      expect(malformed.headers['x-request-id']).toBeDefined();
+      expect(JSON.parse(malformed.body)).toMatchObject({
+        status: 400,
+        detail: 'The request URI is malformed.',
+      });
+      // Fastify refuses a parameter over maxParamLength (100) with 414
+      // (Express has no such limit).
+      if (adapter !== 'fastify') return;
+      const long = await rawRequest(
+        running.baseUrl,
+        `/fixture/widgets/${'x'.repeat(120)}`,
+        {},
+        'DELETE',
+      );
+      expect(long.status).toBe(414);
+      expect(long.headers['content-type']).toMatch(
+        /^application\/problem\+json/,
+      );
+      expect(long.headers['x-request-id']).toBeDefined();
+      expect(JSON.parse(long.body)).not.toHaveProperty('message');
     });
 
     it('answers a known path with an unserved method with 405 and Allow', async () => {

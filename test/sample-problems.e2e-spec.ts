@@ -164,6 +164,11 @@ describe.each(ADAPTERS)('sample app problems on %s', (adapter) => {
     },
   );
 
+  it('answers a path that is not valid percent-encoding with a 400 problem', async () => {
+    const body = await expectProblem(await api('/orders/%E0%A4%A'), 400);
+    expect(body.detail).toBe('The request URI is malformed.');
+  });
+
   it('answers a body over BODY_LIMIT with 413 and the limit', async () => {
     const body = await expectProblem(
       await postJson('/orders', { ...validOrder, note: 'x'.repeat(4096) }),

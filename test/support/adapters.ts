@@ -2,7 +2,10 @@ import type { INestApplication } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
-import { useStrictBodyParsing } from 'nestjs-hal-problem';
+import {
+  problemFrameworkErrors,
+  useStrictBodyParsing,
+} from 'nestjs-hal-problem';
 import { createSampleApp } from '../../apps/sample/src/bootstrap';
 import {
   loadSampleConfig,
@@ -47,7 +50,11 @@ export async function startTestingApp(
   const app = moduleRef.createNestApplication(
     // Fastify's default body limit is 1 MiB; Express's is 100 kB: align them.
     adapter === 'fastify'
-      ? new FastifyAdapter({ bodyLimit: 100 * 1024 })
+      ? new FastifyAdapter({
+          bodyLimit: 100 * 1024,
+          // As docs/problem-details.md tells Fastify users to create it.
+          frameworkErrors: problemFrameworkErrors,
+        })
       : new ExpressAdapter(),
     { logger: false, bodyParser: !strictBodies },
   );

@@ -9,7 +9,11 @@ import {
   type NestFastifyApplication,
 } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { HalProblemOpenApi, useStrictBodyParsing } from 'nestjs-hal-problem';
+import {
+  HalProblemOpenApi,
+  problemFrameworkErrors,
+  useStrictBodyParsing,
+} from 'nestjs-hal-problem';
 import { AppModule } from './app.module';
 import type { SampleConfig } from './config/sample-config';
 
@@ -34,6 +38,9 @@ export async function createSampleApp(
       new FastifyAdapter({
         bodyLimit: config.bodyLimitBytes,
         trustProxy: config.trustProxy,
+        // Malformed paths and over-long parameters, refused by Fastify's
+        // router before Nest runs, answered as problems too.
+        frameworkErrors: problemFrameworkErrors,
       }),
       appOptions,
     );

@@ -42,6 +42,7 @@ export {
   BodyParseError,
   type StrictBodyParsingOptions,
 } from './problem/body-parsing';
+export { problemFrameworkErrors } from './problem/fastify-framework-errors';
 export { HalLink } from './hal/hal-link.decorator';
 export {
   HalEmbedded,

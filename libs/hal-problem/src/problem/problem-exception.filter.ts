@@ -5,6 +5,7 @@ import {
   Injectable,
   Logger,
   NotFoundException,
+  type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { throwError, type Observable } from 'rxjs';
@@ -16,6 +17,11 @@ import {
   type ProblemResponse,
 } from './problem.mapper';
 import { ProblemException } from './problem.exception';
+import {
+  answerFrameworkErrorsOf,
+  frameworkErrorHost,
+  frameworkException,
+} from './fastify-framework-errors';
 import { ensureRequestId } from './request-id';
 import { takeResponsePlan } from '../routing/response-plan';
 import { originForm } from '../routing/request-target';
@@ -53,7 +59,9 @@ function describe(error: unknown): { message: string; stack?: string } {
  */
 @Catch()
 @Injectable()
-export class ProblemExceptionFilter implements ExceptionFilter {
+export class ProblemExceptionFilter
+  implements ExceptionFilter, OnApplicationBootstrap
+{
   private readonly logger = new Logger('HalProblem');
 
   constructor(
@@ -62,6 +70,19 @@ export class ProblemExceptionFilter implements ExceptionFilter {
     private readonly routes: RouteTable,
     private readonly config: ProblemConfig,
   ) {}
+
+  /** Lets `problemFrameworkErrors` (Fastify) answer through this filter. */
+  onApplicationBootstrap(): void {
+    const instance: unknown = this.adapterHost.httpAdapter?.getInstance();
+    if (typeof instance !== 'object' && typeof instance !== 'function') return;
+    if (instance === null) return;
+    answerFrameworkErrorsOf(instance, (error, request, reply) => {
+      void this.catch(
+        frameworkException(error),
+        frameworkErrorHost(request, reply),
+      );
+    });
+  }
 
   catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
     if (host.getType() !== 'http') return throwError(() => exception);

@@ -126,6 +126,13 @@ const FASTIFY_ERRORS: Readonly<
   Record<string, { status: number; detail: string }>
 > = {
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, detail: MALFORMED_BODY },
+  // The router's own, through `problemFrameworkErrors`.
+  FST_ERR_BAD_URL: { status: 400, detail: 'The request URI is malformed.' },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    status: 414,
+    detail:
+      'A path segment of the request URI is longer than the server accepts.',
+  },
   FST_ERR_CTP_EMPTY_JSON_BODY: {
     status: 400,
     detail: 'The request body is empty but its content type says JSON.',
