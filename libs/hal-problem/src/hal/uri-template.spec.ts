@@ -53,6 +53,13 @@ describe('compileUriTemplate', () => {
     ).toBe('/files/a/%EF%BF%BD');
   });
 
+  it('takes a list of no members for undefined (RFC 6570 §2.3)', () => {
+    const template = compileUriTemplate('/orders{?tags,page}');
+    expect(template.expand({ tags: [], page: 2 })).toBe('/orders?page=2');
+    expect(template.expandFrom({ tags: [], page: 2 })).toBe('/orders?page=2');
+    expect(template.expand({ tags: ['a', 'b'] })).toBe('/orders?tags=a,b');
+  });
+
   it('falls back to url-template for other operators', () => {
     expect(
       compileUriTemplate('/orders{?page,size}').expand({ page: 2, size: 20 }),

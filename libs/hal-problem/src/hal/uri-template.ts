@@ -167,17 +167,33 @@ export function compileUriTemplate(template: string): CompiledTemplate {
   };
 }
 
+/**
+ * RFC 6570 §2.3: a list of no members is undefined. url-template expands
+ * `{?tags}` with `[]` as `?tags=`; without the member it is `""`.
+ */
+function withoutEmptyLists(values: TemplateValues): TemplateValues {
+  let defined: TemplateValues | undefined;
+  for (const name of Object.keys(values)) {
+    const value = values[name];
+    if (!Array.isArray(value) || value.length > 0) continue;
+    defined ??= { ...values };
+    delete defined[name];
+  }
+  return defined ?? values;
+}
+
 /** Any other RFC 6570 template, expanded by `url-template`. */
 function withUrlTemplate(template: string): CompiledTemplate {
   const parsed = parseTemplate(template);
   const variables = templateVariables(template);
   return {
-    expand: (values) => parsed.expand(values),
+    expand: (values) => parsed.expand(withoutEmptyLists(values)),
     expandFrom(source) {
       const values: TemplateValues = {};
       for (const name of variables) {
         const value = source[name];
         if (!isExpandable(value)) return undefined;
+        if (Array.isArray(value) && value.length === 0) continue;
         values[name] = value;
       }
       return parsed.expand(values);
