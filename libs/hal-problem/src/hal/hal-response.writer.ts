@@ -7,7 +7,7 @@ import {
   type ResponsePlan,
   takeResponsePlan,
 } from '../routing/response-plan';
-import { originForm } from '../routing/request-target';
+import { requestTarget } from '../routing/request-target';
 import { HAL_CONTENT_TYPE } from './hal.constants';
 import type { HalContext } from './hal-link.interface';
 import { HalRenderer } from './hal.renderer';
@@ -210,9 +210,7 @@ export class HalResponseWriter implements OnModuleInit {
     if (typeof (value as { _links?: unknown })._links === 'object') {
       return this.label(value as Resource, value, plan, response);
     }
-    const url = originForm(
-      String(this.adapterHost.httpAdapter.getRequestUrl(request) ?? '/'),
-    );
+    const url = requestTarget(this.adapterHost.httpAdapter, request);
     const halContext: HalContext = {
       request,
       principal: request.user,

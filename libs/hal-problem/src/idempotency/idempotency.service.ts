@@ -31,7 +31,7 @@ import type {
   ResponsePlan,
 } from '../routing/response-plan';
 import { perHandler } from '../routing/per-handler-cache';
-import { originForm } from '../routing/request-target';
+import { requestTarget } from '../routing/request-target';
 import { clientAddress, proxyHops } from '../throttle/client-address';
 import { fingerprintOf } from './canonical-json';
 import { parseIdempotencyKey } from './idempotency-key';
@@ -388,9 +388,7 @@ export class IdempotencyService {
 
   /** The request's path and query (origin form). */
   private targetOf(request: object): string {
-    return originForm(
-      String(this.adapterHost.httpAdapter.getRequestUrl(request) ?? '/'),
-    );
+    return requestTarget(this.adapterHost.httpAdapter, request);
   }
 
   /** Whether the response has gone out already (a handler with `@Res()`). */

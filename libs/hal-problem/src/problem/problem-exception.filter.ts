@@ -24,7 +24,7 @@ import {
 } from './fastify-framework-errors';
 import { ensureRequestId } from './request-id';
 import { takeResponsePlan } from '../routing/response-plan';
-import { originForm } from '../routing/request-target';
+import { requestTarget } from '../routing/request-target';
 import { RouteTable } from '../routing/route-table';
 import { clientProblem } from './without-stack';
 
@@ -109,7 +109,7 @@ export class ProblemExceptionFilter
       plan?.requestId ??
       ensureRequestId(request, this.config.requestIdHeaderKey);
     const method = String(adapter.getRequestMethod(request)).toUpperCase();
-    const url = originForm(String(adapter.getRequestUrl(request) ?? '/'));
+    const url = requestTarget(adapter, request);
     const query = url.indexOf('?');
     const context: ProblemRequestContext = {
       method,

@@ -22,3 +22,14 @@ export function originForm(target: string): string {
   const path = rest.replace(/^[/\\]+/, '');
   return `/${path}`;
 }
+
+/**
+ * The request's target in origin form, as the HTTP adapter reports its URL:
+ * what links, `instance` and idempotency records are built from.
+ */
+export function requestTarget(
+  adapter: { getRequestUrl(request: object): string | undefined },
+  request: object,
+): string {
+  return originForm(String(adapter.getRequestUrl(request) ?? '/'));
+}
