@@ -42,6 +42,17 @@ describe.each(ADAPTERS)('request ids in the sample logs on %s', (adapter) => {
         headers: { 'x-request-id': 'trace-404-1' },
       });
       expect(missing.headers.get('x-request-id')).toBe('trace-404-1');
+      // The Swagger UI and document are not Nest routes; they carry ids too.
+      for (const path of ['/docs-json', '/docs']) {
+        const docs = await fetch(`http://127.0.0.1:${port}${path}`, {
+          headers: { 'x-request-id': `trace${path.replace('/', '-')}` },
+        });
+        expect(docs.status).toBe(200);
+        expect(docs.headers.get('x-request-id')).toBe(
+          `trace${path.replace('/', '-')}`,
+        );
+        await docs.arrayBuffer();
+      }
       const generated = await fetch(`http://127.0.0.1:${port}/health`);
       const id = generated.headers.get('x-request-id')!;
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -57,6 +68,11 @@ describe.each(ADAPTERS)('request ids in the sample logs on %s', (adapter) => {
       ).toBe(true);
       expect(
         logger.lines.some((line) => line.endsWith(`requestId=${id}`)),
+      ).toBe(true);
+      expect(
+        logger.lines.some((line) =>
+          /^GET \/docs-json 200 .*requestId=trace-docs-json$/.test(line),
+        ),
       ).toBe(true);
     } finally {
       await app.close();

@@ -197,7 +197,14 @@ describe.each(ADAPTERS)('sample app in maintenance on %s', (adapter) => {
 
   it('answers every route but /health with 503 and Retry-After', async () => {
     // Maintenance answers before authentication: no token is needed to learn it.
-    for (const path of ['/orders', '/orders/1', '/nowhere', '/oauth/token']) {
+    for (const path of [
+      '/orders',
+      '/orders/1',
+      '/nowhere',
+      '/oauth/token',
+      '/docs',
+      '/docs-json',
+    ]) {
       const response = await fetch(`${running.baseUrl}${path}`);
       expect(response.headers.get('retry-after')).toBe('300');
       await expectProblem(response, 503);

@@ -11,6 +11,7 @@ import { HalProblemModule, RedisThrottlerStorage } from 'nestjs-hal-problem';
 import type { SampleConfig } from './config/sample-config';
 import { SampleConfigModule } from './config/sample-config.module';
 import { HealthController } from './health/health.controller';
+import { ApiDocsMount } from './docs/api-docs.mount';
 import { MaintenanceMiddleware } from './maintenance/maintenance.middleware';
 import { AccessLogMiddleware } from './logging/access-log.middleware';
 import { OrdersModule } from './orders/orders.module';
@@ -67,7 +68,7 @@ export class AppModule implements NestModule {
         ReportsModule,
       ],
       controllers: [RootController, HealthController, OAuthController],
-      providers: [MaintenanceMiddleware, AccessLogMiddleware],
+      providers: [MaintenanceMiddleware, AccessLogMiddleware, ApiDocsMount],
     };
   }
 

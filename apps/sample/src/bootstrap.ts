@@ -15,6 +15,7 @@ import {
   useStrictBodyParsing,
 } from 'nestjs-hal-problem';
 import { AppModule } from './app.module';
+import { ApiDocsMount } from './docs/api-docs.mount';
 import type { SampleConfig } from './config/sample-config';
 
 /**
@@ -76,8 +77,10 @@ function setUpApiDocs(app: INestApplication): void {
     app,
     SwaggerModule.createDocument(app, config),
   );
-  SwaggerModule.setup('docs', app, document, {
-    jsonDocumentUrl: 'docs-json',
-    raw: ['json'],
-  });
+  app.get(ApiDocsMount).schedule(() =>
+    SwaggerModule.setup('docs', app, document, {
+      jsonDocumentUrl: 'docs-json',
+      raw: ['json'],
+    }),
+  );
 }

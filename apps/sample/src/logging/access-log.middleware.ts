@@ -8,6 +8,7 @@ type NodeRequest = {
 };
 type NodeResponse = {
   statusCode: number;
+  setHeader(name: string, value: string): unknown;
   once(event: 'finish', listener: () => void): unknown;
 };
 
@@ -15,6 +16,8 @@ type NodeResponse = {
  * One log line per request, with the request id the client receives, so a
  * support request quoting `X-Request-Id` leads to its line. The id is fixed
  * here first (the library's `ensureRequestId`), and the module reuses it.
+ * It is also sent from here, for what the module's guard never sees: the
+ * Swagger UI and document, which are not Nest routes.
  */
 @Injectable()
 export class AccessLogMiddleware implements NestMiddleware {
@@ -23,6 +26,7 @@ export class AccessLogMiddleware implements NestMiddleware {
   use(request: NodeRequest, response: NodeResponse, next: () => void): void {
     const started = process.hrtime.bigint();
     const id = ensureRequestId(request, 'x-request-id');
+    response.setHeader('X-Request-Id', id);
     response.once('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const path = (request.url ?? '/').split('?')[0];
