@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { RouteTable } from 'nestjs-hal-problem';
 import {
   ADAPTERS,
   startTestingApp,
@@ -551,5 +552,58 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
       expect((await expectProblem(response, 400)).requestId).toBe(id);
     });
+  });
+});
+
+describe.each(ADAPTERS)('routes served outside Nest on %s', (adapter) => {
+  let running: RunningApp;
+  const url = (path: string) => `${running.baseUrl}${path}`;
+
+  beforeAll(async () => {
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [FixtureAppModule] }),
+      (app) => {
+        // Mounted on the platform directly, as SwaggerModule.setup() does.
+        const platform = app.getHttpAdapter();
+        for (const path of [
+          '/platform/early',
+          '/platform/late',
+          '/platform/undeclared',
+        ])
+          platform.get(path, (_request: unknown, response: unknown) =>
+            platform.reply(response, 'ok', 200),
+          );
+        app.get(RouteTable).declareExternalRoute('get', '/platform/early');
+      },
+    );
+    // Declared once the table is built, as a late mount would.
+    running.app.get(RouteTable).declareExternalRoute('GET', '/platform/late');
+  });
+  afterAll(() => running.close());
+
+  it('answers other methods on a declared path with 405 and Allow', async () => {
+    for (const path of ['/platform/early', '/platform/late']) {
+      expect((await fetch(url(path))).status).toBe(200);
+      const response = await fetch(url(path), { method: 'POST' });
+      expect(response.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+      await expectProblem(response, 405);
+      const options = await fetch(url(path), { method: 'OPTIONS' });
+      expect(options.status).toBe(204);
+      expect(options.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    }
+  });
+
+  it('knows nothing of an undeclared one', async () => {
+    await expectProblem(
+      await fetch(url('/platform/undeclared'), { method: 'POST' }),
+      404,
+    );
+  });
+
+  it('refuses a declared path it cannot parse, when it is declared', () => {
+    expect(() =>
+      running.app.get(RouteTable).declareExternalRoute('GET', '/bad/{open'),
+    ).toThrow();
   });
 });

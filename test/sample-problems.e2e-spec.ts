@@ -133,6 +133,15 @@ describe.each(ADAPTERS)('sample app problems on %s', (adapter) => {
     await expectProblem(response, 405);
   });
 
+  it('answers a wrong method on the API docs with 405 too', async () => {
+    // Swagger's routes are mounted outside Nest, and declared to the module.
+    for (const path of ['/docs', '/docs-json', '/docs/swagger-ui.css']) {
+      const response = await api(path, { method: 'POST' });
+      expect(response.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+      await expectProblem(response, 405);
+    }
+  });
+
   it('validates paging parameters', async () => {
     const body = await expectProblem(await api('/orders?size=101&page=0'), 400);
     expect(body.errors).toEqual(

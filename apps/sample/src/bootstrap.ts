@@ -12,6 +12,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
   HalProblemOpenApi,
   problemFrameworkErrors,
+  RouteTable,
   useStrictBodyParsing,
 } from 'nestjs-hal-problem';
 import { AppModule } from './app.module';
@@ -83,4 +84,8 @@ function setUpApiDocs(app: INestApplication): void {
       raw: ['json'],
     }),
   );
+  // Not Nest routes: declared so that other methods on them answer 405.
+  const routes = app.get(RouteTable);
+  for (const path of ['/docs', '/docs-json', '/docs/*file'])
+    routes.declareExternalRoute('GET', path);
 }

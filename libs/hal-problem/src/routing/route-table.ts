@@ -118,6 +118,9 @@ export function toUriTemplate(path: string): {
 @Injectable()
 export class RouteTable implements OnApplicationBootstrap {
   private routes: RouteEntry[] = [];
+  /** Routes the app serves outside Nest's router, see `declareExternalRoute`. */
+  private readonly external: { method: string; path: string }[] = [];
+  private externalPatterns: { method: string; pattern: RegExp }[] = [];
   private built = false;
   private readonly byHandler = new Map<Type, Map<string, RouteEntry>>();
 
@@ -137,6 +140,20 @@ export class RouteTable implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     if (!this.built) this.build();
     this.built = true;
+  }
+
+  /**
+   * Declares a route the app serves outside Nest's router, in Nest's path
+   * syntax (`/docs`, `/docs/*file`): `SwaggerModule.setup()` and static
+   * files mount on the platform directly, so Nest's discovery never sees
+   * them. Other methods on such a path then answer 405 with `Allow`, and
+   * OPTIONS describes them, instead of a 404. Not used for links.
+   */
+  declareExternalRoute(method: string, path: string): void {
+    const route = { method: method.toUpperCase(), path };
+    parse(path); // a syntax error is the caller's, reported here
+    this.external.push(route);
+    if (this.built) this.compileExternal(route);
   }
 
   /** Every route, in discovery order. */
@@ -180,6 +197,12 @@ export class RouteTable implements OnApplicationBootstrap {
         return { served: new Set(ALL_METHODS), allow: ALL_METHODS };
       served.add(route.method);
     }
+    for (const route of this.externalPatterns) {
+      if (!route.pattern.test(path)) continue;
+      if (route.method === 'ALL')
+        return { served: new Set(ALL_METHODS), allow: ALL_METHODS };
+      served.add(route.method);
+    }
     if (served.size === 0) return { served, allow: [] };
     if (served.has('GET')) served.add('HEAD');
     const allowed = new Set([...served, 'OPTIONS']);
@@ -199,6 +222,8 @@ export class RouteTable implements OnApplicationBootstrap {
     if (options) this.matching = options;
     this.routes = [];
     this.byHandler.clear();
+    this.externalPatterns = [];
+    for (const route of this.external) this.compileExternal(route);
     for (const wrapper of this.discovery.getControllers()) {
       const instance = wrapper.instance as object | undefined;
       const controller = wrapper.metatype as Type | null | undefined;
@@ -275,6 +300,14 @@ export class RouteTable implements OnApplicationBootstrap {
       );
     if (!handlers.has(route.handlerName))
       handlers.set(route.handlerName, entry);
+  }
+
+  private compileExternal(route: { method: string; path: string }): void {
+    const { regexp } = pathToRegexp(route.path, {
+      sensitive: this.matching.caseSensitive,
+      trailing: this.matching.ignoreTrailingSlash,
+    });
+    this.externalPatterns.push({ method: route.method, pattern: regexp });
   }
 
   private queryParamsOf(controller: Type, handlerName: string): string[] {
