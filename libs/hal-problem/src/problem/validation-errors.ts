@@ -6,19 +6,22 @@ import type { ProblemFieldError } from './problem-details.interface';
  * The table is documented in docs/problem-details.md; codes follow the
  * API contract's example (`invalid_type`).
  */
-const EXPECTED_TYPES: Readonly<Record<string, string>> = {
-  isString: 'string',
-  isInt: 'integer',
-  isNumber: 'number',
-  isBoolean: 'boolean',
-  isArray: 'array',
-  isObject: 'object',
-  isNotEmptyObject: 'object',
-  nestedValidation: 'object',
-  unknownValue: 'object',
-  isDate: 'date',
-  isDefined: 'a value',
-};
+const EXPECTED_TYPES: Readonly<Record<string, string>> = Object.assign(
+  Object.create(null) as Record<string, string>,
+  {
+    isString: 'string',
+    isInt: 'integer',
+    isNumber: 'number',
+    isBoolean: 'boolean',
+    isArray: 'array',
+    isObject: 'object',
+    isNotEmptyObject: 'object',
+    nestedValidation: 'object',
+    unknownValue: 'object',
+    isDate: 'date',
+    isDefined: 'a value',
+  },
+);
 const TOO_SMALL = new Set([
   'min',
   'minLength',
@@ -135,8 +138,32 @@ export function errorCode(
   return snakeCase(constraint);
 }
 
+/** JavaScript kinds a value of each expected type can have. */
+const KINDS_OF: Readonly<Record<string, readonly string[]>> = {
+  integer: ['number'],
+  number: ['number'],
+  object: ['object'],
+  date: ['date'],
+};
+
+/**
+ * A failed type check on a missing value, or on a value of another kind
+ * (a string where a number is expected): then only the type is reported,
+ * as the API contract's example does for a missing value. A number that
+ * fails `isInt` is of the right kind, and keeps its range failures.
+ */
+function isWrongKind(constraint: string, value: unknown): boolean {
+  const expected = EXPECTED_TYPES[constraint];
+  if (expected === undefined) return false;
+  if (value === undefined) return true;
+  const kinds = KINDS_OF[expected] ?? [expected];
+  return !kinds.includes(typeName(value));
+}
+
 function typeName(value: unknown): string {
   if (value === null) return 'null';
+  // `@Type(() => Number)` makes `size=abc` NaN: not a number to report on.
+  if (Number.isNaN(value)) return 'NaN';
   if (Array.isArray(value)) return 'array';
   if (value instanceof Date) return 'date';
   return typeof value;
@@ -210,10 +237,9 @@ export function toFieldErrors(
   for (const violation of violations) {
     const where = [location, ...violation.path].join('.');
     let entries = Object.entries(violation.constraints);
-    if (
-      violation.value === undefined &&
-      entries.some(([name]) => name in EXPECTED_TYPES)
-    ) {
+    if (entries.some(([name]) => isWrongKind(name, violation.value))) {
+      // A range or length check on a value of the wrong kind (`size=abc`
+      // "must not be greater than 100") only contradicts the type failure.
       entries = entries.filter(([name]) => name in EXPECTED_TYPES);
     }
     for (const [constraint, message] of entries) {
