@@ -372,6 +372,41 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       );
     });
 
+    it('parses structured-syntax JSON types (+json) as JSON, with the same checks', async () => {
+      // Accepted by default, so parsed: Express used to hand the handler no
+      // body (a validation 400 for a valid body), Fastify answered 415.
+      for (const type of [
+        'application/merge-patch+json',
+        'application/hal+json; charset=utf-8',
+        'application/vnd.example.widget+json',
+      ]) {
+        const ok = await post('/fixture/widgets', '{"name":"plus"}', type);
+        expect(ok.status).toBe(201);
+        expect(await ok.json()).toMatchObject({ name: 'plus' });
+        await expectProblem(
+          await post('/fixture/widgets', '{"name":', type),
+          400,
+        );
+      }
+      const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+      expect(
+        (
+          await expectProblem(
+            await post('/fixture/widgets', deep, 'application/hal+json'),
+            400,
+          )
+        ).detail,
+      ).toBe('The request body is nested deeper than the server accepts.');
+      await expectProblem(
+        await post(
+          '/fixture/widgets',
+          '{"name":"ok","__proto__":{"polluted":true}}',
+          'application/merge-patch+json',
+        ),
+        400,
+      );
+    });
+
     it('answers a media type the route does not take with 415', async () => {
       const body = await expectProblem(
         await post('/fixture/widgets', 'name=x', 'text/plain'),

@@ -195,6 +195,32 @@ describe.each(ADAPTERS)('sample app problems on %s', (adapter) => {
     });
     await expectProblem(response, 415);
   });
+
+  it('takes an order as JSON only, +json types included', async () => {
+    const order = JSON.stringify({
+      items: [{ sku: 'a', quantity: 1, unitPrice: 1 }],
+      currency: 'EUR',
+    });
+    // A form or multipart body is not dropped into a validation 400.
+    for (const [body, type] of [
+      ['currency=EUR', 'application/x-www-form-urlencoded'],
+      ['--b\r\n\r\n--b--\r\n', 'multipart/form-data; boundary=b'],
+      [order, 'text/plain'],
+    ]) {
+      const response = await api('/orders', {
+        method: 'POST',
+        body,
+        headers: { 'content-type': type },
+      });
+      await expectProblem(response, 415);
+    }
+    const hal = await api('/orders', {
+      method: 'POST',
+      body: order,
+      headers: { 'content-type': 'application/hal+json' },
+    });
+    expect(hal.status).toBe(201);
+  });
 });
 
 describe.each(ADAPTERS)('sample app in maintenance on %s', (adapter) => {

@@ -43,6 +43,8 @@ export class AppModule implements NestModule {
           // Feature modules inject OperationsService and RouteTable.
           isGlobal: true,
           bodyLimit: config.bodyLimitBytes,
+          // The API takes JSON; the token endpoint adds forms (@Consumes).
+          acceptedContentTypes: ['application/json', 'application/*+json'],
           auth: {
             realm: 'orders',
             algorithms: ['HS256'],

@@ -144,6 +144,15 @@ function fastifyParser(
   };
 }
 
+/**
+ * Structured-syntax JSON types (RFC 6839 §3.1: `application/hal+json`,
+ * `application/merge-patch+json`), parsed as JSON. The module accepts them
+ * by default, and neither platform parses them by itself: Express would hand
+ * the handler no body at all, Fastify would answer 415.
+ */
+// Fastify tests it against the whole header value, parameters included.
+const STRUCTURED_JSON = /^application\/[a-z0-9!#$&^_.-]+\+json\s*(?:;|$)/i;
+
 type BodyParserApp = {
   useBodyParser(...args: unknown[]): unknown;
 };
@@ -184,7 +193,11 @@ export function useStrictBodyParsing(
           throw new BodyParseError('charset.unsupported');
         check(body, maxDepth, json);
       };
-    parserApp.useBodyParser('json', { limit, verify: verify(true) });
+    parserApp.useBodyParser('json', {
+      limit,
+      type: ['application/json', 'application/*+json'],
+      verify: verify(true),
+    });
     parserApp.useBodyParser('urlencoded', {
       limit,
       extended: false,
@@ -195,13 +208,14 @@ export function useStrictBodyParsing(
   if (platform === 'fastify') {
     const instance = app.getHttpAdapter().getInstance() as FastifyInstanceLike;
     const parseJson = instance.getDefaultJsonParser('error', 'error');
-    parserApp.useBodyParser(
-      'application/json',
-      { bodyLimit: limit },
-      fastifyParser(maxDepth, true, (request, text, done) =>
-        parseJson(request, text, done),
-      ),
-    );
+    for (const type of ['application/json', STRUCTURED_JSON])
+      parserApp.useBodyParser(
+        type,
+        { bodyLimit: limit },
+        fastifyParser(maxDepth, true, (request, text, done) =>
+          parseJson(request, text, done),
+        ),
+      );
     parserApp.useBodyParser(
       'application/x-www-form-urlencoded',
       { bodyLimit: limit },
