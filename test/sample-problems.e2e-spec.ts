@@ -82,6 +82,36 @@ describe.each(ADAPTERS)('sample app problems on %s', (adapter) => {
     );
   });
 
+  it('holds an order to the contract: no bounds it does not state, no null note', async () => {
+    const free = await postJson('/orders', {
+      items: [{ sku: 'x'.repeat(200), quantity: 2_000_000, unitPrice: 0 }],
+      currency: 'EUR',
+    });
+    expect(free.status).toBe(201);
+    expect(await free.json()).toMatchObject({ total: 0 });
+    const body = await expectProblem(
+      await postJson('/orders', { ...validOrder, note: null }),
+      400,
+    );
+    expect(body.errors).toEqual([
+      {
+        title: 'invalid_type',
+        detail: '`body.note` is `null`, but `string` is expected.',
+        pointer: '#/note',
+      },
+    ]);
+    // A total past any number still answers as the business rule says.
+    const huge = await expectProblem(
+      await postJson('/orders', {
+        items: [{ sku: 'a', quantity: 10, unitPrice: 1e308 }],
+        currency: 'EUR',
+      }),
+      422,
+    );
+    expect(huge).toMatchObject({ limit: 10000, currency: 'EUR' });
+    expect(huge).not.toHaveProperty('total');
+  });
+
   it('answers a total above 10000 with a 422 business problem', async () => {
     const body = await expectProblem(
       await postJson('/orders', {

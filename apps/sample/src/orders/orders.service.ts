@@ -52,8 +52,14 @@ export class OrdersService {
     const total = cents / 100;
     if (total > MAX_ORDER_TOTAL) {
       throw new ProblemException(OrderTotalTooHigh, {
-        detail: `The order totals ${total.toFixed(2)} ${input.currency}; the limit is ${MAX_ORDER_TOTAL}.`,
-        extensions: { total, limit: MAX_ORDER_TOTAL, currency: input.currency },
+        detail: Number.isFinite(total)
+          ? `The order totals ${total.toFixed(2)} ${input.currency}; the limit is ${MAX_ORDER_TOTAL}.`
+          : `The order totals more than any number shown here; the limit is ${MAX_ORDER_TOTAL} ${input.currency}.`,
+        extensions: {
+          ...(Number.isFinite(total) ? { total } : {}),
+          limit: MAX_ORDER_TOTAL,
+          currency: input.currency,
+        },
       });
     }
     const order: Order = {

@@ -6,30 +6,25 @@ import {
   IsIn,
   IsInt,
   IsNumber,
-  IsOptional,
   IsString,
-  Max,
   MaxLength,
   Min,
-  MinLength,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { CURRENCIES, type Currency } from '../order';
 
+/** Exactly the contract's rules: no bounds it does not state (the body limit bounds sizes). */
 export class CreateOrderItemDto {
   @IsString()
-  @MinLength(1)
-  @MaxLength(64)
   sku: string;
 
   @IsInt()
   @Min(1)
-  @Max(1_000_000)
   quantity: number;
 
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)
-  @Max(1_000_000_000)
   unitPrice: number;
 }
 
@@ -44,7 +39,8 @@ export class CreateOrderDto {
   @IsIn(CURRENCIES)
   currency: Currency;
 
-  @IsOptional()
+  // Optional means absent: unlike @IsOptional(), null is not a string.
+  @ValidateIf((order: CreateOrderDto) => order.note !== undefined)
   @IsString()
   @MaxLength(500)
   note?: string;
