@@ -107,6 +107,12 @@ describe.each(ADAPTERS)('OpenAPI document of the sample on %s', (adapter) => {
     expect(create.security).toEqual([{ bearer: ['orders:write'] }]);
     expect(document.paths['/health'].get.responses['429']).toBeUndefined();
     expect(document.paths['/'].get.responses['401']).toBeUndefined();
+    // PATCH only ever answers 501: no success, no 404 for its id.
+    const patch = Object.keys(
+      document.paths['/orders/{id}'].patch.responses as object,
+    );
+    expect(patch).toContain('501');
+    expect(patch.filter((code) => /^2|^404$/.test(code))).toEqual([]);
   });
 
   it('matches every real response of the sample', async () => {

@@ -266,7 +266,25 @@ export class HalProblemOpenApi {
       targets,
     );
     const status = String(plan.status);
-    if (!skip) {
+    const declared = this.reflector.get<
+      readonly (number | ProblemType)[] | undefined
+    >(API_PROBLEM_RESPONSES_METADATA, handler);
+    // A handler that returns nothing and is documented as 501 (a method
+    // kept only to say it is not supported) never succeeds nor finds
+    // anything: it documents its problems only.
+    const notImplemented =
+      plan.explicitStatus !== true &&
+      Reflect.getMetadata(
+        'design:returntype',
+        route.controller.prototype as object,
+        route.handlerName,
+      ) === undefined &&
+      this.reflector.get(API_HAL_RESPONSE_METADATA, handler) === undefined &&
+      (declared ?? []).some(
+        (entry) => (typeof entry === 'number' ? entry : entry.status) === 501,
+      );
+    if (notImplemented) delete responses[status];
+    if (!skip && !notImplemented) {
       const metadata = this.reflector.get<ApiHalResponseMetadata | undefined>(
         API_HAL_RESPONSE_METADATA,
         handler,
@@ -361,7 +379,7 @@ export class HalProblemOpenApi {
         description: 'The body is in a media type this route does not take.',
       });
     }
-    if (route.pathParams.length > 0) add(404);
+    if (route.pathParams.length > 0 && !notImplemented) add(404);
     if (guarded) {
       add(401, {
         headers: { 'WWW-Authenticate': header('Bearer challenge (RFC 6750).') },
@@ -411,9 +429,6 @@ export class HalProblemOpenApi {
         },
       ];
     }
-    const declared = this.reflector.get<
-      readonly (number | ProblemType)[] | undefined
-    >(API_PROBLEM_RESPONSES_METADATA, handler);
     for (const entry of declared ?? [])
       add(typeof entry === 'number' ? entry : entry.status);
     add(500, {
