@@ -172,6 +172,18 @@ describe.each(ADAPTERS)(
         expect((await call('7.7.7.7, 1.1.1.1')).status).toBe(429);
         // Another client behind the proxy has its own bucket.
         expect((await call('1.1.1.2')).status).toBe(200);
+        // A proxy that writes RFC 7239 Forwarded instead counts the same way.
+        const forwarded = (value: string) =>
+          fetch(`${running.baseUrl}/limited/open`, {
+            headers: { forwarded: value },
+          });
+        expect(
+          (await forwarded('for=6.6.6.6, for="[2001:db8::9]:80"')).status,
+        ).toBe(200);
+        expect(
+          (await forwarded('for=7.7.7.7, for="[2001:db8::9]"')).status,
+        ).toBe(429);
+        expect((await forwarded('for=2001:db8::a')).status).toBe(200);
       } finally {
         await running.close();
       }

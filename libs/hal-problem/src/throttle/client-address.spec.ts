@@ -1,4 +1,4 @@
-import { clientAddress } from './client-address';
+import { clientAddress, forwardedFor } from './client-address';
 
 const request = (xff: string | undefined, remote = '10.0.0.1') => ({
   headers: xff === undefined ? {} : { 'x-forwarded-for': xff },
@@ -20,5 +20,50 @@ describe('clientAddress', () => {
 
   it('falls back to the socket when there is no header', () => {
     expect(clientAddress(request(undefined), 1)).toBe('10.0.0.1');
+  });
+});
+
+describe('clientAddress with Forwarded (RFC 7239)', () => {
+  const withHeaders = (headers: Record<string, string>) => ({
+    headers,
+    socket: { remoteAddress: '10.0.0.1' },
+  });
+
+  it('counts the for= entries from the right when there is no X-Forwarded-For', () => {
+    const request = withHeaders({
+      forwarded:
+        'for=6.6.6.6;proto=http, for="[2001:db8:cafe::17]:4711";by=proxy',
+    });
+    expect(clientAddress(request, 1)).toBe('2001:db8:cafe::17');
+    expect(clientAddress(request, 2)).toBe('6.6.6.6');
+    expect(clientAddress(request, 0)).toBe('10.0.0.1');
+    expect(
+      clientAddress(withHeaders({ forwarded: 'for="192.0.2.43:47011"' }), 1),
+    ).toBe('192.0.2.43');
+  });
+
+  it('gives X-Forwarded-For precedence, so a forged Forwarded picks no bucket', () => {
+    const request = withHeaders({
+      forwarded: 'for=6.6.6.6',
+      'x-forwarded-for': '1.1.1.1',
+    });
+    expect(clientAddress(request, 1)).toBe('1.1.1.1');
+  });
+
+  it('keeps hops without a for, and separators inside quotes', () => {
+    expect(forwardedFor('proto=https, for=_hidden, for=unknown')).toEqual([
+      'unknown',
+      '_hidden',
+      'unknown',
+    ]);
+    expect(forwardedFor('for="a,b;c";proto=https, FOR = 9.9.9.9')).toEqual([
+      'a,b;c',
+      '9.9.9.9',
+    ]);
+    expect(forwardedFor(['for=1.1.1.1', 'for=2.2.2.2'])).toEqual([
+      '1.1.1.1',
+      '2.2.2.2',
+    ]);
+    expect(forwardedFor(undefined)).toEqual([]);
   });
 });

@@ -5,10 +5,61 @@ type HttpRequest = {
 };
 
 /**
+ * The `for` of each element of a `Forwarded` header (RFC 7239), in order:
+ * quotes, an IPv6 address's brackets and a port removed; `unknown` where
+ * an element names none. Commas and semicolons inside quoted strings are
+ * not separators.
+ */
+export function forwardedFor(header: string | string[] | undefined): string[] {
+  const text = Array.isArray(header) ? header.join(',') : (header ?? '');
+  const elements: string[][] = [[]];
+  let pair = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (quoted && char === '\\') {
+      pair += text[++i] ?? '';
+      continue;
+    }
+    if (char === '"') quoted = !quoted;
+    else if (!quoted && (char === ';' || char === ',')) {
+      elements[elements.length - 1].push(pair);
+      pair = '';
+      if (char === ',') elements.push([]);
+    } else pair += char;
+  }
+  elements[elements.length - 1].push(pair);
+  const nodes: string[] = [];
+  for (const element of elements) {
+    if (element.every((item) => item.trim() === '')) continue;
+    const forPair = element.find((item) => /^\s*for\s*=/i.test(item));
+    const node = forPair?.slice(forPair.indexOf('=') + 1).trim() ?? '';
+    nodes.push(nodeAddress(node) || 'unknown');
+  }
+  return nodes;
+}
+
+/** `[2001:db8::1]:4711` → `2001:db8::1`, `192.0.2.43:80` → `192.0.2.43`. */
+function nodeAddress(node: string): string {
+  if (node.startsWith('[')) {
+    const end = node.indexOf(']');
+    return end > 0 ? node.slice(1, end) : node;
+  }
+  const colon = node.indexOf(':');
+  return colon >= 0 && colon === node.lastIndexOf(':')
+    ? node.slice(0, colon)
+    : node;
+}
+
+/**
  * The client's address for rate limiting. Behind `hops` trusted proxies it
  * is the entry `hops` from the right of `X-Forwarded-For` (each proxy
  * appends the address it saw), so a client cannot choose its bucket by
  * sending its own header; without trusted proxies the header is ignored.
+ * Without `X-Forwarded-For`, the `for` entries of `Forwarded` (RFC 7239)
+ * count the same way. `X-Forwarded-For` comes first because the common
+ * proxies append to it and pass a client's own `Forwarded` on untouched:
+ * read first, that header would let a client choose its bucket.
  */
 export function clientAddress(request: HttpRequest, hops: number): string {
   const socketAddress =
@@ -17,10 +68,11 @@ export function clientAddress(request: HttpRequest, hops: number): string {
     'unknown';
   if (hops <= 0) return socketAddress;
   const header = request.headers['x-forwarded-for'];
-  const entries = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+  let entries = (Array.isArray(header) ? header.join(',') : (header ?? ''))
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean);
+  if (entries.length === 0) entries = forwardedFor(request.headers.forwarded);
   // The socket peer is the last proxy; each earlier hop is one entry further left.
   const chain = [...entries, socketAddress];
   return chain[Math.max(chain.length - 1 - hops, 0)];

@@ -5,7 +5,8 @@ export interface HalThrottleOptions {
    * uses the socket address and ignores `X-Forwarded-For`; `true` or a
    * number N takes the address N hops from the right of `X-Forwarded-For`
    * (`true` = 1, the address the nearest proxy saw), never the leftmost,
-   * client-forgeable entry.
+   * client-forgeable entry; without `X-Forwarded-For`, the `for=` entries
+   * of `Forwarded` (RFC 7239) the same way.
    */
   readonly trustProxy?: boolean | number;
   /** One bucket per client across all routes (default), or per client and route (Nest's default). */
