@@ -269,10 +269,25 @@ describeWithRedis.each(ADAPTERS)('sample with REDIS_URL on %s', (adapter) => {
     });
     try {
       expect((await fetch(`${running.baseUrl}/health`)).status).toBe(200);
+      const api = authorized(
+        running.baseUrl,
+        await tokenFor(running.baseUrl, 'writer'),
+      );
+      const report = await api('/reports', { method: 'POST' });
+      expect(report.status).toBe(202);
+      const monitor = report.headers.get('location')!;
       await server.stop();
       const down = await fetch(`${running.baseUrl}/health`);
       expect(down.headers.get('retry-after')).toBe('5');
       await expectProblem(down, 503);
+      // Report operations live in Redis: unavailable, not a server fault.
+      for (const response of [
+        await api('/reports', { method: 'POST' }),
+        await api(monitor),
+      ]) {
+        expect(response.headers.get('retry-after')).toBe('5');
+        await expectProblem(response, 503);
+      }
       await server.start();
       let status = 0;
       for (let i = 0; i < 50 && status !== 200; i++) {

@@ -10,6 +10,20 @@ import {
 import { InMemoryOperationStore } from './in-memory-operation.store';
 import { clientProblem } from '../problem/without-stack';
 import { retryAfterSeconds } from '../problem/problem.mapper';
+import { ProblemException } from '../problem/problem.exception';
+
+/** Seconds a client is asked to wait while the operation store is down. */
+const STORE_RETRY_AFTER_SECONDS = 5;
+
+/** A store that cannot answer (Redis down) is the service being unavailable, not a fault. */
+function storeUnavailable(action: string): (error: unknown) => never {
+  return (error) => {
+    throw ProblemException.serviceUnavailable(
+      `Operations cannot be ${action} right now; retry shortly.`,
+      { retryAfter: STORE_RETRY_AFTER_SECONDS, cause: error },
+    );
+  };
+}
 
 /** Asked for an operation that does not exist or has expired. */
 export const OperationNotFound = defineProblemType({
@@ -68,14 +82,14 @@ export class OperationsService {
       // Retry-After is a whole, non-negative number of seconds (RFC 9110 §10.2.3).
       retryAfter: retryAfterSeconds(options.retryAfter) ?? 1,
     };
-    await this.store.save(record, ttlMs);
+    await this.store.save(record, ttlMs).catch(storeUnavailable('started'));
     const operation = new Operation(record);
     setImmediate(() => void this.run(operation, work, ttlMs));
     return operation;
   }
 
   async get(id: string): Promise<Operation> {
-    const record = await this.store.get(id);
+    const record = await this.store.get(id).catch(storeUnavailable('read'));
     if (!record)
       throw clientProblem(OperationNotFound, {
         detail: `There is no operation ${id}.`,
