@@ -7,7 +7,7 @@ import {
   type RunningApp,
 } from './support/adapters';
 import { expectProblem } from './support/problem-assertions';
-import { rawRequest } from './support/raw-http';
+import { rawRequest, socketRequest } from './support/raw-http';
 import {
   problemFixtureModule,
   SECRET,
@@ -202,6 +202,39 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       );
       expect(long.headers['x-request-id']).toBeDefined();
       expect(JSON.parse(long.body)).not.toHaveProperty('message');
+    });
+
+    it("answers what Node's parser refuses as problems too", async () => {
+      const cases: [string, number, string][] = [
+        [
+          'FOO /fixture/widgets HTTP/1.1\r\nHost: x\r\n\r\n',
+          501,
+          'Not Implemented',
+        ],
+        ['GET /fixture/widgets HTTP/1.1\r\nHost x\r\n\r\n', 400, 'Bad Request'],
+        [
+          `GET /fixture/widgets HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+          431,
+          'Request Header Fields Too Large',
+        ],
+      ];
+      for (const [bytes, status, title] of cases) {
+        const response = await socketRequest(running.baseUrl, bytes);
+        expect(response.status).toBe(status);
+        expect(response.headers['content-type']).toBe(
+          'application/problem+json',
+        );
+        const id = response.headers['x-request-id'];
+        expect(id).toMatch(/^[0-9a-f-]{36}$/);
+        expect(JSON.parse(response.body)).toEqual({
+          type: 'about:blank',
+          title,
+          status,
+          detail: expect.any(String),
+          instance: `urn:uuid:${id}`,
+          requestId: id,
+        });
+      }
     });
 
     it('answers a known path with an unserved method with 405 and Allow', async () => {

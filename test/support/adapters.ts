@@ -3,6 +3,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import {
+  problemClientErrors,
   problemFrameworkErrors,
   useStrictBodyParsing,
 } from 'nestjs-hal-problem';
@@ -54,6 +55,7 @@ export async function startTestingApp(
           bodyLimit: 100 * 1024,
           // As docs/problem-details.md tells Fastify users to create it.
           frameworkErrors: problemFrameworkErrors,
+          clientErrorHandler: problemClientErrors,
         })
       : new ExpressAdapter(),
     { logger: false, bodyParser: !strictBodies },

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 
 /** A request with exact headers (e.g. a header sent twice), which fetch cannot send. */
 export function rawRequest(
@@ -57,5 +58,47 @@ export function absoluteFormRequest(
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/**
+ * Bytes written straight to a socket (a request Node's parser refuses, which
+ * no HTTP client sends), and the response as it came back: status, headers
+ * with lower-case names, body.
+ */
+export function socketRequest(
+  baseUrl: string,
+  bytes: string,
+): Promise<{
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    // The server may close while this side still writes.
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
+    });
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString();
+      const [head, ...rest] = text.split('\r\n\r\n');
+      const [statusLine, ...lines] = head.split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).trim().toLowerCase()] = line
+          .slice(colon + 1)
+          .trim();
+      }
+      resolve({
+        status: Number(statusLine.split(' ')[1] ?? 0),
+        headers,
+        body: rest.join('\r\n\r\n'),
+      });
+    });
   });
 }

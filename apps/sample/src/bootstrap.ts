@@ -11,6 +11,7 @@ import {
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
   HalProblemOpenApi,
+  problemClientErrors,
   problemFrameworkErrors,
   RouteTable,
   useStrictBodyParsing,
@@ -41,8 +42,10 @@ export async function createSampleApp(
         bodyLimit: config.bodyLimitBytes,
         trustProxy: config.trustProxy,
         // Malformed paths and over-long parameters, refused by Fastify's
-        // router before Nest runs, answered as problems too.
+        // router before Nest runs, and requests Node's parser refuses,
+        // answered as problems too.
         frameworkErrors: problemFrameworkErrors,
+        clientErrorHandler: problemClientErrors,
       }),
       appOptions,
     );

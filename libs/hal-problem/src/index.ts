@@ -43,6 +43,7 @@ export {
   type StrictBodyParsingOptions,
 } from './problem/body-parsing';
 export { problemFrameworkErrors } from './problem/fastify-framework-errors';
+export { problemClientErrors } from './problem/client-errors';
 export { HalLink } from './hal/hal-link.decorator';
 export {
   HalEmbedded,

@@ -9,6 +9,8 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { throwError, type Observable } from 'rxjs';
+import type { EventEmitter } from 'node:events';
+import { answerClientErrorsOf } from './client-errors';
 import { ProblemConfig } from './problem.config';
 import { genericDetail, reasonPhrase } from './http-status';
 import {
@@ -73,6 +75,9 @@ export class ProblemExceptionFilter
 
   /** Lets `problemFrameworkErrors` (Fastify) answer through this filter. */
   onApplicationBootstrap(): void {
+    const server: unknown = this.adapterHost.httpAdapter?.getHttpServer();
+    if (server && typeof (server as EventEmitter).listenerCount === 'function')
+      answerClientErrorsOf(server as EventEmitter, this.config.requestIdHeader);
     const instance: unknown = this.adapterHost.httpAdapter?.getInstance();
     if (typeof instance !== 'object' && typeof instance !== 'function') return;
     if (instance === null) return;

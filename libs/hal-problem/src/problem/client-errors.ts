@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import { STATUS_CODES } from 'node:http';
+import { DEFAULT_REQUEST_ID_HEADER } from './problem.config';
+
+/** The part of a `net.Socket` a client error is answered on. */
+interface ClientSocket {
+  readonly writable: boolean;
+  readonly destroyed: boolean;
+  readonly server?: object | null;
+  write(data: string): unknown;
+  destroy(error?: Error): unknown;
+}
+
+/** Each app's Node HTTP server → the request id header it sends. */
+const headers = new WeakMap<object, string>();
+
+/**
+ * Called by the module's filter at bootstrap with the app's Node server.
+ * Where nothing answers Node's client errors yet (Express: Node's default
+ * writes a bare 400 with no body), the module answers them from now on.
+ */
+export function answerClientErrorsOf(
+  server: EventEmitter,
+  requestIdHeader: string,
+): void {
+  headers.set(server, requestIdHeader);
+  if (server.listenerCount('clientError') === 0)
+    server.on('clientError', problemClientErrors);
+}
+
+/** Node's parser error codes → the status RFC 9110 gives them. */
+function statusOf(code: string | undefined): number {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return 431;
+    // RFC 9110 §9.1: an unrecognized method is a 501, not a malformed request.
+    case 'HPE_INVALID_METHOD':
+      return 501;
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return 413;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return 408;
+    default:
+      return 400;
+  }
+}
+
+const DETAILS: Readonly<Record<number, string>> = {
+  400: 'The request is not well-formed HTTP.',
+  408: 'The request was not received in time.',
+  413: 'The request has chunk extensions larger than the server accepts.',
+  431: 'The request line and headers are larger than the server accepts.',
+  501: 'The request method is not one this server recognizes.',
+};
+
+/**
+ * Answers a request Node's HTTP parser refused before any framework saw it
+ * (a malformed request line, an unknown method, headers over
+ * `maxHeaderSize`, a request timeout) with a problem document and a new
+ * request id, then closes the connection, as Node's default does. The path
+ * is unknown, so `instance` names the occurrence (`urn:uuid:` + the id).
+ *
+ * Express apps get it from the module at bootstrap. On Fastify, which
+ * answers these with its own JSON, pass it when creating the adapter:
+ *
+ *   new FastifyAdapter({ clientErrorHandler: problemClientErrors })
+ */
+export function problemClientErrors(
+  error: Error & { code?: string },
+  socket: ClientSocket,
+): void {
+  // A reset connection has nobody to answer (Node's and Fastify's rule).
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (!socket.writable) {
+    socket.destroy(error);
+    return;
+  }
+  const status = statusOf(error.code);
+  const title = STATUS_CODES[status] ?? 'Bad Request';
+  const id = randomUUID();
+  const body = JSON.stringify({
+    type: 'about:blank',
+    title,
+    status,
+    detail: DETAILS[status],
+    instance: `urn:uuid:${id}`,
+    requestId: id,
+  });
+  const header =
+    (socket.server ? headers.get(socket.server) : undefined) ??
+    DEFAULT_REQUEST_ID_HEADER;
+  // Written, then the connection closed, as Node's own answer does.
+  socket.write(
+    `HTTP/1.1 ${status} ${title}\r\n` +
+      'Content-Type: application/problem+json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      `${header}: ${id}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+  socket.destroy();
+}
