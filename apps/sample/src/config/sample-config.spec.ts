@@ -39,6 +39,32 @@ describe('loadSampleConfig', () => {
     );
   });
 
+  it('refuses a variable set but empty, instead of falling back', () => {
+    for (const name of [
+      'PORT',
+      'HTTP_ADAPTER',
+      'JWT_ISSUER',
+      'JWT_AUDIENCE',
+      'THROTTLE_LIMIT',
+      'BODY_LIMIT',
+      'REDIS_URL',
+      'TRUST_PROXY',
+      'MAINTENANCE_MODE',
+      'OAUTH_CLIENTS',
+    ]) {
+      for (const blank of ['', '  '])
+        expect(() => loadSampleConfig({ [name]: blank })).toThrow(
+          new RegExp(`^${name}: `),
+        );
+    }
+  });
+
+  it('refuses an OAuth client listed twice', () => {
+    expect(() =>
+      loadSampleConfig({ OAUTH_CLIENTS: 'a:secret-a1:x,a:secret-a2:y' }),
+    ).toThrow('OAUTH_CLIENTS: client "a" is listed twice');
+  });
+
   it('reads every variable', () => {
     const config = loadSampleConfig({
       PORT: '0',

@@ -41,9 +41,9 @@ export const DEVELOPMENT_OAUTH_CLIENTS: readonly OAuthClient[] = [
 
 /** `OAUTH_CLIENTS=id:secret:scope scope,id2:secret2:scope` */
 function oauthClients(env: Env): readonly OAuthClient[] {
-  const raw = env.OAUTH_CLIENTS?.trim();
-  if (!raw) return DEVELOPMENT_OAUTH_CLIENTS;
-  return raw.split(',').map((entry) => {
+  const raw = value(env, 'OAUTH_CLIENTS');
+  if (raw === undefined) return DEVELOPMENT_OAUTH_CLIENTS;
+  const clients = raw.split(',').map((entry) => {
     // Scopes may contain colons themselves (orders:read): only the first two split.
     const [id, secret, ...rest] = entry.split(':');
     const scopes = rest.join(':');
@@ -55,6 +55,14 @@ function oauthClients(env: Env): readonly OAuthClient[] {
     }
     return { id, secret, scopes: scopes.split(' ').filter(Boolean) };
   });
+  const ids = clients.map((client) => client.id);
+  const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
+  if (repeated !== undefined)
+    throw new ConfigError(
+      'OAUTH_CLIENTS',
+      `client "${repeated}" is listed twice`,
+    );
+  return clients;
 }
 
 /** The development secret; refused when NODE_ENV=production. */
@@ -73,6 +81,19 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * A variable's value, or undefined when it is not set. Set but blank is a
+ * bad value, not "unset": `REDIS_URL=` from a missing secret would
+ * otherwise run every instance on its own in-memory stores, silently.
+ */
+function value(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  if (raw.trim() === '')
+    throw new ConfigError(name, 'is set but empty; unset it for the default');
+  return raw.trim();
+}
+
 function integer(
   env: Env,
   name: string,
@@ -80,24 +101,24 @@ function integer(
   min: number,
   max: number,
 ): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) {
+  const raw = value(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) {
     throw new ConfigError(name, `expected a whole number, got "${raw}"`);
   }
-  const value = Number(raw.trim());
-  if (value < min || value > max) {
+  const number = Number(raw);
+  if (number < min || number > max) {
     throw new ConfigError(
       name,
-      `expected a number from ${min} to ${max}, got ${value}`,
+      `expected a number from ${min} to ${max}, got ${number}`,
     );
   }
-  return value;
+  return number;
 }
 
 function boolean(env: Env, name: string): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return false;
+  const raw = value(env, name)?.toLowerCase();
+  if (raw === undefined) return false;
   if (['true', '1', 'yes'].includes(raw)) return true;
   if (['false', '0', 'no'].includes(raw)) return false;
   throw new ConfigError(name, `expected true or false, got "${env[name]}"`);
@@ -124,7 +145,7 @@ export function parseByteSize(name: string, raw: string): number {
 }
 
 export function loadSampleConfig(env: Env = process.env): SampleConfig {
-  const httpAdapter = (env.HTTP_ADAPTER ?? 'express').trim().toLowerCase();
+  const httpAdapter = (value(env, 'HTTP_ADAPTER') ?? 'express').toLowerCase();
   if (httpAdapter !== 'express' && httpAdapter !== 'fastify') {
     throw new ConfigError(
       'HTTP_ADAPTER',
@@ -144,7 +165,7 @@ export function loadSampleConfig(env: Env = process.env): SampleConfig {
       'the development secret is refused with NODE_ENV=production',
     );
   }
-  const redisUrl = env.REDIS_URL?.trim() || undefined;
+  const redisUrl = value(env, 'REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     throw new ConfigError(
       'REDIS_URL',
@@ -155,11 +176,14 @@ export function loadSampleConfig(env: Env = process.env): SampleConfig {
     port: integer(env, 'PORT', 3000, 0, 65535),
     httpAdapter,
     jwtSecret,
-    jwtIssuer: env.JWT_ISSUER?.trim() || 'orders-sample',
-    jwtAudience: env.JWT_AUDIENCE?.trim() || 'orders-api',
+    jwtIssuer: value(env, 'JWT_ISSUER') ?? 'orders-sample',
+    jwtAudience: value(env, 'JWT_AUDIENCE') ?? 'orders-api',
     throttleLimit: integer(env, 'THROTTLE_LIMIT', 100, 1, 1_000_000),
     throttleTtlMs: integer(env, 'THROTTLE_TTL_MS', 60_000, 1, 86_400_000),
-    bodyLimitBytes: parseByteSize('BODY_LIMIT', env.BODY_LIMIT ?? '100kb'),
+    bodyLimitBytes: parseByteSize(
+      'BODY_LIMIT',
+      value(env, 'BODY_LIMIT') ?? '100kb',
+    ),
     redisUrl,
     trustProxy: boolean(env, 'TRUST_PROXY'),
     reportDelayMs: integer(env, 'REPORT_DELAY_MS', 1000, 0, 3_600_000),
