@@ -7,7 +7,13 @@ import {
 } from './support/adapters';
 import { expectProblem } from './support/problem-assertions';
 import { rawRequest } from './support/raw-http';
-import { signToken, unsignedToken } from './support/tokens';
+import {
+  signToken,
+  TEST_AUDIENCE,
+  TEST_ISSUER,
+  TEST_SECRET,
+  unsignedToken,
+} from './support/tokens';
 import {
   AUTH_OPTIONS,
   authFixtureModule,
@@ -133,6 +139,16 @@ describe.each(ADAPTERS)('bearer authentication on %s', (adapter) => {
       signToken({ sub: undefined }),
       'missing_claims',
       undefined,
+    ],
+    [
+      'that never expires (no exp)',
+      jwt.sign({ sub: 'client-1' }, TEST_SECRET, {
+        algorithm: 'HS256',
+        issuer: TEST_ISSUER,
+        audience: TEST_AUDIENCE,
+      }),
+      'missing_claims',
+      'The access token lacks a required claim.',
     ],
     ['malformed', 'not.a.jwt', 'malformed', undefined],
   ])(

@@ -34,6 +34,11 @@ export interface JwtAuthOptions {
   /** Also read scopes from an `scp` array claim (as some issuers send). Default true. */
   readonly scpClaim?: boolean;
   /**
+   * Refuse a token without `exp` (RFC 9068 §2.2), which would otherwise be
+   * valid forever. Default true.
+   */
+  readonly requireExpiration?: boolean;
+  /**
    * Require a valid token on every route unless `@Public()`. Default true;
    * with false, only routes with `@Scopes()` or `@Authenticated()` need one.
    */

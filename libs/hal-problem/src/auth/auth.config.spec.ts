@@ -22,6 +22,9 @@ describe('AuthConfig', () => {
     [{ ...auth, issuer: '' }, /issuer and auth.audience/],
     [{ ...auth, secretOrKey: undefined }, /exactly one/],
     [{ ...auth, realm: 'a"b' }, /realm/],
+    // Outside qdtext, every challenge would fail to send (a 500 on Express).
+    [{ ...auth, realm: '東京 API' }, /realm/],
+    [{ ...auth, realm: 'a\u0001b' }, /realm/],
   ])('refuses unsafe options %#', (options, message) => {
     expect(() => new AuthConfig({ auth: options })).toThrow(message);
   });
@@ -38,6 +41,7 @@ describe('AuthConfig', () => {
     const good = jwt.sign({ sub: 's', scope: 'a b', scp: ['c'] }, secret, {
       issuer: 'iss',
       audience: 'aud',
+      expiresIn: 60,
     });
     expect(await config.verify(good, {})).toMatchObject({
       subject: 's',
@@ -50,6 +54,19 @@ describe('AuthConfig', () => {
     );
     expect(await config.verify(forged, {})).toBeUndefined();
     expect(await new AuthConfig({}).verify(good, {})).toBeUndefined();
+  });
+
+  it('refuses a token without exp unless told not to', async () => {
+    const forever = jwt.sign({ sub: 's' }, secret, {
+      issuer: 'iss',
+      audience: 'aud',
+    });
+    expect(await new AuthConfig({ auth }).verify(forever, {})).toBeUndefined();
+    expect(
+      await new AuthConfig({
+        auth: { ...auth, requireExpiration: false },
+      }).verify(forever, {}),
+    ).toMatchObject({ subject: 's' });
   });
 });
 

@@ -61,6 +61,9 @@ export function classifyTokenError(error: unknown): TokenFailure {
 
 export class MissingClaimError extends Error {}
 
+/** The characters of a quoted-string without escapes (RFC 9110 §5.6.4), tab excluded. */
+const QDTEXT = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/;
+
 function scopesOf(payload: JwtPayload, withScp: boolean): string[] {
   const scopes = new Set<string>();
   if (typeof payload.scope === 'string') {
@@ -78,7 +81,10 @@ function scopesOf(payload: JwtPayload, withScp: boolean): string[] {
 export class AuthConfig {
   readonly enabled: boolean;
   readonly options: Required<
-    Pick<JwtAuthOptions, 'realm' | 'clockTolerance' | 'scpClaim' | 'global'>
+    Pick<
+      JwtAuthOptions,
+      'realm' | 'clockTolerance' | 'scpClaim' | 'requireExpiration' | 'global'
+    >
   > &
     JwtAuthOptions;
   readonly verifyOptions: VerifyOptions & { algorithms: jwt.Algorithm[] };
@@ -114,8 +120,12 @@ export class AuthConfig {
           'HalProblemModule: auth needs exactly one of secretOrKey and secretOrKeyProvider',
         );
       }
-      if (/[\\"\r\n]/.test(options.realm))
-        throw new Error('HalProblemModule: auth.realm must be plain text');
+      // Sent as a quoted-string (RFC 9110 §5.6.4) on every challenge: a
+      // character outside qdtext would make every 401 fail to send.
+      if (!QDTEXT.test(options.realm))
+        throw new Error(
+          'HalProblemModule: auth.realm must be printable ASCII, without " and \\',
+        );
     }
     const clockTolerance = Math.min(
       Math.max(options.clockTolerance ?? 5, 0),
@@ -125,6 +135,7 @@ export class AuthConfig {
       ...options,
       clockTolerance,
       scpClaim: options.scpClaim ?? true,
+      requireExpiration: options.requireExpiration ?? true,
       global: options.global ?? true,
     };
     this.verifyOptions = {
@@ -145,6 +156,10 @@ export class AuthConfig {
   principalOf(payload: JwtPayload): AuthPrincipal {
     if (typeof payload.sub !== 'string' || payload.sub === '')
       throw new MissingClaimError('sub');
+    // jsonwebtoken checks `exp` only when present: a token without one would
+    // be good forever. RFC 9068 §2.2 makes it required of access tokens.
+    if (this.options.requireExpiration && typeof payload.exp !== 'number')
+      throw new MissingClaimError('exp');
     return {
       subject: payload.sub,
       scopes: scopesOf(payload, this.options.scpClaim),

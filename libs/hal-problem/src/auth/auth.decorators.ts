@@ -14,15 +14,28 @@ export const Authenticated = Reflector.createDecorator<void, true>({
   transform: () => true,
 });
 
+/** A scope token (RFC 6749 §3.3): what the `scope` of a challenge can carry. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
 /**
  * The scopes a route requires, all of them: `@Scopes('orders:write')`.
- * A token without them is answered 403 `insufficient_scope`.
+ * A token without them is answered 403 `insufficient_scope`. A scope with
+ * a space, a quote or a backslash could never be granted nor named in the
+ * challenge, and is refused where it is declared.
  */
 export const Scopes = Reflector.createDecorator<
   string | readonly string[],
   readonly string[]
 >({
-  transform: (scopes) => (typeof scopes === 'string' ? [scopes] : [...scopes]),
+  transform: (scopes) => {
+    const list = typeof scopes === 'string' ? [scopes] : [...scopes];
+    for (const scope of list)
+      if (!SCOPE_TOKEN.test(scope))
+        throw new Error(
+          `@Scopes(): "${scope}" is not a scope token (RFC 6749 §3.3: printable ASCII, no space, " or \\)`,
+        );
+    return list;
+  },
 });
 
 /** The authenticated principal (`AuthPrincipal`) as a handler parameter. */

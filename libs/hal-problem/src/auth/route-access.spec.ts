@@ -70,3 +70,14 @@ describe('routeAccess', () => {
     });
   });
 });
+
+describe('@Scopes()', () => {
+  it('refuses what could never be granted nor named in a challenge', () => {
+    // Applied where declared: the class fails to load, naming the scope.
+    const declare = (scopes: string | string[]) => () =>
+      Scopes(scopes)(class {});
+    for (const scope of ['orders write', 'a"b', 'a\\b', '', 'café'])
+      expect(declare(scope)).toThrow(/not a scope token/);
+    expect(declare(['orders:read', 'reports:write'])).not.toThrow();
+  });
+});
