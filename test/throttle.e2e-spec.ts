@@ -291,6 +291,42 @@ describe.each(ADAPTERS)('rate limiting per route on %s', (adapter) => {
     expect(body['violated-policies']).toEqual(['burst']);
   });
 
+  it("keeps a route's own @Throttle() policy out of the bucket other routes share", async () => {
+    // The strict route's hit must not use up the 1 s burst quota that
+    // /routes/default advertises for the next 60 s.
+    expect((await get('/routes/strict')).status).toBe(200);
+    const limits: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const response = await get('/routes/default');
+      expect(response.status).toBe(200);
+      limits.push(response.headers.get('ratelimit')!.split(',')[0]);
+    }
+    expect(limits).toEqual([
+      '"burst";r=2;t=1',
+      '"burst";r=1;t=1',
+      '"burst";r=0;t=1',
+    ]);
+  });
+
+  it('answers one 429 for every policy used up, with the longest wait', async () => {
+    // sustained: 10 per 60 s. Ten requests over the burst's 1 s windows use
+    // it up; the next is refused by both, and Retry-After is sustained's.
+    for (let i = 0; i < 10; i++) {
+      if (i % 3 === 0 && i > 0)
+        await new Promise((resolve) => setTimeout(resolve, 1_050));
+      expect((await get('/routes/default')).status).toBe(200);
+    }
+    await get('/routes/default');
+    await get('/routes/default');
+    const refused = await get('/routes/default');
+    const body = await expectProblem(refused, 429);
+    expect(body['violated-policies']).toEqual(['burst', 'sustained']);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(50);
+    expect(refused.headers.get('ratelimit-policy')).toBe(
+      '"burst";q=3;w=1, "sustained";q=10;w=60',
+    );
+  }, 15_000);
+
   it('skips only the throttlers a route names in @SkipThrottle()', async () => {
     for (let i = 0; i < 4; i++) {
       const response = await get('/routes/sustained-only');

@@ -11,9 +11,12 @@ import { ProblemException } from '../problem/problem.exception';
 import { clientAddress, proxyHops } from './client-address';
 import { bearerToken } from '../auth/bearer-challenge';
 import { type RateLimitState, rateLimitHeaders } from './rate-limit-headers';
+
+/** A policy's state, and whether it refused this request. */
+type GuardState = RateLimitState & { readonly blocked: boolean };
 import type { HalThrottleOptions } from './throttle-options.interface';
 import { QuotaExceeded } from './throttle.problems';
-import { clientProblem } from '../problem/without-stack';
+import { withoutStack } from '../problem/without-stack';
 import { perHandler } from '../routing/per-handler-cache';
 import {
   numbersOf,
@@ -24,6 +27,39 @@ import {
 } from './route-throttlers';
 
 type HttpRequest = { headers: Record<string, string | string[] | undefined> };
+
+/** The 429 of this guard, told apart from any other error a hook throws. */
+class QuotaExceededProblem extends ProblemException {}
+
+/**
+ * The 429 for the policies counted so far: every blocked one is named, and
+ * `Retry-After` (whole seconds, rounded up: never earlier than the reset)
+ * is the longest wait of every policy with nothing left.
+ */
+function quotaExceeded(states: readonly GuardState[]): ProblemException {
+  const blocked = states.filter((state) => state.blocked);
+  const wait = Math.max(
+    1,
+    ...states
+      .filter((state) => state.blocked || state.remaining <= 0)
+      .map((state) => Math.ceil(state.resetSeconds)),
+  );
+  const [first] = blocked;
+  const detail =
+    blocked.length === 1
+      ? `The rate limit "${first.name}" of ${first.limit} requests per ${Math.ceil(first.windowMs / 1000)} s is exhausted; retry after ${wait} s.`
+      : `The rate limits ${blocked.map((state) => `"${state.name}"`).join(', ')} are exhausted; retry after ${wait} s.`;
+  return withoutStack(
+    () =>
+      new QuotaExceededProblem(QuotaExceeded, {
+        detail,
+        extensions: {
+          'violated-policies': blocked.map((state) => state.name),
+        },
+        retryAfter: wait,
+      }),
+  );
+}
 
 /** The answer for requests no throttler counts. */
 const ALLOWED = Promise.resolve(true);
@@ -60,7 +96,7 @@ const STORAGE_WARNING_INTERVAL_MS = 10_000;
  * Override `getTracker` to key buckets differently.
  */
 export class HalThrottlerGuard extends ThrottlerGuard {
-  private readonly states = new WeakMap<object, RateLimitState[]>();
+  private readonly states = new WeakMap<object, GuardState[]>();
   private readonly hops: number;
   private lastStorageWarning = 0;
 
@@ -131,25 +167,46 @@ export class HalThrottlerGuard extends ThrottlerGuard {
     );
   }
 
-  /** One hit per throttler, in order; every throttler is counted, as upstream does. */
+  /**
+   * One hit per throttler, in order. Unlike upstream, which stops at the
+   * first throttler that blocks, every one is counted and the 429 is thrown
+   * once: its `Retry-After` is then the longest wait of every exhausted
+   * policy (a 1 s burst blocking while a 60 s quota is used up is a 60 s
+   * wait, not 1 s and then another 429), and the 429 lists every policy.
+   */
   private async count(
     context: ExecutionContext,
     routes: readonly RouteThrottler[],
   ): Promise<boolean> {
     let allowed = true;
+    let blocked = false;
     for (const route of routes) {
       const { limit, ttl, blockDuration } =
         route.fixed ?? (await numbersFor(route, context));
-      const passed = await this.handleRequest({
-        context,
-        limit,
-        ttl,
-        throttler: route.throttler,
-        blockDuration,
-        getTracker: route.getTracker,
-        generateKey: route.generateKey,
-      });
-      allowed = passed && allowed;
+      // A route's own @Throttle() policy gets its own bucket per client.
+      const generateKey = route.overridden
+        ? (inner: ExecutionContext, tracker: string, name: string) =>
+            `${route.generateKey(inner, tracker, name)}:${limit}/${ttl}/${blockDuration}`
+        : route.generateKey;
+      try {
+        const passed = await this.handleRequest({
+          context,
+          limit,
+          ttl,
+          throttler: route.throttler,
+          blockDuration,
+          getTracker: route.getTracker,
+          generateKey,
+        });
+        allowed = passed && allowed;
+      } catch (error) {
+        if (!(error instanceof QuotaExceededProblem)) throw error;
+        blocked = true;
+      }
+    }
+    if (blocked) {
+      const request = context.switchToHttp().getRequest<object>();
+      throw quotaExceeded(this.states.get(request) ?? []);
     }
     return allowed;
   }
@@ -216,17 +273,11 @@ export class HalThrottlerGuard extends ThrottlerGuard {
       resetSeconds: record.isBlocked
         ? record.timeToBlockExpire
         : record.timeToExpire,
+      blocked: record.isBlocked,
     });
     this.states.set(request, states);
     this.writeHeaders(response, states);
-    if (record.isBlocked) {
-      throw clientProblem(QuotaExceeded, {
-        detail: `The rate limit "${name}" of ${limit} requests per ${Math.ceil(ttl / 1000)} s is exhausted; retry after ${record.timeToBlockExpire} s.`,
-        extensions: { 'violated-policies': [name] },
-        // Whole seconds, rounded up: never earlier than the reset.
-        retryAfter: Math.max(1, Math.ceil(record.timeToBlockExpire)),
-      });
-    }
+    if (record.isBlocked) throw quotaExceeded(states);
     return true;
   }
 

@@ -38,6 +38,12 @@ export interface RouteThrottler {
   readonly generateKey: ThrottlerGenerateKeyFunction;
   /** The three numbers, when none is a function of the request: resolved once. */
   readonly fixed?: ThrottlerNumbers;
+  /**
+   * The route's `@Throttle()` changes this throttler's limit, window or
+   * block: its hits go to a bucket of that policy, not the client's bucket
+   * every other route shares.
+   */
+  readonly overridden: boolean;
 }
 
 export interface ThrottlerNumbers {
@@ -85,12 +91,12 @@ export function readRouteThrottlers(
       common.generateKey;
     if (!getTracker || !generateKey)
       throw new Error(`The "${name}" throttler has no tracker or key function`);
-    const limit =
-      read<Resolvable>(THROTTLER_METADATA.limit, name) ?? options.limit;
-    const ttl = read<Resolvable>(THROTTLER_METADATA.ttl, name) ?? options.ttl;
-    const blockDuration =
-      read<Resolvable>(THROTTLER_METADATA.blockDuration, name) ??
-      options.blockDuration;
+    const routeLimit = read<Resolvable>(THROTTLER_METADATA.limit, name);
+    const routeTtl = read<Resolvable>(THROTTLER_METADATA.ttl, name);
+    const routeBlock = read<Resolvable>(THROTTLER_METADATA.blockDuration, name);
+    const limit = routeLimit ?? options.limit;
+    const ttl = routeTtl ?? options.ttl;
+    const blockDuration = routeBlock ?? options.blockDuration;
     route.push({
       throttler: { ...options, name },
       skipIf: options.skipIf || common.skipIf,
@@ -100,6 +106,10 @@ export function readRouteThrottlers(
       blockDuration,
       getTracker,
       generateKey,
+      overridden:
+        (routeLimit !== undefined && routeLimit !== options.limit) ||
+        (routeTtl !== undefined && routeTtl !== options.ttl) ||
+        (routeBlock !== undefined && routeBlock !== options.blockDuration),
       fixed:
         typeof limit === 'function' ||
         typeof ttl === 'function' ||
