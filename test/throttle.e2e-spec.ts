@@ -371,3 +371,26 @@ describe.each(ADAPTERS)('rate limiting per route on %s', (adapter) => {
     ).toBe(200);
   });
 });
+
+describe.each(ADAPTERS)('throttler names on %s', (adapter) => {
+  it('refuses to start with a name no RateLimit field can carry', async () => {
+    // With it, every throttled response failed to send (500 on Express, no
+    // answer at all on Fastify): refused where it is configured instead.
+    @Module({
+      imports: [
+        ThrottlerModule.forRoot({
+          throttlers: [{ name: 'burst—1', ttl: 1_000, limit: 3 }],
+        }),
+        HalProblemModule.forRoot(AUTH_OPTIONS),
+      ],
+      controllers: [RouteLimitsController],
+    })
+    class BadNameModule {}
+    await expect(
+      startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [BadNameModule] }),
+      ),
+    ).rejects.toThrow(/throttler name "burst—1" must be printable ASCII/);
+  });
+});

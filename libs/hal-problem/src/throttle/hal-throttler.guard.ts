@@ -10,7 +10,11 @@ import type { AuthConfig } from '../auth/auth.config';
 import { ProblemException } from '../problem/problem.exception';
 import { clientAddress, proxyHops } from './client-address';
 import { bearerToken } from '../auth/bearer-challenge';
-import { type RateLimitState, rateLimitHeaders } from './rate-limit-headers';
+import {
+  invalidPolicyName,
+  type RateLimitState,
+  rateLimitHeaders,
+} from './rate-limit-headers';
 
 /** A policy's state, and whether it refused this request. */
 type GuardState = RateLimitState & { readonly blocked: boolean };
@@ -111,6 +115,15 @@ export class HalThrottlerGuard extends ThrottlerGuard {
     super(options, storage, reflector);
     this.hops = proxyHops(throttle.trustProxy);
     this.logger = new Logger('HalProblem');
+  }
+
+  /** Upstream's start, then names that could not be sent in the RateLimit fields are refused. */
+  override async onModuleInit(): Promise<void> {
+    await super.onModuleInit();
+    for (const throttler of this.throttlers) {
+      const problem = invalidPolicyName(throttler.name ?? 'default');
+      if (problem) throw new Error(`HalProblemModule: ${problem}`);
+    }
   }
 
   /** Whether a subclass overrides `shouldSkip` (the base one always says no). */

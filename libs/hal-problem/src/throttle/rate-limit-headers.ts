@@ -9,8 +9,33 @@ export interface RateLimitState {
   readonly resetSeconds: number;
 }
 
+/** Printable ASCII: what an sf-string can carry (RFC 9651 §3.3.3). */
+const SF_STRING_CHARACTERS = /^[\x20-\x7E]*$/;
+
+/**
+ * Why a throttler's name cannot name a policy in these fields, or
+ * undefined when it can. Checked when the guard starts: a name such as
+ * `café` would make every client ignore the fields, and one with a
+ * character outside Latin-1 would make every throttled response fail to
+ * send at all.
+ */
+export function invalidPolicyName(name: string): string | undefined {
+  return SF_STRING_CHARACTERS.test(name)
+    ? undefined
+    : `the throttler name "${name}" must be printable ASCII to name a RateLimit policy (RFC 9651 sf-string)`;
+}
+
 function policyName(name: string): string {
   return `"${name.replace(/[\\"]/g, (char) => `\\${char}`)}"`;
+}
+
+/** The largest sf-integer (RFC 9651 §3.3.1: at most 15 digits). */
+const MAX_SF_INTEGER = 999_999_999_999_999;
+
+/** A count or a number of seconds as an sf-integer: whole, non-negative, at most 15 digits. */
+function sfInteger(value: number): number {
+  if (Number.isNaN(value)) return 0;
+  return Math.min(Math.max(Math.floor(value), 0), MAX_SF_INTEGER);
 }
 
 /**
@@ -27,13 +52,13 @@ export function rateLimitHeaders(states: readonly RateLimitState[]): {
     policy: states
       .map(
         (state) =>
-          `${policyName(state.name)};q=${state.limit};w=${Math.max(1, Math.ceil(state.windowMs / 1000))}`,
+          `${policyName(state.name)};q=${sfInteger(state.limit)};w=${Math.max(1, sfInteger(Math.ceil(state.windowMs / 1000)))}`,
       )
       .join(', '),
     limit: states
       .map(
         (state) =>
-          `${policyName(state.name)};r=${Math.max(0, state.remaining)};t=${Math.max(0, state.resetSeconds)}`,
+          `${policyName(state.name)};r=${sfInteger(state.remaining)};t=${sfInteger(Math.ceil(state.resetSeconds))}`,
       )
       .join(', '),
   };
