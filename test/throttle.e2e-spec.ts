@@ -183,7 +183,14 @@ describe.each(ADAPTERS)(
         expect(
           (await forwarded('for=7.7.7.7, for="[2001:db8::9]"')).status,
         ).toBe(429);
-        expect((await forwarded('for=2001:db8::a')).status).toBe(200);
+        expect((await forwarded('for="[2001:db8:0:1::a]"')).status).toBe(200);
+        // IPv6 by /64 (one host's usual allocation), IPv4-mapped as IPv4, no ports.
+        expect((await call('2001:db8:1:2::1')).status).toBe(200);
+        expect((await call('2001:db8:1:2::beef')).status).toBe(429);
+        expect((await call('2001:db8:1:3::1')).status).toBe(200);
+        expect((await call('::ffff:1.1.1.2')).status).toBe(429);
+        expect((await call('1.1.1.3:50001')).status).toBe(200);
+        expect((await call('1.1.1.3:50002')).status).toBe(429);
       } finally {
         await running.close();
       }

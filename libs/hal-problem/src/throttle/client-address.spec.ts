@@ -1,4 +1,4 @@
-import { clientAddress, forwardedFor } from './client-address';
+import { addressBucket, clientAddress, forwardedFor } from './client-address';
 
 const request = (xff: string | undefined, remote = '10.0.0.1') => ({
   headers: xff === undefined ? {} : { 'x-forwarded-for': xff },
@@ -65,5 +65,31 @@ describe('clientAddress with Forwarded (RFC 7239)', () => {
       '2.2.2.2',
     ]);
     expect(forwardedFor(undefined)).toEqual([]);
+  });
+});
+
+describe('addressBucket', () => {
+  it('keeps IPv4, unmaps IPv4-mapped IPv6, and groups IPv6 by network', () => {
+    expect(addressBucket('1.1.1.1')).toBe('1.1.1.1');
+    expect(addressBucket('::ffff:1.1.1.1')).toBe('1.1.1.1');
+    expect(addressBucket('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(addressBucket('2001:db8:1:2:aaaa::9')).toBe('2001:db8:1:2::/64');
+    expect(addressBucket('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64');
+    expect(addressBucket('2001:db8:1:2::1', 128)).toBe('2001:db8:1:2::1/128');
+    expect(addressBucket('2001:db8:1:2::1', 48)).toBe('2001:db8:1::/48');
+    expect(addressBucket('fe80::1%eth0')).toBe('fe80::/64');
+  });
+
+  it('leaves what is no address as it is', () => {
+    expect(addressBucket('unknown')).toBe('unknown');
+    expect(addressBucket('_hidden')).toBe('_hidden');
+  });
+});
+
+describe('clientAddress and ports', () => {
+  it('drops the port of an X-Forwarded-For entry, as of a Forwarded one', () => {
+    expect(clientAddress(request('6.6.6.6, 1.1.1.9:50001'), 1)).toBe('1.1.1.9');
+    expect(clientAddress(request('[2001:db8::1]:443'), 1)).toBe('2001:db8::1');
+    expect(clientAddress(request('2001:db8::1'), 1)).toBe('2001:db8::1');
   });
 });

@@ -1,3 +1,5 @@
+import ipaddr from 'ipaddr.js';
+
 type HttpRequest = {
   headers: Record<string, string | string[] | undefined>;
   socket?: { remoteAddress?: string };
@@ -70,12 +72,31 @@ export function clientAddress(request: HttpRequest, hops: number): string {
   const header = request.headers['x-forwarded-for'];
   let entries = (Array.isArray(header) ? header.join(',') : (header ?? ''))
     .split(',')
-    .map((entry) => entry.trim())
+    .map((entry) => nodeAddress(entry.trim()))
     .filter(Boolean);
   if (entries.length === 0) entries = forwardedFor(request.headers.forwarded);
   // The socket peer is the last proxy; each earlier hop is one entry further left.
   const chain = [...entries, socketAddress];
   return chain[Math.max(chain.length - 1 - hops, 0)];
+}
+
+/**
+ * The rate-limit bucket of an address: an IPv4 address (an IPv4-mapped
+ * IPv6 one included) as it is, an IPv6 address as its network of
+ * `ipv6Prefix` bits (`2001:db8:1:2::/64`), since one host is usually given a
+ * whole /64 and could otherwise take a fresh bucket per address, as
+ * `@nestjs/throttler`'s own tracker does with `ipv6SubnetPrefix`. Anything
+ * else (`unknown`, an obfuscated `Forwarded` node) is its own bucket.
+ */
+export function addressBucket(address: string, ipv6Prefix = 64): string {
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const prefix = Math.min(Math.max(Math.trunc(ipv6Prefix), 0), 128);
+  const network = ipaddr.IPv6.networkAddressFromCIDR(
+    `${(parsed as ipaddr.IPv6).toString().replace(/%.*$/, '')}/${prefix}`,
+  );
+  return `${network.toString()}/${prefix}`;
 }
 
 /** `trustProxy` as a hop count: `true` is the nearest proxy (1), `false` or absent none. */

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/throttler';
 import type { AuthConfig } from '../auth/auth.config';
 import { ProblemException } from '../problem/problem.exception';
-import { clientAddress, proxyHops } from './client-address';
+import { addressBucket, clientAddress, proxyHops } from './client-address';
 import { bearerToken } from '../auth/bearer-challenge';
 import {
   invalidPolicyName,
@@ -234,7 +234,12 @@ export class HalThrottlerGuard extends ThrottlerGuard {
       const principal = await this.auth.verify(token, request);
       if (principal) return `sub:${principal.subject}`;
     }
-    return `ip:${clientAddress(request as HttpRequest, this.hops)}`;
+    return `ip:${addressBucket(
+      clientAddress(request as HttpRequest, this.hops),
+      // Upstream's option (ThrottlerModule.forRoot({ ipv6SubnetPrefix })),
+      // undefined in versions without that option: then /64.
+      this.ipv6SubnetPrefix,
+    )}`;
   }
 
   protected override generateKey(
