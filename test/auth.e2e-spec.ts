@@ -233,6 +233,18 @@ describe.each(ADAPTERS)('bearer authentication on %s', (adapter) => {
     });
   });
 
+  it("gives the app's own 401 the Bearer challenge every 401 needs, unless it set one", async () => {
+    // RFC 9110 §15.5.2: a 401 MUST carry WWW-Authenticate.
+    const session = await call('/secure/session');
+    expect(session.headers.get('www-authenticate')).toBe('Bearer realm="test"');
+    expect((await expectProblem(session, 401)).detail).toBe(
+      'Your session has ended.',
+    );
+    const basic = await call('/secure/basic');
+    expect(basic.headers.get('www-authenticate')).toBe('Basic realm="test"');
+    await expectProblem(basic, 401);
+  });
+
   it('answers a missing scope with 403 insufficient_scope naming the scopes needed', async () => {
     const response = await call(
       '/secure/widgets',

@@ -122,7 +122,12 @@ describe.each(ADAPTERS)('sample OAuth token endpoint on %s', (adapter) => {
       'invalid_scope',
     ],
   ])('answers %s with %i %s as a problem', async (body, status, error) => {
-    const problem = await expectProblem(await token(body), status);
+    const response = await token(body);
+    // A 401 always says how to authenticate: the endpoint's Basic scheme.
+    expect(response.headers.get('www-authenticate')).toBe(
+      status === 401 ? 'Basic realm="orders"' : null,
+    );
+    const problem = await expectProblem(response, status);
     expect(problem.error).toBe(error);
     expect(JSON.stringify(problem)).not.toContain('secret');
   });

@@ -183,9 +183,10 @@ export class OAuthController {
         );
       }
     }
-    const challenge = basic
-      ? { 'WWW-Authenticate': 'Basic realm="orders"' }
-      : undefined;
+    // Every 401 carries a challenge (RFC 9110 §15.5.2); here it names the
+    // scheme this endpoint authenticates clients with (RFC 6749 §2.3.1),
+    // whether the failed credentials came in Basic or in the body.
+    const challenge = { 'WWW-Authenticate': 'Basic realm="orders"' };
     const client = this.config.oauthClients.find(
       (candidate) => candidate.id === id,
     );

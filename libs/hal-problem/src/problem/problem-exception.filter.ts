@@ -6,12 +6,15 @@ import {
   Logger,
   NotFoundException,
   type OnApplicationBootstrap,
+  Optional,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { throwError, type Observable } from 'rxjs';
 import type { EventEmitter } from 'node:events';
 import { answerClientErrorsOf } from './client-errors';
 import { ProblemConfig } from './problem.config';
+import { AuthConfig } from '../auth/auth.config';
+import { bearerChallenge } from '../auth/bearer-challenge';
 import { genericDetail, reasonPhrase } from './http-status';
 import {
   ProblemMapper,
@@ -66,12 +69,23 @@ export class ProblemExceptionFilter
 {
   private readonly logger = new Logger('HalProblem');
 
+  /**
+   * The challenge a 401 gets when whoever raised it set none (a handler's
+   * `UnauthorizedException`): RFC 9110 §15.5.2 requires one on every 401.
+   */
+  private readonly challenge: string | undefined;
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly mapper: ProblemMapper,
     private readonly routes: RouteTable,
     private readonly config: ProblemConfig,
-  ) {}
+    @Optional() auth?: AuthConfig,
+  ) {
+    this.challenge = auth?.enabled
+      ? bearerChallenge(auth.options.realm)
+      : undefined;
+  }
 
   /** Lets `problemFrameworkErrors` (Fastify) answer through this filter. */
   onApplicationBootstrap(): void {
@@ -139,7 +153,7 @@ export class ProblemExceptionFilter
       adapter.reply(response, undefined, 204);
       return;
     }
-    const problem = this.mapper.map(
+    let problem = this.mapper.map(
       unserved
         ? clientProblem(405, {
             detail: `${method} is not supported by ${context.path}; use ${unserved.allow}.`,
@@ -149,6 +163,17 @@ export class ProblemExceptionFilter
       context,
     );
     this.log(problem, context);
+    if (
+      problem.status === 401 &&
+      this.challenge !== undefined &&
+      !Object.keys(problem.headers).some(
+        (name) => name.toLowerCase() === 'www-authenticate',
+      )
+    )
+      problem = {
+        ...problem,
+        headers: { ...problem.headers, 'WWW-Authenticate': this.challenge },
+      };
     // The module's guard sent the request id already when it planned the response.
     const idToSend = plan ? undefined : requestId;
     const pending = plan?.idempotency;
