@@ -19,6 +19,9 @@ import {
   authFixtureModule,
 } from './fixtures/auth-fixture.module';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { passportJwtSecret } from 'jwks-rsa';
 import jwt from 'jsonwebtoken';
 import type { JwtAuthOptions } from 'nestjs-hal-problem';
 
@@ -363,6 +366,84 @@ describe.each(ADAPTERS)('RS256 key confusion on %s', (adapter) => {
       expect(body.reason).toBe('bad_algorithm');
     } finally {
       await running.close();
+    }
+  });
+});
+
+describe.each(ADAPTERS)('a JWKS key source (jwks-rsa) on %s', (adapter) => {
+  it('answers 503 while the JWKS endpoint is down, never blaming the token', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+    });
+    const jwks = JSON.stringify({
+      keys: [
+        {
+          ...publicKey.export({ format: 'jwk' }),
+          kid: 'k1',
+          use: 'sig',
+          alg: 'RS256',
+        },
+      ],
+    });
+    let failing = false;
+    const server = createServer((_request, response) => {
+      response.writeHead(failing ? 500 : 200, {
+        'content-type': 'application/json',
+      });
+      response.end(failing ? '{}' : jwks);
+    });
+    await new Promise<void>((resolve) =>
+      server.listen(0, '127.0.0.1', resolve),
+    );
+    const { port } = server.address() as AddressInfo;
+    @Module(
+      authFixtureModule({
+        auth: {
+          ...(AUTH_OPTIONS.auth as JwtAuthOptions),
+          algorithms: ['RS256'],
+          secretOrKey: undefined,
+          secretOrKeyProvider: passportJwtSecret({
+            jwksUri: `http://127.0.0.1:${port}/jwks.json`,
+            cache: false,
+          }),
+        },
+      }),
+    )
+    class JwksModule {}
+    const running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [JwksModule] }),
+    );
+    const sign = (kid: string) =>
+      jwt.sign({ sub: 'client-1' }, privateKey, {
+        algorithm: 'RS256',
+        keyid: kid,
+        issuer: 'test-issuer',
+        audience: 'test-api',
+        expiresIn: 60,
+      });
+    const call = (token: string) =>
+      fetch(`${running.baseUrl}/secure/me`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+    try {
+      expect((await call(sign('k1'))).status).toBe(200);
+      // An unknown kid is the token's fault.
+      const unknown = await expectProblem(await call(sign('k9')), 401);
+      expect(unknown.error).toBe('invalid_token');
+      // The endpoint answering an error, then not answering at all.
+      failing = true;
+      const broken = await call(sign('k1'));
+      expect(broken.headers.get('retry-after')).toBe('5');
+      expect(broken.headers.get('www-authenticate')).toBeNull();
+      await expectProblem(broken, 503);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const down = await call(sign('k1'));
+      expect(down.headers.get('retry-after')).toBe('5');
+      await expectProblem(down, 503);
+    } finally {
+      await running.close();
+      server.close();
     }
   });
 });

@@ -2,6 +2,7 @@ import jwt from 'jsonwebtoken';
 import {
   AuthConfig,
   classifyTokenError,
+  isKeySourceOutage,
   MissingClaimError,
 } from './auth.config';
 import { bearerChallenge } from './bearer-challenge';
@@ -103,5 +104,33 @@ describe('bearerChallenge', () => {
     expect(
       bearerChallenge('r', 'insufficient_scope', { scope: ['a', 'b'] }),
     ).toBe('Bearer realm="r", error="insufficient_scope", scope="a b"');
+  });
+});
+
+describe('isKeySourceOutage', () => {
+  it('tells a key source that is down from a token it has no key for', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), {
+      code: 'ECONNREFUSED',
+    });
+    expect(isKeySourceOutage(refused)).toBe(true);
+    expect(
+      isKeySourceOutage({ name: 'JwksError', message: 'Bad Gateway' }),
+    ).toBe(true);
+    expect(
+      isKeySourceOutage(new Error('fetch failed', { cause: refused })),
+    ).toBe(true);
+    expect(
+      isKeySourceOutage(
+        Object.assign(new Error('x'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
+      ),
+    ).toBe(true);
+    const unknownKid = Object.assign(new Error('no key'), {
+      name: 'SigningKeyNotFoundError',
+    });
+    expect(isKeySourceOutage(unknownKid)).toBe(false);
+    expect(
+      isKeySourceOutage(new jwt.JsonWebTokenError('invalid signature')),
+    ).toBe(false);
+    expect(isKeySourceOutage(undefined)).toBe(false);
   });
 });

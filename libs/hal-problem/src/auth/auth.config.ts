@@ -61,6 +61,49 @@ export function classifyTokenError(error: unknown): TokenFailure {
 
 export class MissingClaimError extends Error {}
 
+/** Error codes of a key source that cannot be reached (Node's and undici's). */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+/**
+ * Whether a key provider failed because its key source is down (a JWKS
+ * endpoint refusing connections or answering an error: jwks-rsa's
+ * `JwksError`), not because of the token (an unknown `kid` is jwks-rsa's
+ * `SigningKeyNotFoundError`, still an invalid token). The server cannot
+ * verify anything then: a 503 to retry, not a 401 that blames the token.
+ */
+export function isKeySourceOutage(error: unknown): boolean {
+  // Read structurally: Node's own socket errors may come from another realm
+  // than the provider's (under a VM sandbox, `instanceof Error` fails).
+  for (
+    let depth = 0;
+    depth < 4 && typeof error === 'object' && error !== null;
+    depth++
+  ) {
+    const { code, name, cause } = error as {
+      code?: unknown;
+      name?: unknown;
+      cause?: unknown;
+    };
+    if (name === 'JwksError') return true;
+    if (
+      typeof code === 'string' &&
+      (UNREACHABLE.has(code) || code.startsWith('UND_ERR_'))
+    )
+      return true;
+    error = cause;
+  }
+  return false;
+}
+
 /** The characters of a quoted-string without escapes (RFC 9110 §5.6.4), tab excluded. */
 const QDTEXT = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/;
 

@@ -4,6 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import {
   AuthConfig,
   classifyTokenError,
+  isKeySourceOutage,
   HAL_JWT_STRATEGY,
   TOKEN_FAILURE_DESCRIPTIONS,
 } from './auth.config';
@@ -16,7 +17,10 @@ import { bearerChallenge, bearerToken } from './bearer-challenge';
 import { routeAccess } from './route-access';
 import { perHandler } from '../routing/per-handler-cache';
 import { clientProblem } from '../problem/without-stack';
-import type { ProblemException } from '../problem/problem.exception';
+import { ProblemException } from '../problem/problem.exception';
+
+/** Seconds a client is asked to wait while the key source is down. */
+const KEY_SOURCE_RETRY_AFTER_SECONDS = 5;
 
 type HttpRequest = {
   headers: Record<string, string | string[] | undefined>;
@@ -76,6 +80,12 @@ export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
     info: unknown,
   ): TUser {
     if (!error && user) return user;
+    // passport-jwt reports a key provider's error as a failed token.
+    if (isKeySourceOutage(error ?? info))
+      throw ProblemException.serviceUnavailable(
+        'Access tokens cannot be verified right now; retry shortly.',
+        { retryAfter: KEY_SOURCE_RETRY_AFTER_SECONDS, cause: error ?? info },
+      );
     const failure = classifyTokenError(error ?? info);
     const description = TOKEN_FAILURE_DESCRIPTIONS[failure];
     throw clientProblem(InvalidToken, {
