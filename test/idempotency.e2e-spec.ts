@@ -8,7 +8,12 @@ import {
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { catchError, first, throwError, timeout, TimeoutError } from 'rxjs';
 import type { Redis } from 'ioredis';
-import { HalProblemModule, RedisIdempotencyStore } from 'nestjs-hal-problem';
+import {
+  HalProblemModule,
+  type JwtAuthOptions,
+  RedisIdempotencyStore,
+} from 'nestjs-hal-problem';
+import { AUTH_OPTIONS } from './fixtures/auth-fixture.module';
 import {
   ADAPTERS,
   startTestingApp,
@@ -18,7 +23,7 @@ import {
 import { expectProblem } from './support/problem-assertions';
 import { absoluteFormRequest } from './support/raw-http';
 import { describeWithRedis, redisClient, uniquePrefix } from './support/redis';
-import { signToken } from './support/tokens';
+import { signToken, TEST_ISSUER } from './support/tokens';
 import {
   calls,
   created,
@@ -586,6 +591,48 @@ describeWithRedis.each(ADAPTERS)(
       } finally {
         await first.close();
         await second.close();
+      }
+    });
+  },
+);
+
+describe.each(ADAPTERS)(
+  'idempotency with two trusted issuers on %s',
+  (adapter) => {
+    it('keeps the same subject of two issuers apart', async () => {
+      @Module(
+        idempotencyFixtureModule({
+          auth: {
+            ...(AUTH_OPTIONS.auth as JwtAuthOptions),
+            issuer: [TEST_ISSUER, 'partner-issuer'],
+          },
+        }),
+      )
+      class TwoIssuersModule {}
+      const running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [TwoIssuersModule] }),
+      );
+      const post = (issuer: string) =>
+        fetch(`${running.baseUrl}/things`, {
+          method: 'POST',
+          body: JSON.stringify({ name: 'shared-sub' }),
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${signToken({ sub: 'client-1' }, { issuer })}`,
+            'idempotency-key': '"same-key"',
+          },
+        });
+      try {
+        const ours = await post(TEST_ISSUER);
+        expect(ours.status).toBe(201);
+        // Another issuer's client-1 is another client: no replay of ours.
+        const theirs = await post('partner-issuer');
+        expect(theirs.status).toBe(201);
+        expect(theirs.headers.get('idempotent-replayed')).toBeNull();
+        expect((await post(TEST_ISSUER)).status).toBe(200);
+      } finally {
+        await running.close();
       }
     });
   },

@@ -4,6 +4,7 @@ import {
   classifyTokenError,
   isKeySourceOutage,
   MissingClaimError,
+  principalScope,
 } from './auth.config';
 import { bearerChallenge } from './bearer-challenge';
 
@@ -55,6 +56,18 @@ describe('AuthConfig', () => {
     );
     expect(await config.verify(forged, {})).toBeUndefined();
     expect(await new AuthConfig({}).verify(good, {})).toBeUndefined();
+  });
+
+  it('reads scp as a space-separated string too (Microsoft Entra ID)', async () => {
+    const token = jwt.sign({ sub: 's', scp: 'User.Read Mail.Read' }, secret, {
+      issuer: 'iss',
+      audience: 'aud',
+      expiresIn: 60,
+    });
+    expect((await new AuthConfig({ auth }).verify(token, {}))?.scopes).toEqual([
+      'User.Read',
+      'Mail.Read',
+    ]);
   });
 
   it('refuses a token without exp unless told not to', async () => {
@@ -132,5 +145,17 @@ describe('isKeySourceOutage', () => {
       isKeySourceOutage(new jwt.JsonWebTokenError('invalid signature')),
     ).toBe(false);
     expect(isKeySourceOutage(undefined)).toBe(false);
+  });
+});
+
+describe('principalScope', () => {
+  it('is the subject with one issuer, issuer and subject with several', () => {
+    const principal = { subject: 'client-1', claims: { iss: 'a' } };
+    expect(principalScope(principal, 'a')).toBe('sub:client-1');
+    expect(principalScope(principal, ['a'])).toBe('sub:client-1');
+    expect(principalScope(principal, ['a', 'b'])).toBe('sub:["a","client-1"]');
+    expect(
+      principalScope({ ...principal, claims: { iss: 'b' } }, ['a', 'b']),
+    ).not.toBe(principalScope(principal, ['a', 'b']));
   });
 });

@@ -61,6 +61,23 @@ export function classifyTokenError(error: unknown): TokenFailure {
 
 export class MissingClaimError extends Error {}
 
+/**
+ * Whom a principal's rate-limit bucket and idempotency records belong to:
+ * its subject, and with several trusted issuers its issuer too, since two
+ * issuers may hand out the same `sub` to different clients (one could
+ * otherwise replay the other's stored responses). With one issuer it is
+ * the subject alone, as before, so stored records keep matching.
+ */
+export function principalScope(
+  principal: { subject: string; claims?: Readonly<Record<string, unknown>> },
+  issuers: string | readonly string[] | undefined,
+): string {
+  const iss = principal.claims?.iss;
+  return Array.isArray(issuers) && issuers.length > 1 && typeof iss === 'string'
+    ? `sub:${JSON.stringify([iss, principal.subject])}`
+    : `sub:${principal.subject}`;
+}
+
 /** Error codes of a key source that cannot be reached (Node's and undici's). */
 const UNREACHABLE = new Set([
   'ECONNREFUSED',
@@ -115,6 +132,9 @@ function scopesOf(payload: JwtPayload, withScp: boolean): string[] {
   if (withScp && Array.isArray(payload.scp)) {
     for (const scope of payload.scp)
       if (typeof scope === 'string' && scope) scopes.add(scope);
+  } else if (withScp && typeof payload.scp === 'string') {
+    // Some issuers (Microsoft Entra ID) send `scp` space-separated, as `scope`.
+    for (const scope of payload.scp.split(' ')) if (scope) scopes.add(scope);
   }
   return [...scopes];
 }

@@ -52,12 +52,13 @@ import { Idempotent } from './idempotent.decorator';
 import { IDEMPOTENCY_INTERCEPTOR } from './idempotency.interceptor';
 import { InMemoryIdempotencyStore } from './in-memory-idempotency.store';
 import { clientProblem } from '../problem/without-stack';
+import { principalScope } from '../auth/auth.config';
 
 type HttpRequest = {
   method?: string;
   headers: Record<string, string | string[] | undefined>;
   body?: unknown;
-  user?: { subject?: unknown };
+  user?: { subject?: unknown; claims?: Readonly<Record<string, unknown>> };
   socket?: { remoteAddress?: string };
   raw?: { socket?: { remoteAddress?: string } };
 };
@@ -106,6 +107,8 @@ const STORE_RETRY_AFTER_SECONDS = 5;
 export class IdempotencyService {
   private readonly logger = new Logger('HalProblem');
   private readonly options: Required<Omit<IdempotencyOptions, 'store'>>;
+  /** The trusted token issuers, for whom a record is kept (`principalScope`). */
+  private readonly issuers: string | readonly string[] | undefined;
   private readonly store: IdempotencyStore;
   private readonly hops: number;
 
@@ -119,6 +122,7 @@ export class IdempotencyService {
     moduleOptions: HalProblemModuleOptions = {},
     @Optional() @Inject(IDEMPOTENCY_STORE) store?: IdempotencyStore,
   ) {
+    this.issuers = moduleOptions.auth ? moduleOptions.auth.issuer : undefined;
     const options = moduleOptions.idempotency ?? {};
     this.options = {
       ttlMs: options.ttlMs ?? DAY_MS,
@@ -246,9 +250,13 @@ export class IdempotencyService {
     // Path and query: `POST /orders?dryRun=true` is another request than
     // `POST /orders`. (Without a query, the key is what it always was.)
     const target = this.targetOf(request);
+    const user = request.user;
     const principal =
-      typeof request.user?.subject === 'string'
-        ? `sub:${request.user.subject}`
+      typeof user?.subject === 'string'
+        ? principalScope(
+            { subject: user.subject, claims: user.claims },
+            this.issuers,
+          )
         : undefined;
     const scope = principal ?? `ip:${clientAddress(request, this.hops)}`;
     const recordKey = hash(

@@ -6,7 +6,7 @@ import {
   type ThrottlerRequest,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
-import type { AuthConfig } from '../auth/auth.config';
+import { type AuthConfig, principalScope } from '../auth/auth.config';
 import { ProblemException } from '../problem/problem.exception';
 import { addressBucket, clientAddress, proxyHops } from './client-address';
 import { bearerToken } from '../auth/bearer-challenge';
@@ -232,7 +232,7 @@ export class HalThrottlerGuard extends ThrottlerGuard {
     const token = bearerToken(header);
     if (token) {
       const principal = await this.auth.verify(token, request);
-      if (principal) return `sub:${principal.subject}`;
+      if (principal) return principalScope(principal, this.auth.options.issuer);
     }
     return `ip:${addressBucket(
       clientAddress(request as HttpRequest, this.hops),
