@@ -17,21 +17,31 @@ class ValidationFailure {
 /** `toString`, `constructor`, `valueOf`, …: what every object already has. */
 const OBJECT_MEMBERS = new Set(Object.getOwnPropertyNames(Object.prototype));
 
-/** A method (or a getter without a setter) on the chain, read without calling a getter. */
-function isMethodOf(prototype: object, key: string): boolean {
+/** Per DTO prototype: its methods and getters without setters, found once. */
+const methodNames = new WeakMap<object, ReadonlySet<string>>();
+
+/** Methods (and getters without setters) on the chain, read without calling a getter. */
+function methodsOf(prototype: object): ReadonlySet<string> {
+  let names = methodNames.get(prototype);
+  if (names) return names;
+  const found = new Set<string>();
   for (
     let current: object | null = prototype;
     current !== null && current !== Object.prototype;
     current = Object.getPrototypeOf(current) as object | null
   ) {
-    const descriptor = Object.getOwnPropertyDescriptor(current, key);
-    if (descriptor)
-      return (
-        typeof descriptor.value === 'function' ||
-        (descriptor.get !== undefined && descriptor.set === undefined)
-      );
+    for (const name of Object.getOwnPropertyNames(current)) {
+      const descriptor = Object.getOwnPropertyDescriptor(current, name);
+      if (
+        typeof descriptor?.value === 'function' ||
+        (descriptor?.get !== undefined && descriptor.set === undefined)
+      )
+        found.add(name);
+    }
   }
-  return false;
+  names = found;
+  methodNames.set(prototype, names);
+  return names;
 }
 
 /**
@@ -40,20 +50,21 @@ function isMethodOf(prototype: object, key: string): boolean {
  * method), so class-validator's whitelist never sees it and
  * `forbidNonWhitelisted` lets `{"constructor": 1}` through. They are reported
  * as the unknown keys they are, at any depth (members of `Object.prototype`)
- * and, at the top, the DTO's own methods.
+ * and, at the top, the DTO's own methods. Undefined when there are none, the
+ * usual case, which then allocates nothing but each object's key list.
  */
 function silentlyDroppedKeys(
   value: unknown,
-  prototype: object | undefined,
-): ValidationError[] {
-  if (typeof value !== 'object' || value === null) return [];
-  const errors: ValidationError[] = [];
-  for (const [key, child] of Object.entries(value) as [string, unknown][]) {
-    const dropped =
-      OBJECT_MEMBERS.has(key) ||
-      (prototype !== undefined && isMethodOf(prototype, key));
-    if (dropped) {
-      errors.push({
+  methods: ReadonlySet<string> | undefined,
+): ValidationError[] | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  let errors: ValidationError[] | undefined;
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const child = (value as Record<string, unknown>)[key];
+    if (OBJECT_MEMBERS.has(key) || methods?.has(key)) {
+      (errors ??= []).push({
         property: key,
         value: child,
         constraints: {
@@ -64,8 +75,8 @@ function silentlyDroppedKeys(
       continue;
     }
     const children = silentlyDroppedKeys(child, undefined);
-    if (children.length > 0)
-      errors.push({ property: key, value: child, children });
+    if (children)
+      (errors ??= []).push({ property: key, value: child, children });
   }
   return errors;
 }
@@ -90,23 +101,29 @@ export class ProblemValidationPipe extends ValidationPipe {
     value: unknown,
     metadata: ArgumentMetadata,
   ): Promise<unknown> {
+    const prototype = (metadata.metatype as { prototype?: unknown } | undefined)
+      ?.prototype;
     const dropped =
       this.validatorOptions.forbidNonWhitelisted && this.toValidate(metadata)
         ? silentlyDroppedKeys(
             value,
-            (metadata.metatype as { prototype?: object } | undefined)
-              ?.prototype,
+            typeof prototype === 'object' && prototype !== null
+              ? methodsOf(prototype)
+              : undefined,
           )
-        : [];
+        : undefined;
     let transformed: unknown;
     try {
       transformed = await super.transform(value, metadata);
     } catch (error) {
       if (error instanceof ValidationFailure)
-        this.fail([...dropped, ...error.errors], metadata);
+        this.fail(
+          dropped ? [...dropped, ...error.errors] : error.errors,
+          metadata,
+        );
       throw error;
     }
-    if (dropped.length > 0) this.fail(dropped, metadata);
+    if (dropped) this.fail(dropped, metadata);
     return transformed;
   }
 
