@@ -6,22 +6,19 @@ import type { ProblemFieldError } from './problem-details.interface';
  * The table is documented in docs/problem-details.md; codes follow the
  * API contract's example (`invalid_type`).
  */
-const EXPECTED_TYPES: Readonly<Record<string, string>> = Object.assign(
-  Object.create(null) as Record<string, string>,
-  {
-    isString: 'string',
-    isInt: 'integer',
-    isNumber: 'number',
-    isBoolean: 'boolean',
-    isArray: 'array',
-    isObject: 'object',
-    isNotEmptyObject: 'object',
-    nestedValidation: 'object',
-    unknownValue: 'object',
-    isDate: 'date',
-    isDefined: 'a value',
-  },
-);
+const EXPECTED_TYPES: ReadonlyMap<string, string> = new Map([
+  ['isString', 'string'],
+  ['isInt', 'integer'],
+  ['isNumber', 'number'],
+  ['isBoolean', 'boolean'],
+  ['isArray', 'array'],
+  ['isObject', 'object'],
+  ['isNotEmptyObject', 'object'],
+  ['nestedValidation', 'object'],
+  ['unknownValue', 'object'],
+  ['isDate', 'date'],
+  ['isDefined', 'a value'],
+]);
 const TOO_SMALL = new Set([
   'min',
   'minLength',
@@ -125,7 +122,7 @@ export function errorCode(
   value: unknown,
   message: string,
 ): string {
-  if (constraint in EXPECTED_TYPES) return 'invalid_type';
+  if (EXPECTED_TYPES.has(constraint)) return 'invalid_type';
   if (constraint === UNRECOGNIZED_KEY) return 'unrecognized_key';
   if (constraint === 'isNotEmpty')
     return value === undefined || value === null ? 'invalid_type' : 'too_small';
@@ -153,7 +150,7 @@ const KINDS_OF: Readonly<Record<string, readonly string[]>> = {
  * fails `isInt` is of the right kind, and keeps its range failures.
  */
 function isWrongKind(constraint: string, value: unknown): boolean {
-  const expected = EXPECTED_TYPES[constraint];
+  const expected = EXPECTED_TYPES.get(constraint);
   if (expected === undefined) return false;
   if (value === undefined) return true;
   const kinds = KINDS_OF[expected] ?? [expected];
@@ -237,10 +234,13 @@ export function toFieldErrors(
   for (const violation of violations) {
     const where = [location, ...violation.path].join('.');
     let entries = Object.entries(violation.constraints);
-    if (entries.some(([name]) => isWrongKind(name, violation.value))) {
+    if (
+      entries.length > 1 &&
+      entries.some(([name]) => isWrongKind(name, violation.value))
+    ) {
       // A range or length check on a value of the wrong kind (`size=abc`
       // "must not be greater than 100") only contradicts the type failure.
-      entries = entries.filter(([name]) => name in EXPECTED_TYPES);
+      entries = entries.filter(([name]) => EXPECTED_TYPES.has(name));
     }
     for (const [constraint, message] of entries) {
       const title = errorCode(constraint, violation.value, message);
@@ -265,7 +265,7 @@ function describeViolation(
 ): string {
   if (title === 'unrecognized_key') return `\`${where}\` is not allowed.`;
   if (title === 'invalid_type') {
-    const expected = EXPECTED_TYPES[constraint] ?? 'a value';
+    const expected = EXPECTED_TYPES.get(constraint) ?? 'a value';
     const shown = expected === 'a value' ? expected : `\`${expected}\``;
     return `\`${where}\` is \`${typeName(violation.value)}\`, but ${shown} is expected.`;
   }
