@@ -191,26 +191,20 @@ export class HalThrottlerGuard extends ThrottlerGuard {
     context: ExecutionContext,
     routes: readonly RouteThrottler[],
   ): Promise<boolean> {
+    // One throttler (the usual case): its own 429 is the whole answer.
+    if (routes.length === 1) {
+      const [route] = routes;
+      const numbers = route.fixed ?? (await numbersFor(route, context));
+      return this.handleRequest(this.requestOf(route, context, numbers));
+    }
     let allowed = true;
     let blocked = false;
     for (const route of routes) {
-      const { limit, ttl, blockDuration } =
-        route.fixed ?? (await numbersFor(route, context));
-      // A route's own @Throttle() policy gets its own bucket per client.
-      const generateKey = route.overridden
-        ? (inner: ExecutionContext, tracker: string, name: string) =>
-            `${route.generateKey(inner, tracker, name)}:${limit}/${ttl}/${blockDuration}`
-        : route.generateKey;
+      const numbers = route.fixed ?? (await numbersFor(route, context));
       try {
-        const passed = await this.handleRequest({
-          context,
-          limit,
-          ttl,
-          throttler: route.throttler,
-          blockDuration,
-          getTracker: route.getTracker,
-          generateKey,
-        });
+        const passed = await this.handleRequest(
+          this.requestOf(route, context, numbers),
+        );
         allowed = passed && allowed;
       } catch (error) {
         if (!(error instanceof QuotaExceededProblem)) throw error;
@@ -222,6 +216,27 @@ export class HalThrottlerGuard extends ThrottlerGuard {
       throw quotaExceeded(this.states.get(request) ?? []);
     }
     return allowed;
+  }
+
+  /** What `handleRequest` is given for one throttler of a route. */
+  private requestOf(
+    route: RouteThrottler,
+    context: ExecutionContext,
+    { limit, ttl, blockDuration }: ThrottlerNumbers,
+  ): ThrottlerRequest {
+    return {
+      context,
+      limit,
+      ttl,
+      throttler: route.throttler,
+      blockDuration,
+      getTracker: route.getTracker,
+      // A route's own @Throttle() policy gets its own bucket per client.
+      generateKey: route.overridden
+        ? (inner, tracker, name) =>
+            `${route.generateKey(inner, tracker, name)}:${limit}/${ttl}/${blockDuration}`
+        : route.generateKey,
+    };
   }
 
   /** The verified token subject, never a merely decoded one; else the client address. */
