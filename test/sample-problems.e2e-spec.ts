@@ -163,6 +163,13 @@ describe.each(ADAPTERS)('sample app problems on %s', (adapter) => {
     await expectProblem(response, 405);
   });
 
+  it('matches paths the same way on both adapters: exactly', async () => {
+    // Express alone would serve these as /orders and /health.
+    for (const path of ['/Orders', '/orders/', '/HEALTH', '/health/'])
+      await expectProblem(await api(path), 404);
+    await expectProblem(await api('/orders/', { method: 'PUT' }), 404);
+  });
+
   it('answers a wrong method on the API docs with 405 too', async () => {
     // Swagger's routes are mounted outside Nest, and declared to the module.
     for (const path of ['/docs', '/docs-json', '/docs/swagger-ui.css']) {

@@ -9,6 +9,7 @@ import {
   type NestFastifyApplication,
 } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import createExpressApp from 'express';
 import {
   HalProblemOpenApi,
   problemClientErrors,
@@ -50,9 +51,16 @@ export async function createSampleApp(
       appOptions,
     );
   } else {
+    // Paths matched as Fastify matches them by default, so that one
+    // contract holds on both: /Orders and /orders/ are unknown paths (404),
+    // not /orders. Express reads these when it creates its router, which
+    // the adapter does at once: they are set on the instance it is given.
+    const instance = createExpressApp();
+    instance.set('case sensitive routing', true);
+    instance.set('strict routing', true);
     const express = await NestFactory.create<NestExpressApplication>(
       module,
-      new ExpressAdapter(),
+      new ExpressAdapter(instance),
       appOptions,
     );
     express.disable('x-powered-by');
