@@ -50,16 +50,29 @@ describe('clientAddress with Forwarded (RFC 7239)', () => {
     expect(clientAddress(request, 1)).toBe('1.1.1.1');
   });
 
-  it('keeps hops without a for, and separators inside quotes', () => {
+  it('never lets a quote a client leaves open swallow what proxies append', () => {
+    // The proxy appended ", for=198.51.100.8" to the client's open quote.
+    const forged = 'for="[203.0.113.9], for=198.51.100.8';
+    expect(forwardedFor(forged)).toEqual(['unknown', '198.51.100.8']);
+    expect(clientAddress(withHeaders({ forwarded: forged }), 1)).toBe(
+      '198.51.100.8',
+    );
+    expect(forwardedFor('for="1.2.3.4\\", for=5.6.7.8')).toEqual([
+      'unknown',
+      '5.6.7.8',
+    ]);
+    expect(forwardedFor('for=a"b, for="x"y"')).toEqual(['unknown', 'unknown']);
+  });
+
+  it('keeps hops without a for', () => {
     expect(forwardedFor('proto=https, for=_hidden, for=unknown')).toEqual([
       'unknown',
       '_hidden',
       'unknown',
     ]);
-    expect(forwardedFor('for="a,b;c";proto=https, FOR = 9.9.9.9')).toEqual([
-      'a,b;c',
-      '9.9.9.9',
-    ]);
+    expect(
+      forwardedFor('for="[2001:db8::\\1]";proto=https, FOR = 9.9.9.9'),
+    ).toEqual(['2001:db8::1', '9.9.9.9']);
     expect(forwardedFor(['for=1.1.1.1', 'for=2.2.2.2'])).toEqual([
       '1.1.1.1',
       '2.2.2.2',
@@ -78,6 +91,8 @@ describe('addressBucket', () => {
     expect(addressBucket('2001:db8:1:2::1', 128)).toBe('2001:db8:1:2::1/128');
     expect(addressBucket('2001:db8:1:2::1', 48)).toBe('2001:db8:1::/48');
     expect(addressBucket('fe80::1%eth0')).toBe('fe80::/64');
+    // A prefix that is no number falls back to /64, as upstream's does.
+    expect(addressBucket('2001:db8:1:2::1', NaN)).toBe('2001:db8:1:2::/64');
   });
 
   it('leaves what is no address as it is', () => {

@@ -10,36 +10,44 @@ type HttpRequest = {
 /**
  * The `for` of each element of a `Forwarded` header (RFC 7239), in order:
  * quotes, an IPv6 address's brackets and a port removed; `unknown` where
- * an element names none. Commas and semicolons inside quoted strings are
- * not separators.
+ * an element names none or is malformed. Elements are split on every comma
+ * before anything is unquoted: no node value holds a comma, and a quote a
+ * client leaves open must not swallow the elements proxies append after
+ * its own (`for="[203.0.113.9], for=<real>` would otherwise read as the
+ * client's choice).
  */
 export function forwardedFor(header: string | string[] | undefined): string[] {
   const text = Array.isArray(header) ? header.join(',') : (header ?? '');
-  const elements: string[][] = [[]];
-  let pair = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (quoted && char === '\\') {
-      pair += text[++i] ?? '';
-      continue;
-    }
-    if (char === '"') quoted = !quoted;
-    else if (!quoted && (char === ';' || char === ',')) {
-      elements[elements.length - 1].push(pair);
-      pair = '';
-      if (char === ',') elements.push([]);
-    } else pair += char;
-  }
-  elements[elements.length - 1].push(pair);
   const nodes: string[] = [];
-  for (const element of elements) {
-    if (element.every((item) => item.trim() === '')) continue;
-    const forPair = element.find((item) => /^\s*for\s*=/i.test(item));
-    const node = forPair?.slice(forPair.indexOf('=') + 1).trim() ?? '';
-    nodes.push(nodeAddress(node) || 'unknown');
+  for (const element of text.split(',')) {
+    if (element.trim() === '') continue;
+    let node: string | undefined;
+    for (const pair of element.split(';')) {
+      const equals = pair.indexOf('=');
+      if (equals < 0 || pair.slice(0, equals).trim().toLowerCase() !== 'for')
+        continue;
+      node = unquote(pair.slice(equals + 1).trim());
+    }
+    nodes.push((node && nodeAddress(node)) || 'unknown');
   }
   return nodes;
+}
+
+/** A token, or a whole quoted-string with its escapes undone; undefined if malformed. */
+function unquote(value: string): string | undefined {
+  if (!value.startsWith('"')) return value.includes('"') ? undefined : value;
+  if (value.length < 2 || !value.endsWith('"')) return undefined;
+  const inner = value.slice(1, -1);
+  let result = '';
+  for (let i = 0; i < inner.length; i++) {
+    const char = inner[i];
+    if (char === '"') return undefined;
+    if (char === '\\') {
+      if (i + 1 >= inner.length) return undefined;
+      result += inner[++i];
+    } else result += char;
+  }
+  return result;
 }
 
 /** `[2001:db8::1]:4711` → `2001:db8::1`, `192.0.2.43:80` → `192.0.2.43`. */
@@ -75,7 +83,7 @@ export function clientAddress(request: HttpRequest, hops: number): string {
     .split(',')
     .map((entry) => nodeAddress(entry.trim()))
     .filter(Boolean);
-  if (entries.length === 0) entries = forwardedFor(request.headers.forwarded);
+  if (header === undefined) entries = forwardedFor(request.headers.forwarded);
   // The socket peer is the last proxy; each earlier hop is one entry further left.
   const chain = [...entries, socketAddress];
   return chain[Math.max(chain.length - 1 - hops, 0)];
@@ -96,7 +104,9 @@ export function addressBucket(address: string, ipv6Prefix = 64): string {
   if (!ipaddr.isValid(address)) return address;
   const parsed = ipaddr.process(address);
   if (parsed.kind() === 'ipv4') return parsed.toString();
-  const prefix = Math.min(Math.max(Math.trunc(ipv6Prefix), 0), 128);
+  const prefix = Number.isFinite(ipv6Prefix)
+    ? Math.min(Math.max(Math.trunc(ipv6Prefix), 0), 128)
+    : 64;
   const network = ipaddr.IPv6.networkAddressFromCIDR(
     `${(parsed as ipaddr.IPv6).toString().replace(/%.*$/, '')}/${prefix}`,
   );
