@@ -1,5 +1,7 @@
-import { Module } from '@nestjs/common';
-import { RouteTable } from 'nestjs-hal-problem';
+import { Controller, Get, Module, Res } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import { HalProblemModule, RouteTable } from 'nestjs-hal-problem';
 import {
   ADAPTERS,
   startTestingApp,
@@ -765,3 +767,57 @@ describe.each(ADAPTERS)('routes served outside Nest on %s', (adapter) => {
     ).toThrow();
   });
 });
+
+@Controller('stream')
+class StreamController {
+  /** A response that takes a while: headers and a first chunk now, the rest later. */
+  @Get()
+  stream(@Res() response: { raw?: ServerResponse; hijack?: () => void }) {
+    const raw = (response.raw ?? response) as ServerResponse;
+    response.hijack?.();
+    raw.writeHead(200, { 'content-type': 'text/plain' });
+    raw.write('first-part\n');
+    setTimeout(() => raw.end('second-part\n'), 300);
+  }
+}
+
+describe.each(ADAPTERS)(
+  'a refused request behind a response under way on %s',
+  (adapter) => {
+    it('does not write a problem into the body being sent', async () => {
+      @Module({
+        imports: [HalProblemModule.forRoot({})],
+        controllers: [StreamController],
+      })
+      class StreamModule {}
+      const running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [StreamModule] }),
+      );
+      try {
+        // The unknown method arrives once the stream has begun.
+        const { port } = new URL(running.baseUrl);
+        const body = await new Promise<string>((resolve, reject) => {
+          let text = '';
+          const socket = connect(Number(port), '127.0.0.1', () =>
+            socket.write('GET /stream HTTP/1.1\r\nHost: x\r\n\r\n'),
+          );
+          socket.on('data', (chunk: Buffer) => {
+            const before = text.includes('first-part');
+            text += chunk.toString();
+            if (!before && text.includes('first-part'))
+              socket.write('FOO / HTTP/1.1\r\nHost: x\r\n\r\n');
+          });
+          socket.on('error', (error: NodeJS.ErrnoException) => {
+            if (error.code !== 'ECONNRESET') reject(error);
+          });
+          socket.on('close', () => resolve(text));
+        });
+        expect(body).toContain('first-part');
+        expect(body).not.toContain('HTTP/1.1 501');
+      } finally {
+        await running.close();
+      }
+    });
+  },
+);

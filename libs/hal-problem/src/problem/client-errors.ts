@@ -8,6 +8,8 @@ interface ClientSocket {
   readonly writable: boolean;
   readonly destroyed: boolean;
   readonly server?: object | null;
+  /** The response Node is writing on this connection, if any. */
+  readonly _httpMessage?: { readonly headersSent?: boolean } | null;
   write(data: string): unknown;
   destroy(error?: Error): unknown;
 }
@@ -72,7 +74,10 @@ export function problemClientErrors(
 ): void {
   // A reset connection has nobody to answer (Node's and Fastify's rule).
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  if (!socket.writable) {
+  // Node's own rule too: a response already under way on this connection
+  // (a pipelined request refused mid-stream) must not get a second one
+  // written into its body. Read as Node's default handler reads it.
+  if (!socket.writable || socket._httpMessage?.headersSent === true) {
     socket.destroy(error);
     return;
   }
