@@ -315,19 +315,36 @@ describe.each(ADAPTERS)('rate limiting per route on %s', (adapter) => {
     ]);
   });
 
-  it('answers one 429 for every policy used up, with the longest wait', async () => {
-    // sustained: 10 per 60 s. Ten requests over the burst's 1 s windows use
-    // it up; the next is refused by both, and Retry-After is sustained's.
+  it('does not charge a request refused by one policy to the others', async () => {
+    // burst: 3 per 1 s, counted first; sustained: 10 per 60 s.
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const response = await get('/routes/default');
+      statuses.push(response.status);
+      if (response.status === 429) {
+        expect(response.headers.get('retry-after')).toBe('1');
+        const body = await expectProblem(response, 429);
+        expect(body['violated-policies']).toEqual(['burst']);
+      }
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    // A client that waited as told: sustained counted 3 + this one, not 7.
+    const after = await get('/routes/default');
+    expect(after.status).toBe(200);
+    expect(after.headers.get('ratelimit')).toMatch(/"sustained";r=6;/);
+  });
+
+  it('answers the policy that blocks with its own wait', async () => {
+    // Ten requests over the burst's 1 s windows use up sustained.
     for (let i = 0; i < 10; i++) {
       if (i % 3 === 0 && i > 0)
         await new Promise((resolve) => setTimeout(resolve, 1_050));
       expect((await get('/routes/default')).status).toBe(200);
     }
-    await get('/routes/default');
-    await get('/routes/default');
     const refused = await get('/routes/default');
     const body = await expectProblem(refused, 429);
-    expect(body['violated-policies']).toEqual(['burst', 'sustained']);
+    expect(body['violated-policies']).toEqual(['sustained']);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(50);
     expect(refused.headers.get('ratelimit-policy')).toBe(
       '"burst";q=3;w=1, "sustained";q=10;w=60',

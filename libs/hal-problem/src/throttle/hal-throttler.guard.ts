@@ -138,6 +138,7 @@ export class HalThrottlerGuard extends ThrottlerGuard {
       this.throttlers,
       this.commonOptions,
       targets,
+      Array.isArray(this.options) || this.options.generateKey === undefined,
     ),
   );
 
@@ -181,11 +182,11 @@ export class HalThrottlerGuard extends ThrottlerGuard {
   }
 
   /**
-   * One hit per throttler, in order. Unlike upstream, which stops at the
-   * first throttler that blocks, every one is counted and the 429 is thrown
-   * once: its `Retry-After` is then the longest wait of every exhausted
-   * policy (a 1 s burst blocking while a 60 s quota is used up is a 60 s
-   * wait, not 1 s and then another 429), and the 429 lists every policy.
+   * One hit per throttler, in upstream's order (shortest window first),
+   * until one blocks, as upstream counts. The 429 is thrown once: its
+   * `Retry-After` is the longest wait of every policy counted with nothing
+   * left (a 1 s burst blocking while a 60 s quota counted before it is used
+   * up is a 60 s wait), and it names every policy that blocked.
    */
   private async count(
     context: ExecutionContext,
@@ -208,7 +209,11 @@ export class HalThrottlerGuard extends ThrottlerGuard {
         allowed = passed && allowed;
       } catch (error) {
         if (!(error instanceof QuotaExceededProblem)) throw error;
+        // The throttlers after it do not count a refused request: it would
+        // use up their quota too, and a client that waits as told would be
+        // refused again by a longer window.
         blocked = true;
+        break;
       }
     }
     if (blocked) {

@@ -146,3 +146,30 @@ describe('resolveNumber', () => {
     },
   );
 });
+
+describe('readRouteThrottlers and overridden policies', () => {
+  class Reports {
+    @Throttle({ sustained: { limit: 1, ttl: 60_000 } })
+    strict() {}
+
+    plain() {}
+  }
+  const readReports = (handler: keyof Reports, commonKeyIsDefault = true) =>
+    readRouteThrottlers(
+      new Reflector(),
+      THROTTLERS,
+      { getTracker: commonTracker, generateKey: commonKey },
+      [Reports.prototype[handler], Reports],
+      commonKeyIsDefault,
+    ).find((route) => route.throttler.name === 'sustained')!;
+
+  it('gives a route its own bucket only where it changes the policy and the key is the module’s', () => {
+    expect(readReports('strict').overridden).toBe(true);
+    expect(readReports('plain').overridden).toBe(false);
+    // A key the app chose, module-wide or on the route, is kept as it is.
+    expect(readReports('strict', false).overridden).toBe(false);
+    expect(
+      read('create').find((r) => r.throttler.name === 'sustained')!.overridden,
+    ).toBe(false);
+  });
+});

@@ -40,8 +40,8 @@ export interface RouteThrottler {
   readonly fixed?: ThrottlerNumbers;
   /**
    * The route's `@Throttle()` changes this throttler's limit, window or
-   * block: its hits go to a bucket of that policy, not the client's bucket
-   * every other route shares.
+   * block, and the key is the module's own: its hits go to a bucket of that
+   * policy, not the client's bucket every other route shares.
    */
   readonly overridden: boolean;
 }
@@ -71,6 +71,8 @@ export function readRouteThrottlers(
   throttlers: readonly ThrottlerOptions[],
   common: CommonThrottlerOptions,
   targets: [Handler, Type],
+  /** Whether `common.generateKey` is the guard's own, not the app's. */
+  commonKeyIsDefault = true,
 ): RouteThrottler[] {
   const read = <T>(key: string, name: string) =>
     reflector.getAllAndOverride<T | undefined>(key + name, targets);
@@ -82,13 +84,12 @@ export function readRouteThrottlers(
       read<ThrottlerGetTrackerFunction>(THROTTLER_METADATA.getTracker, name) ||
       options.getTracker ||
       common.getTracker;
-    const generateKey =
+    const ownKey =
       read<ThrottlerGenerateKeyFunction>(
         THROTTLER_METADATA.generateKey,
         name,
-      ) ||
-      options.generateKey ||
-      common.generateKey;
+      ) || options.generateKey;
+    const generateKey = ownKey || common.generateKey;
     if (!getTracker || !generateKey)
       throw new Error(`The "${name}" throttler has no tracker or key function`);
     const routeLimit = read<Resolvable>(THROTTLER_METADATA.limit, name);
@@ -106,10 +107,13 @@ export function readRouteThrottlers(
       blockDuration,
       getTracker,
       generateKey,
+      // A key the app chose (route, throttler or module-wide) is kept as it is.
       overridden:
-        (routeLimit !== undefined && routeLimit !== options.limit) ||
-        (routeTtl !== undefined && routeTtl !== options.ttl) ||
-        (routeBlock !== undefined && routeBlock !== options.blockDuration),
+        !ownKey &&
+        commonKeyIsDefault &&
+        ((routeLimit !== undefined && routeLimit !== options.limit) ||
+          (routeTtl !== undefined && routeTtl !== options.ttl) ||
+          (routeBlock !== undefined && routeBlock !== options.blockDuration)),
       fixed:
         typeof limit === 'function' ||
         typeof ttl === 'function' ||
