@@ -666,6 +666,24 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       ]);
     });
 
+    it('leaves free-form objects to the client, and keeps array checks beside item types', async () => {
+      const free = await create({
+        name: 'ok',
+        labels: { valueOf: 'x', a: 'b' },
+      });
+      expect(free.status).toBe(201);
+      const body = await expectProblem(
+        await create({ name: 'ok', tags: ['a', 'b', 'c', 5] }),
+        400,
+      );
+      expect(body.errors).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ title: 'too_big', pointer: '#/tags' }),
+          expect.objectContaining({ title: 'invalid_type', pointer: '#/tags' }),
+        ]),
+      );
+    });
+
     it('passes valid input through', async () => {
       const response = await create({ name: 'ok', parts: [{ quantity: 2 }] });
       expect(response.status).toBe(201);

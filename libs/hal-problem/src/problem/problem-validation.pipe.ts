@@ -44,37 +44,85 @@ function methodsOf(prototype: object): ReadonlySet<string> {
   return names;
 }
 
+/** Keys Nest's ValidationPipe deletes from a body, at any depth, before anything else reads it. */
+const STRIPPED_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
+
 /**
- * Keys class-transformer drops without a word: it skips a key whose target
- * already holds a function there (`toString`, `constructor`, a DTO's own
- * method), so class-validator's whitelist never sees it and
- * `forbidNonWhitelisted` lets `{"constructor": 1}` through. They are reported
- * as the unknown keys they are, at any depth (members of `Object.prototype`)
- * and, at the top, the DTO's own methods. Undefined when there are none, the
- * usual case, which then allocates nothing but each object's key list.
+ * Where the body holds a key Nest's pipe strips (`{"constructor": 1}`):
+ * read before it does, since the key is gone afterwards, and reported as
+ * not allowed rather than lost without a word. Undefined when there are
+ * none, the usual case, which allocates nothing but each key list.
  */
-function silentlyDroppedKeys(
-  value: unknown,
-  methods: ReadonlySet<string> | undefined,
-): ValidationError[] | undefined {
+function strippedKeys(value: unknown): ValidationError[] | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   let errors: ValidationError[] | undefined;
   const keys = Object.keys(value);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     const child = (value as Record<string, unknown>)[key];
-    if (OBJECT_MEMBERS.has(key) || methods?.has(key)) {
-      (errors ??= []).push({
-        property: key,
-        value: child,
-        constraints: {
-          whitelistValidation: `property ${key} should not exist`,
-        },
-        children: [],
-      });
+    if (STRIPPED_KEYS.has(key)) {
+      (errors ??= []).push(unknownKey(key, child));
       continue;
     }
-    const children = silentlyDroppedKeys(child, undefined);
+    const children = strippedKeys(child);
+    if (children)
+      (errors ??= []).push({ property: key, value: child, children });
+  }
+  return errors;
+}
+
+/** class-validator's error for a key the whitelist forbids. */
+function unknownKey(key: string, value: unknown): ValidationError {
+  return {
+    property: key,
+    value,
+    constraints: { whitelistValidation: `property ${key} should not exist` },
+    children: [],
+  };
+}
+
+/**
+ * Keys class-transformer dropped without a word: it skips a key whose
+ * target already holds a function there (`toString`, `constructor`, a
+ * DTO's own method), so class-validator's whitelist never saw it and
+ * `forbidNonWhitelisted` let `{"constructor": 1}` through. Found by reading
+ * the body beside its DTO instance: only where the instance is of a class
+ * (a DTO, at any depth) is a missing key an unknown one; a plain object
+ * the DTO declares free-form (`Record<string, string>`) is left as it was.
+ * Undefined when there are none, the usual case.
+ */
+function droppedKeys(
+  raw: unknown,
+  transformed: unknown,
+): ValidationError[] | undefined {
+  if (
+    typeof raw !== 'object' ||
+    raw === null ||
+    typeof transformed !== 'object' ||
+    transformed === null
+  )
+    return undefined;
+  const prototype = Object.getPrototypeOf(transformed) as object | null;
+  const methods =
+    prototype !== null &&
+    prototype !== Object.prototype &&
+    prototype !== Array.prototype
+      ? methodsOf(prototype)
+      : undefined;
+  let errors: ValidationError[] | undefined;
+  const keys = Object.keys(raw);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const child = (raw as Record<string, unknown>)[key];
+    if (!Object.hasOwn(transformed, key)) {
+      if (methods && (OBJECT_MEMBERS.has(key) || methods.has(key)))
+        (errors ??= []).push(unknownKey(key, child));
+      continue;
+    }
+    const children = droppedKeys(
+      child,
+      (transformed as Record<string, unknown>)[key],
+    );
     if (children)
       (errors ??= []).push({ property: key, value: child, children });
   }
@@ -101,29 +149,29 @@ export class ProblemValidationPipe extends ValidationPipe {
     value: unknown,
     metadata: ArgumentMetadata,
   ): Promise<unknown> {
-    const prototype = (metadata.metatype as { prototype?: unknown } | undefined)
-      ?.prototype;
-    const dropped =
-      this.validatorOptions.forbidNonWhitelisted && this.toValidate(metadata)
-        ? silentlyDroppedKeys(
-            value,
-            typeof prototype === 'object' && prototype !== null
-              ? methodsOf(prototype)
-              : undefined,
-          )
-        : undefined;
+    const checks =
+      this.validatorOptions.forbidNonWhitelisted === true &&
+      this.toValidate(metadata);
+    // Read first: Nest's pipe deletes these keys from the body itself.
+    const stripped = checks ? strippedKeys(value) : undefined;
     let transformed: unknown;
     try {
       transformed = await super.transform(value, metadata);
     } catch (error) {
       if (error instanceof ValidationFailure)
         this.fail(
-          dropped ? [...dropped, ...error.errors] : error.errors,
+          stripped ? [...stripped, ...error.errors] : error.errors,
           metadata,
         );
       throw error;
     }
-    if (dropped) this.fail(dropped, metadata);
+    // Without transform the handler gets the body as sent: nothing dropped.
+    const dropped =
+      checks && this.isTransformEnabled && transformed !== value
+        ? droppedKeys(value, transformed)
+        : undefined;
+    if (stripped || dropped)
+      this.fail([...(stripped ?? []), ...(dropped ?? [])], metadata);
     return transformed;
   }
 

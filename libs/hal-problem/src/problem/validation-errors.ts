@@ -153,6 +153,9 @@ function isWrongKind(constraint: string, value: unknown): boolean {
   const expected = EXPECTED_TYPES.get(constraint);
   if (expected === undefined) return false;
   if (value === undefined) return true;
+  // `@IsString({ each: true })` checks the items: the array's own checks
+  // (`@ArrayMaxSize`) are about something else and stay.
+  if (Array.isArray(value) && expected !== 'array') return false;
   const kinds = KINDS_OF[expected] ?? [expected];
   return !kinds.includes(typeName(value));
 }
