@@ -1,5 +1,21 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { ADAPTERS, startSample, type RunningApp } from './support/adapters';
+import { Controller, Get, Module, Param, Patch } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import {
+  ApiNotImplemented,
+  ApiProblemResponses,
+  HalProblemModule,
+  HalProblemOpenApi,
+  ProblemException,
+  Public,
+} from 'nestjs-hal-problem';
+import {
+  ADAPTERS,
+  startSample,
+  startTestingApp,
+  Test,
+  type RunningApp,
+} from './support/adapters';
 import { OpenApiResponseValidator } from './support/openapi-validator';
 import { authorized, tokenFor } from './support/sample-client';
 
@@ -306,3 +322,52 @@ describe.each(ADAPTERS)('OpenAPI document of the sample on %s', (adapter) => {
     expect(checked.length).toBeGreaterThanOrEqual(20);
   });
 });
+
+@Controller('widgets')
+@Public()
+class WidgetsDocController {
+  /** Declares a 501 among others: it still succeeds and finds things. */
+  @Get(':id')
+  @ApiProblemResponses(501)
+  find(@Param('id') id: string): { id: string } {
+    return { id };
+  }
+
+  @Patch(':id')
+  @ApiNotImplemented()
+  update(): never {
+    throw ProblemException.notImplemented();
+  }
+}
+
+describe.each(ADAPTERS)(
+  'OpenAPI of routes that answer 501 on %s',
+  (adapter) => {
+    it('drops success and 404 only where @ApiNotImplemented() says so', async () => {
+      @Module({
+        imports: [HalProblemModule.forRoot({})],
+        controllers: [WidgetsDocController],
+      })
+      class DocModule {}
+      const running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [DocModule] }),
+      );
+      try {
+        const document = HalProblemOpenApi.enhance(
+          running.app,
+          SwaggerModule.createDocument(
+            running.app,
+            new DocumentBuilder().build(),
+          ),
+        ) as Json;
+        const codes = (method: string) =>
+          Object.keys(document.paths['/widgets/{id}'][method].responses).sort();
+        expect(codes('get')).toEqual(['200', '404', '500', '501']);
+        expect(codes('patch')).toEqual(['500', '501']);
+      } finally {
+        await running.close();
+      }
+    });
+  },
+);

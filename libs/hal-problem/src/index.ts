@@ -137,6 +137,7 @@ export {
   type ApiHalResponseOptions,
 } from './openapi/api-hal-response.decorator';
 export { ApiProblemResponses } from './openapi/api-problem-responses.decorator';
+export { ApiNotImplemented } from './openapi/api-not-implemented.decorator';
 export {
   HalProblemOpenApi,
   type OpenApiDocument,

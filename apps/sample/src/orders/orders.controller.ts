@@ -15,6 +15,7 @@ import {
   HalResource,
   ProblemException,
   ApiHalResponse,
+  ApiNotImplemented,
   ApiProblemResponses,
   Idempotent,
   Scopes,
@@ -78,7 +79,7 @@ export class OrdersController {
   }
 
   @Patch(':id')
-  @ApiProblemResponses(501)
+  @ApiNotImplemented()
   @Scopes('orders:write')
   update(): never {
     throw ProblemException.notImplemented(

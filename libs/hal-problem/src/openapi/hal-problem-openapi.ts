@@ -15,6 +15,7 @@ import { type RouteEntry, RouteTable } from '../routing/route-table';
 import type { ApiHalResponseMetadata } from './api-hal-response.decorator';
 import {
   API_HAL_RESPONSE_METADATA,
+  API_NOT_IMPLEMENTED_METADATA,
   API_PROBLEM_RESPONSES_METADATA,
 } from './openapi.constants';
 
@@ -269,20 +270,12 @@ export class HalProblemOpenApi {
     const declared = this.reflector.get<
       readonly (number | ProblemType)[] | undefined
     >(API_PROBLEM_RESPONSES_METADATA, handler);
-    // A handler that returns nothing and is documented as 501 (a method
-    // kept only to say it is not supported) never succeeds nor finds
-    // anything: it documents its problems only.
+    // @ApiNotImplemented(): a route that never succeeds nor finds anything.
     const notImplemented =
-      plan.explicitStatus !== true &&
-      Reflect.getMetadata(
-        'design:returntype',
-        route.controller.prototype as object,
-        route.handlerName,
-      ) === undefined &&
-      this.reflector.get(API_HAL_RESPONSE_METADATA, handler) === undefined &&
-      (declared ?? []).some(
-        (entry) => (typeof entry === 'number' ? entry : entry.status) === 501,
-      );
+      this.reflector.get<boolean | undefined>(
+        API_NOT_IMPLEMENTED_METADATA,
+        handler,
+      ) === true;
     if (notImplemented) delete responses[status];
     if (!skip && !notImplemented) {
       const metadata = this.reflector.get<ApiHalResponseMetadata | undefined>(
