@@ -414,6 +414,7 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
         'application/merge-patch+json',
         'application/hal+json; charset=utf-8',
         'application/vnd.example.widget+json',
+        'application/vnd.a+b+json',
       ]) {
         const ok = await post('/fixture/widgets', '{"name":"plus"}', type);
         expect(ok.status).toBe(201);

@@ -122,7 +122,7 @@ export function isKeySourceOutage(error: unknown): boolean {
 }
 
 /** The characters of a quoted-string without escapes (RFC 9110 §5.6.4), tab excluded. */
-const QDTEXT = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/;
+const QDTEXT = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
 
 function scopesOf(payload: JwtPayload, withScp: boolean): string[] {
   const scopes = new Set<string>();

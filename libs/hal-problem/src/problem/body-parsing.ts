@@ -151,7 +151,8 @@ function fastifyParser(
  * the handler no body at all, Fastify would answer 415.
  */
 // Fastify tests it against the whole header value, parameters included.
-const STRUCTURED_JSON = /^application\/[a-z0-9!#$&^_.-]+\+json\s*(?:;|$)/i;
+// Any subtype ending in +json, as Express's `application/*+json` takes it.
+const STRUCTURED_JSON = /^application\/[a-z0-9!#$&^_.+-]*\+json\s*(?:;|$)/i;
 
 type BodyParserApp = {
   useBodyParser(...args: unknown[]): unknown;
