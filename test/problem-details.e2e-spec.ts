@@ -673,6 +673,20 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
         labels: { valueOf: 'x', a: 'b' },
       });
       expect(free.status).toBe(201);
+      const sizes = await create({
+        name: 'ok',
+        sizes: { size: 'L', get: 'M' },
+      });
+      expect(sizes.status).toBe(201);
+      // A plain @IsString() given an array: its type, not its length.
+      const scalar = await expectProblem(await create({ name: ['a'] }), 400);
+      expect(scalar.errors).toEqual([
+        {
+          title: 'invalid_type',
+          detail: '`body.name` is `array`, but `string` is expected.',
+          pointer: '#/name',
+        },
+      ]);
       const body = await expectProblem(
         await create({ name: 'ok', tags: ['a', 'b', 'c', 5] }),
         400,

@@ -47,84 +47,116 @@ function methodsOf(prototype: object): ReadonlySet<string> {
 /** Keys Nest's ValidationPipe deletes from a body, at any depth, before anything else reads it. */
 const STRIPPED_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
 
-/**
- * Where the body holds a key Nest's pipe strips (`{"constructor": 1}`):
- * read before it does, since the key is gone afterwards, and reported as
- * not allowed rather than lost without a word. Undefined when there are
- * none, the usual case, which allocates nothing but each key list.
- */
-function strippedKeys(value: unknown): ValidationError[] | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  let errors: ValidationError[] | undefined;
-  const keys = Object.keys(value);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    const child = (value as Record<string, unknown>)[key];
-    if (STRIPPED_KEYS.has(key)) {
-      (errors ??= []).push(unknownKey(key, child));
-      continue;
-    }
-    const children = strippedKeys(child);
-    if (children)
-      (errors ??= []).push({ property: key, value: child, children });
-  }
-  return errors;
+/** Values whose own keys are not the client's fields: never walked. */
+function isOpaque(value: object): boolean {
+  return (
+    ArrayBuffer.isView(value) ||
+    value instanceof Map ||
+    value instanceof Set ||
+    value instanceof Date ||
+    value instanceof RegExp
+  );
 }
 
-/** class-validator's error for a key the whitelist forbids. */
-function unknownKey(key: string, value: unknown): ValidationError {
-  return {
+/** class-validator's error for a key the whitelist forbids, nested under `path`. */
+function unknownKeyAt(
+  path: readonly string[],
+  key: string,
+  value: unknown,
+): ValidationError {
+  let error: ValidationError = {
     property: key,
     value,
     constraints: { whitelistValidation: `property ${key} should not exist` },
     children: [],
   };
+  for (let i = path.length - 1; i >= 0; i--)
+    error = { property: path[i], children: [error] };
+  return error;
+}
+
+/**
+ * Where the body holds a key Nest's pipe strips (`{"constructor": 1}`):
+ * read before it does, since the key is gone afterwards, and reported as
+ * not allowed rather than lost without a word. Iterative, and each object
+ * read once, as Nest's own stripping is: a deep or cyclic value from a
+ * custom pipe must not overflow the stack. Undefined when there are none,
+ * the usual case.
+ */
+function strippedKeys(value: unknown): ValidationError[] | undefined {
+  let errors: ValidationError[] | undefined;
+  const visited = new WeakSet<object>();
+  const stack: { node: unknown; path: readonly string[] }[] = [
+    { node: value, path: [] },
+  ];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (visited.has(node) || isOpaque(node)) continue;
+    visited.add(node);
+    const keys = Object.keys(node);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const child = (node as Record<string, unknown>)[key];
+      if (STRIPPED_KEYS.has(key))
+        (errors ??= []).push(unknownKeyAt(path, key, child));
+      else if (typeof child === 'object' && child !== null)
+        stack.push({ node: child, path: [...path, key] });
+    }
+  }
+  return errors;
 }
 
 /**
  * Keys class-transformer dropped without a word: it skips a key whose
- * target already holds a function there (`toString`, `constructor`, a
- * DTO's own method), so class-validator's whitelist never saw it and
- * `forbidNonWhitelisted` let `{"constructor": 1}` through. Found by reading
- * the body beside its DTO instance: only where the instance is of a class
- * (a DTO, at any depth) is a missing key an unknown one; a plain object
- * the DTO declares free-form (`Record<string, string>`) is left as it was.
- * Undefined when there are none, the usual case.
+ * target already holds a function there (`toString`, a DTO's own method),
+ * so class-validator's whitelist never saw it. Found by reading the body
+ * beside its DTO instance: only where the instance is of a class (a DTO,
+ * at any depth) is a missing key an unknown one; a plain object the DTO
+ * declares free-form (`Record<string, string>`), a `Map`, a `Date` keep
+ * whatever the client sent. Iterative like `strippedKeys`.
  */
 function droppedKeys(
   raw: unknown,
   transformed: unknown,
 ): ValidationError[] | undefined {
-  if (
-    typeof raw !== 'object' ||
-    raw === null ||
-    typeof transformed !== 'object' ||
-    transformed === null
-  )
-    return undefined;
-  const prototype = Object.getPrototypeOf(transformed) as object | null;
-  const methods =
-    prototype !== null &&
-    prototype !== Object.prototype &&
-    prototype !== Array.prototype
-      ? methodsOf(prototype)
-      : undefined;
   let errors: ValidationError[] | undefined;
-  const keys = Object.keys(raw);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    const child = (raw as Record<string, unknown>)[key];
-    if (!Object.hasOwn(transformed, key)) {
-      if (methods && (OBJECT_MEMBERS.has(key) || methods.has(key)))
-        (errors ??= []).push(unknownKey(key, child));
-      continue;
+  const visited = new WeakSet<object>();
+  const stack: {
+    raw: unknown;
+    transformed: unknown;
+    path: readonly string[];
+  }[] = [{ raw, transformed, path: [] }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    const { path } = item;
+    const node = item.raw;
+    const instance = item.transformed;
+    if (typeof node !== 'object' || node === null) continue;
+    if (typeof instance !== 'object' || instance === null) continue;
+    if (visited.has(node) || isOpaque(instance)) continue;
+    visited.add(node);
+    const prototype = Object.getPrototypeOf(instance) as object | null;
+    const methods =
+      prototype !== null &&
+      prototype !== Object.prototype &&
+      prototype !== Array.prototype
+        ? methodsOf(prototype)
+        : undefined;
+    const keys = Object.keys(node);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const child = (node as Record<string, unknown>)[key];
+      if (!Object.hasOwn(instance, key)) {
+        if (methods && (OBJECT_MEMBERS.has(key) || methods.has(key)))
+          (errors ??= []).push(unknownKeyAt(path, key, child));
+      } else if (typeof child === 'object' && child !== null)
+        stack.push({
+          raw: child,
+          transformed: (instance as Record<string, unknown>)[key],
+          path: [...path, key],
+        });
     }
-    const children = droppedKeys(
-      child,
-      (transformed as Record<string, unknown>)[key],
-    );
-    if (children)
-      (errors ??= []).push({ property: key, value: child, children });
   }
   return errors;
 }

@@ -153,9 +153,6 @@ function isWrongKind(constraint: string, value: unknown): boolean {
   const expected = EXPECTED_TYPES.get(constraint);
   if (expected === undefined) return false;
   if (value === undefined) return true;
-  // `@IsString({ each: true })` checks the items: the array's own checks
-  // (`@ArrayMaxSize`) are about something else and stay.
-  if (Array.isArray(value) && expected !== 'array') return false;
   const kinds = KINDS_OF[expected] ?? [expected];
   return !kinds.includes(typeName(value));
 }
@@ -243,7 +240,13 @@ export function toFieldErrors(
     ) {
       // A range or length check on a value of the wrong kind (`size=abc`
       // "must not be greater than 100") only contradicts the type failure.
-      entries = entries.filter(([name]) => EXPECTED_TYPES.has(name));
+      // An array's own checks (`@ArrayMaxSize` beside `@IsString({ each:
+      // true })`) are about the array, not the kind of its items: they stay.
+      const array = Array.isArray(violation.value);
+      entries = entries.filter(
+        ([name]) =>
+          EXPECTED_TYPES.has(name) || (array && name.startsWith('array')),
+      );
     }
     for (const [constraint, message] of entries) {
       const title = errorCode(constraint, violation.value, message);

@@ -138,7 +138,9 @@ export class HalThrottlerGuard extends ThrottlerGuard {
       this.throttlers,
       this.commonOptions,
       targets,
-      Array.isArray(this.options) || this.options.generateKey === undefined,
+      // Neither a module-wide generateKey nor a subclass's own override.
+      (Array.isArray(this.options) || this.options.generateKey === undefined) &&
+        this.generateKey === HalThrottlerGuard.prototype.generateKey,
     ),
   );
 
