@@ -47,6 +47,8 @@ function methodsOf(prototype: object): ReadonlySet<string> {
 /** Keys Nest's ValidationPipe deletes from a body, at any depth, before anything else reads it. */
 const STRIPPED_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
 
+const NO_PATH: readonly string[] = [];
+
 /** Values whose own keys are not the client's fields: never walked. */
 function isOpaque(value: object): boolean {
   return (
@@ -85,23 +87,28 @@ function unknownKeyAt(
  */
 function strippedKeys(value: unknown): ValidationError[] | undefined {
   let errors: ValidationError[] | undefined;
-  const visited = new WeakSet<object>();
+  // Made when the first nested object is met: a flat body allocates none.
+  let visited: WeakSet<object> | undefined;
   const stack: { node: unknown; path: readonly string[] }[] = [
-    { node: value, path: [] },
+    { node: value, path: NO_PATH },
   ];
   while (stack.length > 0) {
     const { node, path } = stack.pop()!;
-    if (typeof node !== 'object' || node === null) continue;
-    if (visited.has(node) || isOpaque(node)) continue;
-    visited.add(node);
+    if (typeof node !== 'object' || node === null || isOpaque(node)) continue;
+    if (visited) {
+      if (visited.has(node)) continue;
+      visited.add(node);
+    }
     const keys = Object.keys(node);
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
       const child = (node as Record<string, unknown>)[key];
       if (STRIPPED_KEYS.has(key))
         (errors ??= []).push(unknownKeyAt(path, key, child));
-      else if (typeof child === 'object' && child !== null)
+      else if (typeof child === 'object' && child !== null) {
+        visited ??= new WeakSet([node]);
         stack.push({ node: child, path: [...path, key] });
+      }
     }
   }
   return errors;
@@ -121,12 +128,12 @@ function droppedKeys(
   transformed: unknown,
 ): ValidationError[] | undefined {
   let errors: ValidationError[] | undefined;
-  const visited = new WeakSet<object>();
+  let visited: WeakSet<object> | undefined;
   const stack: {
     raw: unknown;
     transformed: unknown;
     path: readonly string[];
-  }[] = [{ raw, transformed, path: [] }];
+  }[] = [{ raw, transformed, path: NO_PATH }];
   while (stack.length > 0) {
     const item = stack.pop()!;
     const { path } = item;
@@ -134,8 +141,11 @@ function droppedKeys(
     const instance = item.transformed;
     if (typeof node !== 'object' || node === null) continue;
     if (typeof instance !== 'object' || instance === null) continue;
-    if (visited.has(node) || isOpaque(instance)) continue;
-    visited.add(node);
+    if (isOpaque(instance)) continue;
+    if (visited) {
+      if (visited.has(node)) continue;
+      visited.add(node);
+    }
     const prototype = Object.getPrototypeOf(instance) as object | null;
     const methods =
       prototype !== null &&
@@ -150,12 +160,14 @@ function droppedKeys(
       if (!Object.hasOwn(instance, key)) {
         if (methods && (OBJECT_MEMBERS.has(key) || methods.has(key)))
           (errors ??= []).push(unknownKeyAt(path, key, child));
-      } else if (typeof child === 'object' && child !== null)
+      } else if (typeof child === 'object' && child !== null) {
+        visited ??= new WeakSet([node]);
         stack.push({
           raw: child,
           transformed: (instance as Record<string, unknown>)[key],
           path: [...path, key],
         });
+      }
     }
   }
   return errors;
