@@ -188,6 +188,15 @@ describe.each(ADAPTERS)('HAL on %s', (adapter) => {
       expect(nothing.headers.get('content-type')).toBeNull();
     });
 
+    it('varies on Authorization where a link condition read the principal', async () => {
+      expect((await fetch(url('/widgets/personal'))).headers.get('vary')).toBe(
+        'Origin, Accept, Authorization',
+      );
+      expect(
+        (await fetch(url('/widgets/by-query?more=yes'))).headers.get('vary'),
+      ).toBe('Accept');
+    });
+
     it('adds Accept to an existing Vary and leaves a returned web Response alone', async () => {
       expect((await fetch(url('/widgets/varied'))).headers.get('vary')).toBe(
         'Origin, Accept',

@@ -61,12 +61,17 @@ describe.each(ADAPTERS)('sample app HAL on %s', (adapter) => {
       cancel: { href: `/orders/${body.id}/cancel` },
       ship: { href: `/orders/${body.id}/ship` },
     });
-    const cancelled = await json(
-      await api(body._links.cancel.href, { method: 'POST' }),
-    );
+    // Which actions show depends on the token's scopes: caches must know.
+    expect(response.headers.get('vary')).toBe('Accept, Authorization');
+    const cancelledResponse = await api(body._links.cancel.href, {
+      method: 'POST',
+    });
+    const cancelled = await json(cancelledResponse);
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled._links.cancel).toBeUndefined();
     expect(cancelled._links.ship).toBeUndefined();
+    // A closed order shows the same links to every client.
+    expect(cancelledResponse.headers.get('vary')).toBe('Accept');
   });
 
   it('pages orders with embedded resources that carry their own links', async () => {

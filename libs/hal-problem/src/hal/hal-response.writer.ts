@@ -28,6 +28,26 @@ const REPLAYED_HEADERS = [
 /** A media range's parameters with `q=0`. */
 const REFUSED = /;\s*q\s*=\s*0(?:\.0{0,3})?\s*(?:;|$)/i;
 
+/**
+ * The `HalContext` of one response. `principal` is read through a getter
+ * that notes it: the response then varies with the credentials.
+ */
+class ResponseHalContext implements HalContext {
+  principalRead = false;
+
+  constructor(
+    readonly request: unknown,
+    private readonly user: unknown,
+    readonly params: Readonly<Record<string, string>>,
+    readonly query: Readonly<Record<string, unknown>>,
+  ) {}
+
+  get principal(): unknown {
+    this.principalRead = true;
+    return this.user;
+  }
+}
+
 /** A `Vary` that names `Accept`: the stored body's media type was negotiated. */
 const VARIES_ON_ACCEPT = /(^|,)\s*accept\s*(,|$)/i;
 
@@ -211,16 +231,18 @@ export class HalResponseWriter implements OnModuleInit {
       return this.label(value as Resource, value, plan, response);
     }
     const url = requestTarget(this.adapterHost.httpAdapter, request);
-    const halContext: HalContext = {
+    const halContext = new ResponseHalContext(
       request,
-      principal: request.user,
-      params: request.params ?? {},
-      query: request.query ?? {},
-    };
+      request.user,
+      request.params ?? {},
+      request.query ?? {},
+    );
     const document = this.renderer.render(value, handler, halContext, url);
     return document instanceof Promise
-      ? document.then((resolved) => this.label(resolved, value, plan, response))
-      : this.label(document, value, plan, response);
+      ? document.then((resolved) =>
+          this.label(resolved, value, plan, response, halContext.principalRead),
+        )
+      : this.label(document, value, plan, response, halContext.principalRead);
   }
 
   private label(
@@ -228,6 +250,7 @@ export class HalResponseWriter implements OnModuleInit {
     value: object,
     plan: ResponsePlan,
     response: object,
+    principalRead = false,
   ): Resource {
     const adapter = this.adapterHost.httpAdapter;
     if (adapter.isHeadersSent(response)) return document;
@@ -236,12 +259,24 @@ export class HalResponseWriter implements OnModuleInit {
       'Content-Type',
       contentTypeFor(plan.request.headers.accept),
     );
-    // Keep what others vary on (CORS adds Origin).
+    // Keep what others vary on (CORS adds Origin). A `when` that read the
+    // principal made the links depend on the credentials: a cache must key
+    // on Authorization too, or serve one client's links to another.
     const vary: unknown = adapter.getHeader(response, 'Vary');
     const existing = typeof vary === 'string' && vary ? vary : undefined;
-    if (!existing) adapter.setHeader(response, 'Vary', 'Accept');
-    else if (!/(^|,)\s*(accept|\*)\s*(,|$)/i.test(existing))
-      adapter.setHeader(response, 'Vary', `${existing}, Accept`);
+    if (!existing)
+      adapter.setHeader(
+        response,
+        'Vary',
+        principalRead ? 'Accept, Authorization' : 'Accept',
+      );
+    else if (!/(^|,)\s*\*\s*(,|$)/.test(existing)) {
+      let merged = existing;
+      if (!/(^|,)\s*accept\s*(,|$)/i.test(merged)) merged += ', Accept';
+      if (principalRead && !/(^|,)\s*authorization\s*(,|$)/i.test(merged))
+        merged += ', Authorization';
+      if (merged !== existing) adapter.setHeader(response, 'Vary', merged);
+    }
     if (value instanceof Operation && !value.finished) {
       adapter.setHeader(response, 'Retry-After', String(value.retryAfter));
     }
