@@ -87,7 +87,11 @@ export class ProblemExceptionFilter
       : undefined;
   }
 
-  /** Lets `problemFrameworkErrors` (Fastify) answer through this filter. */
+  /**
+   * Lets `problemClientErrors` (Node's parser refusals; installed on the
+   * server here if nothing answers them yet) and `problemFrameworkErrors`
+   * (Fastify's router refusals) answer as this filter does.
+   */
   onApplicationBootstrap(): void {
     const server: unknown = this.adapterHost.httpAdapter?.getHttpServer();
     if (server && typeof (server as EventEmitter).listenerCount === 'function')

@@ -16,11 +16,9 @@ import {
   rateLimitHeaders,
 } from './rate-limit-headers';
 
-/** A policy's state, and whether it refused this request. */
-type GuardState = RateLimitState & { readonly blocked: boolean };
 import type { HalThrottleOptions } from './throttle-options.interface';
 import { QuotaExceeded } from './throttle.problems';
-import { withoutStack } from '../problem/without-stack';
+import { clientProblem } from '../problem/without-stack';
 import { perHandler } from '../routing/per-handler-cache';
 import {
   numbersOf,
@@ -32,37 +30,25 @@ import {
 
 type HttpRequest = { headers: Record<string, string | string[] | undefined> };
 
-/** The 429 of this guard, told apart from any other error a hook throws. */
-class QuotaExceededProblem extends ProblemException {}
-
 /**
- * The 429 for the policies counted so far: every blocked one is named, and
- * `Retry-After` (whole seconds, rounded up: never earlier than the reset)
- * is the longest wait of every policy with nothing left.
+ * The 429 of the policy that blocked: `Retry-After` (whole seconds, rounded
+ * up: never earlier than the reset) is the longest wait of every policy
+ * counted with nothing left, so a 1 s burst blocking while a 60 s quota
+ * counted before it is used up is a 60 s wait.
  */
-function quotaExceeded(states: readonly GuardState[]): ProblemException {
-  const blocked = states.filter((state) => state.blocked);
-  const wait = Math.max(
-    1,
-    ...states
-      .filter((state) => state.blocked || state.remaining <= 0)
-      .map((state) => Math.ceil(state.resetSeconds)),
-  );
-  const [first] = blocked;
-  const detail =
-    blocked.length === 1
-      ? `The rate limit "${first.name}" of ${first.limit} requests per ${Math.ceil(first.windowMs / 1000)} s is exhausted; retry after ${wait} s.`
-      : `The rate limits ${blocked.map((state) => `"${state.name}"`).join(', ')} are exhausted; retry after ${wait} s.`;
-  return withoutStack(
-    () =>
-      new QuotaExceededProblem(QuotaExceeded, {
-        detail,
-        extensions: {
-          'violated-policies': blocked.map((state) => state.name),
-        },
-        retryAfter: wait,
-      }),
-  );
+function quotaExceeded(
+  blocked: RateLimitState,
+  states: readonly RateLimitState[],
+): ProblemException {
+  let wait = 1;
+  for (const state of states)
+    if (state === blocked || state.remaining <= 0)
+      wait = Math.max(wait, Math.ceil(state.resetSeconds));
+  return clientProblem(QuotaExceeded, {
+    detail: `The rate limit "${blocked.name}" of ${blocked.limit} requests per ${Math.ceil(blocked.windowMs / 1000)} s is exhausted; retry after ${wait} s.`,
+    extensions: { 'violated-policies': [blocked.name] },
+    retryAfter: wait,
+  });
 }
 
 /** The answer for requests no throttler counts. */
@@ -100,7 +86,7 @@ const STORAGE_WARNING_INTERVAL_MS = 10_000;
  * Override `getTracker` to key buckets differently.
  */
 export class HalThrottlerGuard extends ThrottlerGuard {
-  private readonly states = new WeakMap<object, GuardState[]>();
+  private readonly states = new WeakMap<object, RateLimitState[]>();
   private readonly hops: number;
   private lastStorageWarning = 0;
 
@@ -185,42 +171,21 @@ export class HalThrottlerGuard extends ThrottlerGuard {
 
   /**
    * One hit per throttler, in upstream's order (shortest window first),
-   * until one blocks, as upstream counts. The 429 is thrown once: its
-   * `Retry-After` is the longest wait of every policy counted with nothing
-   * left (a 1 s burst blocking while a 60 s quota counted before it is used
-   * up is a 60 s wait), and it names every policy that blocked.
+   * until one blocks, as upstream counts: a refused request is not charged
+   * to the windows after it. The 429 `handleRequest` throws then covers
+   * every policy counted so far (see `quotaExceeded`).
    */
   private async count(
     context: ExecutionContext,
     routes: readonly RouteThrottler[],
   ): Promise<boolean> {
-    // One throttler (the usual case): its own 429 is the whole answer.
-    if (routes.length === 1) {
-      const [route] = routes;
-      const numbers = route.fixed ?? (await numbersFor(route, context));
-      return this.handleRequest(this.requestOf(route, context, numbers));
-    }
     let allowed = true;
-    let blocked = false;
     for (const route of routes) {
       const numbers = route.fixed ?? (await numbersFor(route, context));
-      try {
-        const passed = await this.handleRequest(
-          this.requestOf(route, context, numbers),
-        );
-        allowed = passed && allowed;
-      } catch (error) {
-        if (!(error instanceof QuotaExceededProblem)) throw error;
-        // The throttlers after it do not count a refused request: it would
-        // use up their quota too, and a client that waits as told would be
-        // refused again by a longer window.
-        blocked = true;
-        break;
-      }
-    }
-    if (blocked) {
-      const request = context.switchToHttp().getRequest<object>();
-      throw quotaExceeded(this.states.get(request) ?? []);
+      const passed = await this.handleRequest(
+        this.requestOf(route, context, numbers),
+      );
+      allowed = passed && allowed;
     }
     return allowed;
   }
@@ -305,7 +270,7 @@ export class HalThrottlerGuard extends ThrottlerGuard {
       return this.onStorageError(error);
     }
     const states = this.states.get(request) ?? [];
-    states.push({
+    const state: RateLimitState = {
       name,
       limit,
       windowMs: ttl,
@@ -313,11 +278,11 @@ export class HalThrottlerGuard extends ThrottlerGuard {
       resetSeconds: record.isBlocked
         ? record.timeToBlockExpire
         : record.timeToExpire,
-      blocked: record.isBlocked,
-    });
+    };
+    states.push(state);
     this.states.set(request, states);
     this.writeHeaders(response, states);
-    if (record.isBlocked) throw quotaExceeded(states);
+    if (record.isBlocked) throw quotaExceeded(state, states);
     return true;
   }
 
