@@ -1,6 +1,7 @@
 import {
   type CallHandler,
   type ExecutionContext,
+  Logger,
   Module,
   type NestInterceptor,
   RequestTimeoutException,
@@ -10,6 +11,7 @@ import { catchError, first, throwError, timeout, TimeoutError } from 'rxjs';
 import type { Redis } from 'ioredis';
 import {
   HalProblemModule,
+  InMemoryIdempotencyStore,
   type JwtAuthOptions,
   RedisIdempotencyStore,
 } from 'nestjs-hal-problem';
@@ -538,6 +540,70 @@ describe.each(ADAPTERS)('idempotency record expiry on %s', (adapter) => {
     }
   });
 });
+
+describe.each(ADAPTERS)(
+  'a full in-memory idempotency store on %s',
+  (adapter) => {
+    let running: RunningApp;
+    let post: ReturnType<typeof poster>;
+    let warnings: jest.SpyInstance;
+
+    beforeAll(async () => {
+      @Module(
+        idempotencyFixtureModule({
+          idempotency: {
+            store: new InMemoryIdempotencyStore({ maxRecords: 2 }),
+          },
+        }),
+      )
+      class FullStoreModule {}
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [FullStoreModule] }),
+      );
+      post = poster(running.baseUrl);
+      warnings = jest.spyOn(Logger.prototype, 'warn');
+    });
+    afterAll(async () => {
+      warnings.mockRestore();
+      await running.close();
+    });
+
+    it('drops the oldest stored response for a new key, and warns', async () => {
+      const [first, second, third] = [newKey(), newKey(), newKey()];
+      for (const key of [first, second, third])
+        expect((await post({ name: 'full' }, key)).status).toBe(201);
+      expect(warnings).toHaveBeenCalledWith(
+        expect.stringContaining(
+          'The in-memory idempotency store is full (2 keys)',
+        ),
+      );
+      // The two newest are still replayed...
+      expect((await post({ name: 'full' }, third)).status).toBe(200);
+      expect((await post({ name: 'full' }, second)).status).toBe(200);
+      // ...and the oldest runs again: it was dropped to make room.
+      const before = created.length;
+      expect((await post({ name: 'full' }, first)).status).toBe(201);
+      expect(created.length).toBe(before + 1);
+    });
+
+    it('refuses a new key with a 503 while every kept key is in flight, creating nothing', async () => {
+      const slow = [newKey(), newKey()].map((key) =>
+        post({ name: 'slow', delayMs: 400 }, key),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const before = created.length;
+      const refused = await post({ name: 'refused' }, newKey());
+      const body = await expectProblem(refused, 503);
+      expect(refused.headers.get('retry-after')).toBe('5');
+      expect(JSON.stringify(body)).not.toMatch(/in-memory|full of keys/);
+      expect(created.length).toBe(before);
+      expect(
+        (await Promise.all(slow)).map((response) => response.status),
+      ).toEqual([201, 201]);
+    });
+  },
+);
 
 describeWithRedis.each(ADAPTERS)(
   'idempotency shared through Redis on %s',

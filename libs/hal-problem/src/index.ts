@@ -72,7 +72,10 @@ export {
   OPERATION_STORE,
   type OperationStore,
 } from './operations/operation-store.interface';
-export { InMemoryOperationStore } from './operations/in-memory-operation.store';
+export {
+  InMemoryOperationStore,
+  type InMemoryOperationStoreOptions,
+} from './operations/in-memory-operation.store';
 export {
   OperationsService,
   OperationNotFound,
@@ -123,7 +126,10 @@ export {
   type IdempotencyStore,
   type StoredResponse,
 } from './idempotency/idempotency-store.interface';
-export { InMemoryIdempotencyStore } from './idempotency/in-memory-idempotency.store';
+export {
+  InMemoryIdempotencyStore,
+  type InMemoryIdempotencyStoreOptions,
+} from './idempotency/in-memory-idempotency.store';
 export { RedisIdempotencyStore } from './idempotency/redis-idempotency.store';
 export {
   IdempotencyKeyInvalid,

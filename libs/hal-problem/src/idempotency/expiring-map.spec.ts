@@ -1,4 +1,4 @@
-import { ExpiringMap } from './expiring-map';
+import { checkedMaxRecords, ExpiringMap } from './expiring-map';
 
 describe('ExpiringMap', () => {
   it('expires each entry after its own TTL', () => {
@@ -37,5 +37,76 @@ describe('ExpiringMap', () => {
     expect(map.get('k', 70_000)).toBe('record');
     map.delete('k');
     expect(map.size).toBe(0);
+  });
+
+  describe('with a capacity', () => {
+    const capped = (maxEntries: number, onEvict?: (key: string) => void) =>
+      new ExpiringMap<string>({
+        maxEntries,
+        evictable: (value) => value !== 'lock',
+        onEvict,
+      });
+
+    it('drops expired entries before anything live', () => {
+      const evicted: string[] = [];
+      const map = capped(2, (key) => evicted.push(key));
+      map.set('old', 'record', 100, 0);
+      map.set('live', 'record', 10_000, 0);
+      expect(map.set('new', 'record', 10_000, 200)).toBe(true);
+      expect(evicted).toEqual([]);
+      expect(map.get('live', 200)).toBe('record');
+      expect(map.size).toBe(2);
+    });
+
+    it('drops the oldest evictable entry of the longest-lived lane', () => {
+      const evicted: string[] = [];
+      const map = capped(3, (key) => evicted.push(key));
+      map.set('lock', 'lock', 60_000, 0);
+      map.set('first', 'record', 86_400_000, 1);
+      map.set('second', 'record', 86_400_000, 2);
+      expect(map.set('third', 'record', 86_400_000, 3)).toBe(true);
+      expect(evicted).toEqual(['first']);
+      expect(map.get('lock', 3)).toBe('lock');
+      expect(map.get('second', 3)).toBe('record');
+      expect(map.size).toBe(3);
+    });
+
+    it('passes over entries it may not drop', () => {
+      const map = capped(3);
+      map.set('held', 'lock', 60_000, 0);
+      map.set('done', 'record', 60_000, 1);
+      map.set('held-too', 'lock', 60_000, 2);
+      expect(map.set('new', 'lock', 60_000, 3)).toBe(true);
+      expect(map.get('held', 3)).toBe('lock');
+      expect(map.get('done', 3)).toBeUndefined();
+    });
+
+    it('refuses a new key when nothing may be dropped, storing nothing', () => {
+      const map = capped(2);
+      map.set('a', 'lock', 60_000, 0);
+      map.set('b', 'lock', 60_000, 0);
+      expect(map.set('c', 'lock', 60_000, 1)).toBe(false);
+      expect(map.get('c', 1)).toBeUndefined();
+      expect(map.size).toBe(2);
+    });
+
+    it('always has room for a key it holds', () => {
+      const map = capped(1);
+      map.set('a', 'lock', 60_000, 0);
+      expect(map.set('a', 'record', 86_400_000, 1)).toBe(true);
+      expect(map.get('a', 1)).toBe('record');
+    });
+  });
+
+  describe('checkedMaxRecords', () => {
+    it.each([0, -1, 1.5, NaN, Number.MAX_VALUE])('refuses %p', (value) => {
+      expect(() => checkedMaxRecords('Store', value)).toThrow(
+        /Store: maxRecords must be a whole number above 0 or Infinity/,
+      );
+    });
+
+    it.each([1, 100_000, Infinity])('accepts %p', (value) => {
+      expect(checkedMaxRecords('Store', value)).toBe(value);
+    });
   });
 });

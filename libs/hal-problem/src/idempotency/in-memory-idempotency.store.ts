@@ -1,16 +1,45 @@
-import { ExpiringMap } from './expiring-map';
+import {
+  checkedMaxRecords,
+  ExpiringMap,
+  fullStoreWarning,
+} from './expiring-map';
 import type {
   IdempotencyRecord,
   IdempotencyStore,
 } from './idempotency-store.interface';
 
+export interface InMemoryIdempotencyStoreOptions {
+  /**
+   * Keys kept at most (default 10,000). A new key in a full store drops the
+   * oldest stored response first, so a retry of it runs again, and a
+   * warning is logged; with only locks held it is refused (the request gets
+   * a 503 with `Retry-After`). `Infinity`: no limit.
+   */
+  readonly maxRecords?: number;
+}
+
 /**
  * Keys in this process, each expiring on its own. Expired entries are
- * dropped as new ones arrive, whatever their TTLs (`ExpiringMap`), so
- * memory stays bounded by what one TTL of traffic stores.
+ * dropped as new ones arrive, whatever their TTLs (`ExpiringMap`), and at
+ * most `maxRecords` are kept: without a limit, a client sending a new key
+ * with every request could fill the process's memory within one TTL.
  */
 export class InMemoryIdempotencyStore implements IdempotencyStore {
-  private readonly records = new ExpiringMap<IdempotencyRecord>();
+  private readonly records: ExpiringMap<IdempotencyRecord>;
+
+  constructor(options: InMemoryIdempotencyStoreOptions = {}) {
+    const maxEntries = checkedMaxRecords(
+      'InMemoryIdempotencyStore',
+      options.maxRecords ?? 10_000,
+    );
+    this.records = new ExpiringMap<IdempotencyRecord>({
+      maxEntries,
+      evictable: (record) => record.state === 'completed',
+      onEvict: fullStoreWarning(
+        `The in-memory idempotency store is full (${maxEntries} keys): the oldest stored responses are dropped before they expire, so retries of them run again. Raise maxRecords or use RedisIdempotencyStore.`,
+      ),
+    });
+  }
 
   acquire(
     key: string,
@@ -26,7 +55,13 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       owner === undefined
         ? { fingerprint, state: 'in-flight' }
         : { fingerprint, state: 'in-flight', owner };
-    this.records.set(key, lock, lockTtlMs, now);
+    if (!this.records.set(key, lock, lockTtlMs, now)) {
+      return Promise.reject(
+        new Error(
+          'The in-memory idempotency store is full of keys in flight: no stored response can be dropped for a new key',
+        ),
+      );
+    }
     return Promise.resolve(undefined);
   }
 

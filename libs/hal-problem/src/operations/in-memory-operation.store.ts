@@ -1,19 +1,56 @@
-import { ExpiringMap } from '../idempotency/expiring-map';
+import {
+  checkedMaxRecords,
+  ExpiringMap,
+  fullStoreWarning,
+} from '../idempotency/expiring-map';
 import type { OperationRecord } from './operation';
 import type { OperationStore } from './operation-store.interface';
+
+export interface InMemoryOperationStoreOptions {
+  /**
+   * Operations kept at most (default 10,000). A new operation in a full
+   * store drops the oldest finished one first (its monitor then answers
+   * 404), and a warning is logged; with only unfinished ones kept it is
+   * refused (the request gets a 503 with `Retry-After`). `Infinity`: no limit.
+   */
+  readonly maxRecords?: number;
+}
 
 /**
  * Keeps operations in this process for `ttlMs` after their last update.
  * Expired entries are dropped as new ones are saved, whatever their TTLs
- * (`ExpiringMap`), so the map stays bounded by the operations of one TTL.
+ * (`ExpiringMap`), and at most `maxRecords` are kept, so a flood of
+ * requests cannot fill the process's memory within one TTL.
  */
 export class InMemoryOperationStore implements OperationStore {
-  private readonly records = new ExpiringMap<OperationRecord>();
+  private readonly records: ExpiringMap<OperationRecord>;
+
+  constructor(options: InMemoryOperationStoreOptions = {}) {
+    const maxEntries = checkedMaxRecords(
+      'InMemoryOperationStore',
+      options.maxRecords ?? 10_000,
+    );
+    this.records = new ExpiringMap<OperationRecord>({
+      maxEntries,
+      evictable: (record) =>
+        record.status === 'done' || record.status === 'failed',
+      onEvict: fullStoreWarning(
+        `The in-memory operation store is full (${maxEntries} operations): the oldest finished ones are dropped before they expire. Raise maxRecords or use RedisOperationStore.`,
+      ),
+    });
+  }
 
   save(record: OperationRecord, ttlMs: number): Promise<void> {
     const now = Date.now();
-    this.records.set(record.id, record, ttlMs, now);
     this.records.sweep(now);
+    // An update of a kept operation always has room; only a new one can be refused.
+    if (!this.records.set(record.id, record, ttlMs, now)) {
+      return Promise.reject(
+        new Error(
+          'The in-memory operation store is full of unfinished operations: none can be dropped for a new one',
+        ),
+      );
+    }
     return Promise.resolve();
   }
 

@@ -6,10 +6,11 @@ import { InMemoryOperationStore } from './in-memory-operation.store';
 import type { Operation } from './operation';
 import { OperationsService } from './operations.service';
 
-function service(): OperationsService {
+function service(store?: InMemoryOperationStore): OperationsService {
   const config = new ProblemConfig({});
   return new OperationsService(
     new ProblemMapper(config, new ProblemTypeCatalog(config, {})),
+    store,
   );
 }
 
@@ -104,5 +105,33 @@ describe('InMemoryOperationStore', () => {
     expect(await store.get('a')).toEqual(record);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await store.get('a')).toBeUndefined();
+  });
+});
+
+describe('InMemoryOperationStore with maxRecords', () => {
+  it('refuses a new operation with a 503 while every kept one is unfinished, then drops the oldest finished one', async () => {
+    const operations = service(new InMemoryOperationStore({ maxRecords: 1 }));
+    let finish!: () => void;
+    const first = await operations.start(
+      'slow',
+      () => new Promise<void>((resolve) => (finish = resolve)),
+    );
+    await expect(
+      operations.start('refused', () => Promise.resolve()),
+    ).rejects.toMatchObject({ status: 503 });
+    await new Promise((resolve) => setImmediate(resolve));
+    finish();
+    expect((await settle(operations, first.id)).status).toBe('done');
+    const second = await operations.start('next', () => Promise.resolve());
+    expect((await settle(operations, second.id)).status).toBe('done');
+    await expect(operations.get(first.id)).rejects.toMatchObject({
+      status: 404,
+    });
+  });
+
+  it('refuses a maxRecords that is not a whole number above 0', () => {
+    expect(() => new InMemoryOperationStore({ maxRecords: 0 })).toThrow(
+      /InMemoryOperationStore: maxRecords must be a whole number above 0/,
+    );
   });
 });
