@@ -9,6 +9,7 @@ import {
   type Adapter,
   DECOMPOSED,
   SCENARIOS,
+  SELECTED_ADAPTERS,
   type Scenario,
   type Subject,
 } from './scenarios';
@@ -35,7 +36,11 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
  * first round of a scenario otherwise also pays for compiling its code path.
  */
 const WARMUP_REQUESTS = Number(process.env.BENCH_WARMUP ?? 2_000);
-const ADAPTERS: Adapter[] = ['express', 'fastify'];
+/** `BENCH_ADAPTERS` and `BENCH_SCENARIOS` (comma-separated) narrow a run; the memory check keeps the whole mix. */
+const ADAPTERS: readonly Adapter[] = SELECTED_ADAPTERS;
+const MEASURED_SCENARIOS: readonly Scenario[] = SCENARIOS.filter(
+  ({ name }) => process.env.BENCH_SCENARIOS?.split(',').includes(name) ?? true,
+);
 const RESULTS = join(__dirname, '..', '..', '..', 'bench', 'results.json');
 interface Row {
   scenario: string;
@@ -181,7 +186,7 @@ async function main(): Promise<void> {
       ...placement,
       recorded: await record(subjects.module.url),
     });
-    for (const scenario of SCENARIOS) {
+    for (const scenario of MEASURED_SCENARIOS) {
       const order: Subject[] = [
         'raw',
         'bare',
