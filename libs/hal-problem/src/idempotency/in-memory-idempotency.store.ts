@@ -8,6 +8,7 @@ import type {
   IdempotencyStore,
 } from './idempotency-store.interface';
 
+/** Options of `InMemoryIdempotencyStore`. */
 export interface InMemoryIdempotencyStoreOptions {
   /**
    * Keys kept at most (default 10,000). A new key in a full store drops the

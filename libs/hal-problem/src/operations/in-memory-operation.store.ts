@@ -6,6 +6,7 @@ import {
 import type { OperationRecord } from './operation';
 import type { OperationStore } from './operation-store.interface';
 
+/** Options of `InMemoryOperationStore`. */
 export interface InMemoryOperationStoreOptions {
   /**
    * Operations kept at most (default 10,000). A new operation in a full
