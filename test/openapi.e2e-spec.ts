@@ -1,10 +1,12 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { Controller, Get, Module, Param, Patch } from '@nestjs/common';
+import { Controller, Delete, Get, Module, Param, Patch } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
   ApiNotImplemented,
   ApiProblemResponses,
+  HalLink,
   HalProblemModule,
+  HalResource,
   HalProblemOpenApi,
   ProblemException,
   Public,
@@ -365,6 +367,81 @@ describe.each(ADAPTERS)(
           Object.keys(document.paths['/widgets/{id}'][method].responses).sort();
         expect(codes('get')).toEqual(['200', '404', '500', '501']);
         expect(codes('patch')).toEqual(['500', '501']);
+      } finally {
+        await running.close();
+      }
+    });
+  },
+);
+
+@HalLink('self', '/gadgets/{id}')
+class GadgetResource {}
+
+/** Handlers as they are often written: no return type, no @ApiHalResponse. */
+@Controller('gadgets')
+@Public()
+class GadgetsDocController {
+  @Get(':id')
+  @HalResource(GadgetResource)
+  find(@Param('id') id: string) {
+    return { id };
+  }
+
+  @Get()
+  @HalLink('self', '/gadgets')
+  list() {
+    return { count: 0 };
+  }
+
+  @Delete(':id')
+  remove(@Param('id') _id: string): void {}
+}
+
+describe.each(ADAPTERS)(
+  'OpenAPI of handlers without a declared return type on %s',
+  (adapter) => {
+    it('documents a HAL body where the handler declares HAL, and 204 where it returns void', async () => {
+      @Module({
+        imports: [HalProblemModule.forRoot({})],
+        controllers: [GadgetsDocController],
+      })
+      class DocModule {}
+      const running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [DocModule] }),
+      );
+      try {
+        const document = HalProblemOpenApi.enhance(
+          running.app,
+          SwaggerModule.createDocument(
+            running.app,
+            new DocumentBuilder().build(),
+          ),
+        ) as Json;
+        const validator = new OpenApiResponseValidator(document);
+        const success = (path: string, method: string) =>
+          Object.keys(document.paths[path][method].responses).filter((code) =>
+            code.startsWith('2'),
+          );
+        expect(success('/gadgets/{id}', 'get')).toEqual(['200']);
+        expect(success('/gadgets', 'get')).toEqual(['200']);
+        expect(success('/gadgets/{id}', 'delete')).toEqual(['204']);
+        // And what they document is what they send.
+        for (const [method, path, template, status] of [
+          ['GET', '/gadgets/g1', '/gadgets/{id}', 200],
+          ['GET', '/gadgets', '/gadgets', 200],
+          ['DELETE', '/gadgets/g1', '/gadgets/{id}', 204],
+        ] as const) {
+          const response = await fetch(`${running.baseUrl}${path}`, { method });
+          expect(response.status).toBe(status);
+          const text = await response.text();
+          validator.check(
+            method,
+            template,
+            response,
+            text ? (JSON.parse(text) as unknown) : undefined,
+          );
+        }
       } finally {
         await running.close();
       }

@@ -289,10 +289,18 @@ export class HalProblemOpenApi {
       ) as unknown;
       const isPage = metadata?.page ?? returnType === HalPage;
       const successStatus = String(metadata?.status ?? plan.status);
+      // No declared return type is how `: void` reads, and also how a handler
+      // with none written reads: one that declares HAL (@HalResource, its
+      // own @HalLink or @HalEmbedded) still returns a resource.
+      const declaresHal =
+        !plan.usesInstanceClass ||
+        plan.resource.links.length > 0 ||
+        plan.resource.embedded.length > 0;
       const nothing =
         returnType === undefined &&
         metadata === undefined &&
-        !plan.explicitStatus;
+        !plan.explicitStatus &&
+        !declaresHal;
       if (successStatus === '204' || nothing) {
         responses['204'] = { description: 'No Content' };
         if (!plan.explicitStatus) delete responses[status];
