@@ -1,5 +1,13 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { Controller, Delete, Get, Module, Param, Patch } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  Module,
+  Param,
+  Patch,
+  type Type,
+} from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
   ApiNotImplemented,
@@ -325,6 +333,24 @@ describe.each(ADAPTERS)('OpenAPI document of the sample on %s', (adapter) => {
   });
 });
 
+/** A module app with these controllers, and its enhanced OpenAPI document. */
+async function documentedApp(
+  adapter: (typeof ADAPTERS)[number],
+  controllers: Type[],
+): Promise<{ running: RunningApp; document: Json }> {
+  @Module({ imports: [HalProblemModule.forRoot({})], controllers })
+  class DocModule {}
+  const running = await startTestingApp(
+    adapter,
+    Test.createTestingModule({ imports: [DocModule] }),
+  );
+  const document = HalProblemOpenApi.enhance(
+    running.app,
+    SwaggerModule.createDocument(running.app, new DocumentBuilder().build()),
+  ) as Json;
+  return { running, document };
+}
+
 @Controller('widgets')
 @Public()
 class WidgetsDocController {
@@ -346,23 +372,10 @@ describe.each(ADAPTERS)(
   'OpenAPI of routes that answer 501 on %s',
   (adapter) => {
     it('drops success and 404 only where @ApiNotImplemented() says so', async () => {
-      @Module({
-        imports: [HalProblemModule.forRoot({})],
-        controllers: [WidgetsDocController],
-      })
-      class DocModule {}
-      const running = await startTestingApp(
-        adapter,
-        Test.createTestingModule({ imports: [DocModule] }),
-      );
+      const { running, document } = await documentedApp(adapter, [
+        WidgetsDocController,
+      ]);
       try {
-        const document = HalProblemOpenApi.enhance(
-          running.app,
-          SwaggerModule.createDocument(
-            running.app,
-            new DocumentBuilder().build(),
-          ),
-        ) as Json;
         const codes = (method: string) =>
           Object.keys(document.paths['/widgets/{id}'][method].responses).sort();
         expect(codes('get')).toEqual(['200', '404', '500', '501']);
@@ -401,23 +414,10 @@ describe.each(ADAPTERS)(
   'OpenAPI of handlers without a declared return type on %s',
   (adapter) => {
     it('documents a HAL body where the handler declares HAL, and 204 where it returns void', async () => {
-      @Module({
-        imports: [HalProblemModule.forRoot({})],
-        controllers: [GadgetsDocController],
-      })
-      class DocModule {}
-      const running = await startTestingApp(
-        adapter,
-        Test.createTestingModule({ imports: [DocModule] }),
-      );
+      const { running, document } = await documentedApp(adapter, [
+        GadgetsDocController,
+      ]);
       try {
-        const document = HalProblemOpenApi.enhance(
-          running.app,
-          SwaggerModule.createDocument(
-            running.app,
-            new DocumentBuilder().build(),
-          ),
-        ) as Json;
         const validator = new OpenApiResponseValidator(document);
         const success = (path: string, method: string) =>
           Object.keys(document.paths[path][method].responses).filter((code) =>
