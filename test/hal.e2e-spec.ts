@@ -9,6 +9,7 @@ import {
 } from './support/adapters';
 import { absoluteFormRequest } from './support/raw-http';
 import {
+  HAL_FIXTURE_OPTIONS,
   halFixtureModule,
   resetWidgets,
   widgets,
@@ -520,5 +521,59 @@ describe.each(ADAPTERS)('routes under RouterModule paths on %s', (adapter) => {
       method: 'DELETE',
     });
     expect(unserved.status).toBe(404);
+  });
+});
+
+describe.each(ADAPTERS)('HAL with plainJson: false on %s', (adapter) => {
+  let running: RunningApp;
+  const url = (path: string) => `${running.baseUrl}${path}`;
+
+  beforeAll(async () => {
+    @Module(
+      halFixtureModule({
+        hal: { ...HAL_FIXTURE_OPTIONS.hal, plainJson: false },
+      }),
+    )
+    class HalOnlyModule {}
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [HalOnlyModule] }),
+    );
+  });
+  afterAll(() => running.close());
+
+  it.each([
+    'application/json',
+    'application/hal+json;q=0, application/json',
+    '*/*',
+    undefined,
+  ])(
+    'labels every HAL body application/hal+json, without Vary: Accept (Accept: %s)',
+    async (accept) => {
+      const response = await fetch(url('/widgets/1'), {
+        headers: accept === undefined ? {} : { accept },
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(
+        /^application\/hal\+json/,
+      );
+      expect(response.headers.get('vary')).toBeNull();
+      expect(((await response.json()) as Json)._links.self.href).toBe(
+        '/widgets/1',
+      );
+    },
+  );
+
+  it('still varies on Authorization where a link condition read the principal, keeping what others vary on', async () => {
+    const response = await fetch(url('/widgets/personal'), {
+      headers: { accept: 'application/json' },
+    });
+    expect(response.headers.get('content-type')).toMatch(
+      /^application\/hal\+json/,
+    );
+    expect(response.headers.get('vary')).toBe('Origin, Authorization');
+    expect((await fetch(url('/widgets/varied'))).headers.get('vary')).toBe(
+      'Origin',
+    );
   });
 });

@@ -78,6 +78,10 @@ describe.each(ADAPTERS)('OpenAPI document of the sample on %s', (adapter) => {
     expect(schema.allOf[0]).toEqual({
       $ref: '#/components/schemas/OrderResource',
     });
+    // The sample labels every HAL body application/hal+json (hal.plainJson: false).
+    expect(
+      Object.keys(document.paths['/orders/{id}'].get.responses['200'].content),
+    ).toEqual(['application/hal+json']);
     const page =
       document.paths['/orders'].get.responses['200'].content[
         'application/hal+json'
@@ -426,6 +430,10 @@ describe.each(ADAPTERS)(
         expect(success('/gadgets/{id}', 'get')).toEqual(['200']);
         expect(success('/gadgets', 'get')).toEqual(['200']);
         expect(success('/gadgets/{id}', 'delete')).toEqual(['204']);
+        // By default the same body is offered as application/json too.
+        expect(
+          Object.keys(document.paths['/gadgets'].get.responses['200'].content),
+        ).toEqual(['application/hal+json', 'application/json']);
         // And what they document is what they send.
         for (const [method, path, template, status] of [
           ['GET', '/gadgets/g1', '/gadgets/{id}', 200],

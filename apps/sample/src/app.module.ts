@@ -64,6 +64,9 @@ export class AppModule implements NestModule {
               'cancel',
               'ship',
             ],
+            // The contract: every successful body is application/hal+json,
+            // also for a client that asks for application/json.
+            plainJson: false,
           },
         }),
         OrdersModule,

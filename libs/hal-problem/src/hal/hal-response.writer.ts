@@ -9,6 +9,7 @@ import {
 } from '../routing/response-plan';
 import { requestTarget } from '../routing/request-target';
 import { HAL_CONTENT_TYPE } from './hal.constants';
+import { HalConfig } from './hal.config';
 import type { HalContext } from './hal-link.interface';
 import { HalRenderer } from './hal.renderer';
 
@@ -50,6 +51,8 @@ class ResponseHalContext implements HalContext {
 
 /** A `Vary` that names `Accept`: the stored body's media type was negotiated. */
 const VARIES_ON_ACCEPT = /(^|,)\s*accept\s*(,|$)/i;
+const VARIES_ON_AUTHORIZATION = /(^|,)\s*authorization\s*(,|$)/i;
+const VARIES_ON_ANYTHING = /(^|,)\s*\*\s*(,|$)/;
 
 /** Adapters whose `reply` is already wrapped (one per app, even if the module is imported twice). */
 const wrappedAdapters = new WeakSet<object>();
@@ -145,6 +148,7 @@ export class HalResponseWriter implements OnModuleInit {
   constructor(
     private readonly renderer: HalRenderer,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly config: HalConfig,
   ) {}
 
   onModuleInit(): void {
@@ -254,28 +258,37 @@ export class HalResponseWriter implements OnModuleInit {
   ): Resource {
     const adapter = this.adapterHost.httpAdapter;
     if (adapter.isHeadersSent(response)) return document;
+    const { plainJson } = this.config;
     adapter.setHeader(
       response,
       'Content-Type',
-      contentTypeFor(plan.request.headers.accept),
+      plainJson
+        ? contentTypeFor(plan.request.headers.accept)
+        : HAL_CONTENT_TYPE,
     );
     // Keep what others vary on (CORS adds Origin). A `when` that read the
     // principal made the links depend on the credentials: a cache must key
     // on Authorization too, or serve one client's links to another.
-    const vary: unknown = adapter.getHeader(response, 'Vary');
-    const existing = typeof vary === 'string' && vary ? vary : undefined;
-    if (!existing)
-      adapter.setHeader(
-        response,
-        'Vary',
-        principalRead ? 'Accept, Authorization' : 'Accept',
-      );
-    else if (!/(^|,)\s*\*\s*(,|$)/.test(existing)) {
-      let merged = existing;
-      if (!/(^|,)\s*accept\s*(,|$)/i.test(merged)) merged += ', Accept';
-      if (principalRead && !/(^|,)\s*authorization\s*(,|$)/i.test(merged))
-        merged += ', Authorization';
-      if (merged !== existing) adapter.setHeader(response, 'Vary', merged);
+    if (plainJson || principalRead) {
+      const vary: unknown = adapter.getHeader(response, 'Vary');
+      const existing = typeof vary === 'string' && vary ? vary : undefined;
+      if (!existing)
+        adapter.setHeader(
+          response,
+          'Vary',
+          plainJson
+            ? principalRead
+              ? 'Accept, Authorization'
+              : 'Accept'
+            : 'Authorization',
+        );
+      else if (!VARIES_ON_ANYTHING.test(existing)) {
+        let merged = existing;
+        if (plainJson && !VARIES_ON_ACCEPT.test(merged)) merged += ', Accept';
+        if (principalRead && !VARIES_ON_AUTHORIZATION.test(merged))
+          merged += ', Authorization';
+        if (merged !== existing) adapter.setHeader(response, 'Vary', merged);
+      }
     }
     if (value instanceof Operation && !value.finished) {
       adapter.setHeader(response, 'Retry-After', String(value.retryAfter));
@@ -347,6 +360,7 @@ export class HalResponseWriter implements OnModuleInit {
     const { headers } = stored;
     // A HAL document is labelled for this request's Accept, not the first one's.
     const negotiated =
+      this.config.plainJson &&
       headers.vary !== undefined &&
       isHalMediaType(headers['content-type']) &&
       VARIES_ON_ACCEPT.test(headers.vary);

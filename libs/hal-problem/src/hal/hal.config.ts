@@ -29,6 +29,14 @@ export interface HalOptions {
   readonly relations?: readonly string[];
   /** CURIEs; a `curies` link is sent only when a curied rel is used. */
   readonly curies?: readonly HalCurie[];
+  /**
+   * Whether a client whose `Accept` names `application/json` but not HAL
+   * (or refuses HAL with `q=0`) gets the same body labelled
+   * `application/json` (default `true`). `false`: every HAL body is
+   * `application/hal+json`, as a contract that says so requires, and `Vary`
+   * no longer names `Accept`.
+   */
+  readonly plainJson?: boolean;
 }
 
 const ABSOLUTE_URL = /^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/i;
@@ -66,6 +74,7 @@ export class HalConfig {
   readonly trustProxy: boolean;
   readonly relations: ReadonlySet<string>;
   readonly curies: ReadonlyMap<string, string>;
+  readonly plainJson: boolean;
 
   constructor(
     @Inject(HAL_PROBLEM_MODULE_OPTIONS) options: HalProblemModuleOptions = {},
@@ -80,6 +89,7 @@ export class HalConfig {
     }
     this.fixedBaseUrl = this.mode === 'fixed' ? links.replace(/\/+$/, '') : '';
     this.trustProxy = hal.trustProxy ?? false;
+    this.plainJson = hal.plainJson ?? true;
     // `result` is the library's own rel for finished operations (see @HalOperation).
     this.relations = new Set(['result', ...(hal.relations ?? [])]);
     const curies = new Map<string, string>();

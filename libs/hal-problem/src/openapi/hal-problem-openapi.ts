@@ -4,6 +4,7 @@ import { Reflector } from '@nestjs/core';
 import { getOptionsToken } from '@nestjs/throttler';
 import { AuthConfig } from '../auth/auth.config';
 import { routeAccess } from '../auth/route-access';
+import { HalConfig } from '../hal/hal.config';
 import { HAL_CONTENT_TYPE, HAL_SKIP_METADATA } from '../hal/hal.constants';
 import { HalPage } from '../hal/hal-page';
 import { type HalShape, HalRenderer } from '../hal/hal.renderer';
@@ -159,6 +160,8 @@ export class HalProblemOpenApi {
   private readonly routes: RouteTable;
   private readonly renderer: HalRenderer;
   private readonly catalog: ProblemTypeCatalog;
+  /** `hal.plainJson`: HAL bodies are also offered as `application/json`. */
+  private readonly plainJson: boolean;
   private readonly auth: AuthConfig;
   private readonly throttled: boolean;
 
@@ -170,6 +173,7 @@ export class HalProblemOpenApi {
     this.routes = app.get(RouteTable, { strict: false });
     this.renderer = app.get(HalRenderer, { strict: false });
     this.catalog = app.get(ProblemTypeCatalog, { strict: false });
+    this.plainJson = app.get(HalConfig, { strict: false }).plainJson;
     this.auth = app.get(AuthConfig, { strict: false });
     this.throttled = HalProblemOpenApi.hasThrottler(app);
   }
@@ -336,10 +340,13 @@ export class HalProblemOpenApi {
             existing.description ??
             reasonPhrase200(successStatus),
           headers,
-          content: {
-            [HAL_CONTENT_TYPE]: { schema },
-            'application/json': { schema },
-          },
+          // The same body, labelled application/json for clients that ask so.
+          content: this.plainJson
+            ? {
+                [HAL_CONTENT_TYPE]: { schema },
+                'application/json': { schema },
+              }
+            : { [HAL_CONTENT_TYPE]: { schema } },
         };
         if (idempotent && successStatus === '201') {
           responses['200'] = {
