@@ -1,6 +1,6 @@
-import { Controller, Get, Module, Param } from '@nestjs/common';
+import { Controller, Get, Module, Param, Post } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
-import { HalLink, HalProblemModule } from 'nestjs-hal-problem';
+import { HalEmbedded, HalLink, HalProblemModule } from 'nestjs-hal-problem';
 import {
   ADAPTERS,
   startTestingApp,
@@ -577,3 +577,123 @@ describe.each(ADAPTERS)('HAL with plainJson: false on %s', (adapter) => {
     );
   });
 });
+
+@HalLink('self', '/accounts/{id}')
+class Account {
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    private readonly password: string,
+  ) {}
+
+  /** What JSON.stringify writes of an account: never its password. */
+  toJSON(): Record<string, unknown> {
+    return { id: this.id, name: this.name };
+  }
+}
+
+@Controller('accounts')
+class AccountsController {
+  @Get('one')
+  one(): Account {
+    return new Account('a1', 'alice', 's3cret');
+  }
+
+  @Get()
+  @HalEmbedded('accounts', { type: () => Account })
+  @HalLink('self', '/accounts')
+  all(): { accounts: Account[] } {
+    return { accounts: [new Account('a2', 'bob', 'hunter2')] };
+  }
+
+  @Get('created-at')
+  createdAt(): Date {
+    return new Date(0);
+  }
+
+  @Get('dates')
+  dates(): Date[] {
+    return [new Date(0)];
+  }
+
+  @Get('bare-items')
+  bareItems(): object[] {
+    return [Object.assign(Object.create(null) as object, { id: 'x' })];
+  }
+
+  /** A creation whose self cannot be expanded: its id is missing. */
+  @Post('nameless')
+  @HalLink('self', '/accounts/{id}')
+  nameless(): { name: string } {
+    return { name: 'no id yet' };
+  }
+}
+
+describe.each(ADAPTERS)(
+  'HAL of values that are not plain objects on %s',
+  (adapter) => {
+    let running: RunningApp;
+    const get = async (path: string) => {
+      const response = await fetch(`${running.baseUrl}${path}`);
+      return { response, body: (await response.json()) as any };
+    };
+
+    beforeAll(async () => {
+      @Module({
+        imports: [
+          HalProblemModule.forRoot({ hal: { relations: ['accounts'] } }),
+        ],
+        controllers: [AccountsController],
+      })
+      class AccountsModule {}
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [AccountsModule] }),
+      );
+    });
+    afterAll(() => running.close());
+
+    it("sends what a class's toJSON() writes, with its links: no hidden field leaks", async () => {
+      const { response, body } = await get('/accounts/one');
+      expect(response.status).toBe(200);
+      expect(body).toEqual({
+        _links: { self: { href: '/accounts/a1' } },
+        id: 'a1',
+        name: 'alice',
+      });
+      const list = await get('/accounts');
+      expect(list.body._embedded.accounts).toEqual([
+        { _links: { self: { href: '/accounts/a2' } }, id: 'a2', name: 'bob' },
+      ]);
+      expect(JSON.stringify(list.body)).not.toMatch(/hunter2|password/);
+    });
+
+    it('sends a Date as Nest would, not as an empty HAL document', async () => {
+      const { response, body } = await get('/accounts/created-at');
+      expect(response.status).toBe(200);
+      expect(body).toBe('1970-01-01T00:00:00.000Z');
+      const embedded = await get('/accounts/dates');
+      expect(embedded.body._embedded.items).toEqual([
+        '1970-01-01T00:00:00.000Z',
+      ]);
+    });
+
+    it('sends no Location for a creation whose self is a template: a variable was missing', async () => {
+      const response = await fetch(`${running.baseUrl}/accounts/nameless`, {
+        method: 'POST',
+      });
+      expect(response.status).toBe(201);
+      expect(response.headers.get('location')).toBeNull();
+      expect(((await response.json()) as Json)._links.self).toEqual({
+        href: '/accounts/{id}',
+        templated: true,
+      });
+    });
+
+    it('embeds null-prototype objects', async () => {
+      const { response, body } = await get('/accounts/bare-items');
+      expect(response.status).toBe(200);
+      expect(body._embedded.items).toEqual([{ _links: {}, id: 'x' }]);
+    });
+  },
+);

@@ -11,7 +11,7 @@ import { requestTarget } from '../routing/request-target';
 import { HAL_CONTENT_TYPE } from './hal.constants';
 import { HalConfig } from './hal.config';
 import type { HalContext } from './hal-link.interface';
-import { HalRenderer } from './hal.renderer';
+import { HalRenderer, isStateObject, serializedState } from './hal.renderer';
 
 type Reply = (response: object, body: unknown, statusCode?: number) => unknown;
 type Resource = Record<string, unknown>;
@@ -216,7 +216,11 @@ export class HalResponseWriter implements OnModuleInit {
       return this.finish(plan, response, undefined, 204);
     }
     if (!isResource(body)) return this.finish(plan, response, body, statusCode);
-    const document = this.render(body, plan, response);
+    // A Date, or a class whose JSON is no object: sent as Nest would send it.
+    const state = serializedState(body);
+    if (state !== body && !isStateObject(state))
+      return this.finish(plan, response, body, statusCode);
+    const document = this.render(body, plan, response, state as Resource);
     return document instanceof Promise
       ? document.then((resolved) =>
           this.finish(plan, response, resolved, statusCode),
@@ -228,6 +232,7 @@ export class HalResponseWriter implements OnModuleInit {
     value: object,
     plan: ResponsePlan,
     response: object,
+    state: Resource,
   ): Resource | Promise<Resource> {
     const { request, handler } = plan;
     // A body that is HAL already is sent as it is, only labelled.
@@ -241,7 +246,13 @@ export class HalResponseWriter implements OnModuleInit {
       request.params ?? {},
       request.query ?? {},
     );
-    const document = this.renderer.render(value, handler, halContext, url);
+    const document = this.renderer.render(
+      value,
+      handler,
+      halContext,
+      url,
+      state,
+    );
     return document instanceof Promise
       ? document.then((resolved) =>
           this.label(resolved, value, plan, response, halContext.principalRead),

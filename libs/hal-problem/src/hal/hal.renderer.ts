@@ -148,6 +148,24 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** A path href made absolute with the request's base URL (empty in the default `path` mode). */
+/**
+ * What `JSON.stringify` would write of a value: its `toJSON()` result when it
+ * has one (a class that hides a password, a Date), else the value itself.
+ * A document's properties are copied from this, so what a class leaves out
+ * of its JSON stays out of its HAL document.
+ */
+export function serializedState(value: object): unknown {
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  return typeof toJSON === 'function'
+    ? (toJSON as (key: string) => unknown).call(value, '')
+    : value;
+}
+
+/** Whether a value can hold a resource's properties (a non-array object). */
+export function isStateObject(value: unknown): value is Resource {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function absolute(href: string, base: string): string {
   return base !== '' && href.startsWith('/') && !href.startsWith('//')
     ? base + href
@@ -258,6 +276,8 @@ export class HalRenderer implements OnApplicationBootstrap {
     plan: HandlerPlan,
     context: HalContext,
     selfHref: string,
+    /** `serializedState(value)`, worked out by the caller. */
+    state: Resource = value as Resource,
   ): MaybePromise<Resource> {
     // The base URL is the same for every link of the response: worked out once.
     const scope: RenderScope = {
@@ -279,6 +299,7 @@ export class HalRenderer implements OnApplicationBootstrap {
       this.rootPlan(value, plan),
       scope,
       selfHref,
+      state,
     );
   }
 
@@ -368,7 +389,9 @@ export class HalRenderer implements OnApplicationBootstrap {
     const links = document._links as
       Record<string, HalLinkObject | HalLinkObject[]> | undefined;
     const self = links?.self;
-    return Array.isArray(self) ? self[0]?.href : self?.href;
+    const link = Array.isArray(self) ? self[0] : self;
+    // A template (a variable was missing) is no URI: it cannot be `Location`.
+    return link?.templated === true ? undefined : link?.href;
   }
 
   private renderResource(
@@ -376,9 +399,10 @@ export class HalRenderer implements OnApplicationBootstrap {
     plan: ResourcePlan,
     scope: RenderScope,
     selfHref: string | undefined,
+    state: Resource = resource,
   ): MaybePromise<Resource> {
     if (!plan.conditional)
-      return this.assemble(resource, plan, scope, selfHref, undefined);
+      return this.assemble(resource, plan, scope, selfHref, undefined, state);
     const include: (boolean | PromiseLike<boolean>)[] = [];
     let pending = false;
     for (const link of plan.links) {
@@ -389,10 +413,11 @@ export class HalRenderer implements OnApplicationBootstrap {
     }
     if (pending) {
       return Promise.all(include.map((value) => Promise.resolve(value))).then(
-        (resolved) => this.assemble(resource, plan, scope, selfHref, resolved),
+        (resolved) =>
+          this.assemble(resource, plan, scope, selfHref, resolved, state),
       );
     }
-    return this.assemble(resource, plan, scope, selfHref, include);
+    return this.assemble(resource, plan, scope, selfHref, include, state);
   }
 
   /** `include`: per link, whether its `when` held (undefined: no link has one). */
@@ -402,6 +427,8 @@ export class HalRenderer implements OnApplicationBootstrap {
     scope: RenderScope,
     selfHref: string | undefined,
     include: readonly unknown[] | undefined,
+    /** The properties to send: `resource`, or what its `toJSON()` gives. */
+    state: Resource,
   ): MaybePromise<Resource> {
     const { base } = scope;
     const links: Record<string, HalLinkObject | HalLinkObject[]> = {};
@@ -428,25 +455,21 @@ export class HalRenderer implements OnApplicationBootstrap {
     // With nothing to leave out, a spread: V8 copies the properties in one
     // step instead of one megamorphic store per key (bench:instructions, page
     // of 20 on Fastify: 607.3k -> 586.6k instructions per request).
-    if (
-      skipped.size === 0 &&
-      !('_links' in resource) &&
-      !('_embedded' in resource)
-    ) {
-      document = { _links: links, ...resource };
+    if (skipped.size === 0 && !('_links' in state) && !('_embedded' in state)) {
+      document = { _links: links, ...state };
     } else {
       document = { _links: links };
-      for (const key of Object.keys(resource)) {
+      for (const key of Object.keys(state)) {
         if (key === '_links' || key === '_embedded' || skipped.has(key))
           continue;
-        document[key] = resource[key];
+        document[key] = state[key];
       }
     }
     if (plan.embedded.length === 0) return document;
     const rels: string[] = [];
     const values: MaybePromise<unknown>[] = [];
     for (const declaration of plan.embedded) {
-      const value = resource[declaration.property];
+      const value = state[declaration.property];
       if (value === undefined || value === null) continue;
       const itemPlan = declaration.plan?.();
       rels.push(declaration.rel);
@@ -565,10 +588,15 @@ export class HalRenderer implements OnApplicationBootstrap {
     // `null` or a primitive (a list of tags) is no resource: embedded as it
     // is rather than failing the response or spread into `{"0": "a", ...}`.
     if (typeof item !== 'object' || item === null) return item;
+    // A Date, or a class whose JSON is no object: embedded as its JSON is.
+    const state = serializedState(item);
+    if (state !== item && !isStateObject(state)) return state as Resource;
+    const type = item.constructor;
     const itemPlan =
       plan ??
-      (item.constructor !== Object
-        ? this.planForClass(item.constructor as Type)
+      // A null-prototype object (Object.create(null)) has no class.
+      (type !== Object && typeof type === 'function'
+        ? this.planForClass(type as Type)
         : EMPTY_PLAN);
     if (
       !itemPlan.declaresSelf &&
@@ -579,7 +607,13 @@ export class HalRenderer implements OnApplicationBootstrap {
         'An embedded resource has no self link: declare @HalLink("self", ...) on its class and name it in @HalEmbedded({ type })',
       );
     }
-    return this.renderResource(item, itemPlan, scope, undefined);
+    return this.renderResource(
+      item,
+      itemPlan,
+      scope,
+      undefined,
+      state as Resource,
+    );
   }
 
   private planForClass(type: Type): ResourcePlan {
