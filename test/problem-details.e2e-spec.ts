@@ -99,6 +99,15 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       });
     });
 
+    it('drops headers Node would refuse to send, keeping the problem', async () => {
+      const response = await fetch(url('/fixture/unsendable-headers'));
+      const body = await expectProblem(response, 409);
+      expect(body.detail).toBe('Conflicting.');
+      expect(response.headers.get('x-fine')).toBe('fine');
+      expect(response.headers.get('content-location')).toBeNull();
+      expect(response.headers.get('x-control')).toBeNull();
+    });
+
     it('sends 503 with Retry-After in delta seconds', async () => {
       const response = await fetch(url('/fixture/maintenance'));
       expect(response.headers.get('retry-after')).toBe('120');
@@ -218,6 +227,12 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
           `GET /fixture/widgets HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
           431,
           'Request Header Fields Too Large',
+        ],
+        // RFC 9110's phrase, not Node's older "Payload Too Large".
+        [
+          `POST /fixture/widgets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1;${'e'.repeat(20_000)}\r\na\r\n0\r\n\r\n`,
+          413,
+          'Content Too Large',
         ],
       ];
       for (const [bytes, status, title] of cases) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { STATUS_CODES } from 'node:http';
+import { reasonPhrase } from './http-status';
 import { DEFAULT_REQUEST_ID_HEADER } from './problem.config';
 
 /** The part of a `net.Socket` a client error is answered on. */
@@ -82,7 +82,7 @@ export function problemClientErrors(
     return;
   }
   const status = statusOf(error.code);
-  const title = STATUS_CODES[status] ?? 'Bad Request';
+  const title = reasonPhrase(status);
   const id = randomUUID();
   const body = JSON.stringify({
     type: 'about:blank',

@@ -43,6 +43,7 @@ const REASON_PHRASES: Readonly<Record<number, string>> = {
   506: 'Variant Also Negotiates',
   507: 'Insufficient Storage',
   508: 'Loop Detected',
+  510: 'Not Extended',
   511: 'Network Authentication Required',
 };
 
@@ -80,11 +81,14 @@ export function isErrorStatus(status: unknown): status is number {
   );
 }
 
-/** The RFC 9110 reason phrase of an error status. */
+/**
+ * The RFC 9110 reason phrase of an error status; for a status with none
+ * registered (499), the name of its class (RFC 9110 §15.5, §15.6) rather
+ * than another status's phrase.
+ */
 export function reasonPhrase(status: number): string {
   return (
-    REASON_PHRASES[status] ??
-    (status >= 500 ? 'Internal Server Error' : 'Bad Request')
+    REASON_PHRASES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error')
   );
 }
 

@@ -60,7 +60,13 @@ const RESERVED_MEMBERS = new Set([
   'cause',
 ]);
 const EXTENSION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
-const UNSAFE_HEADER_VALUE = /[\r\n\0]/;
+/**
+ * What Node refuses to send (`ERR_INVALID_CHAR`, `ERR_INVALID_HTTP_TOKEN`):
+ * a header it refuses would turn the problem into a 500, and on Fastify
+ * into a body carrying Node's own message. Such headers are dropped.
+ */
+const UNSAFE_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** The most `errors` entries a problem lists; the rest are counted in `errorsOmitted`. */
 export const MAX_ERRORS = 100;
 
@@ -377,7 +383,11 @@ export class ProblemMapper {
     const headers: Record<string, string> = {};
     if (init.headers) {
       for (const [name, value] of Object.entries(init.headers)) {
-        if (typeof value === 'string' && !UNSAFE_HEADER_VALUE.test(value))
+        if (
+          typeof value === 'string' &&
+          HEADER_NAME.test(name) &&
+          !UNSAFE_HEADER_VALUE.test(value)
+        )
           headers[name] = value;
       }
     }
