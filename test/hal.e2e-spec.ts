@@ -621,6 +621,15 @@ class AccountsController {
     return [Object.assign(Object.create(null) as object, { id: 'x' })];
   }
 
+  /** Values url-template cannot take as they are: a lone surrogate, numbers. */
+  @Get('odd-values')
+  @HalLink('self', '/accounts/odd-values')
+  @HalLink('search', 'https://docs.example.test/search{?q}')
+  @HalLink('related', 'https://docs.example.test/{#ids}')
+  oddValues(): { q: string; ids: number[] } {
+    return { q: '\ud800', ids: [1, 2] };
+  }
+
   /** A creation whose self cannot be expanded: its id is missing. */
   @Post('nameless')
   @HalLink('self', '/accounts/{id}')
@@ -688,6 +697,15 @@ describe.each(ADAPTERS)(
         href: '/accounts/{id}',
         templated: true,
       });
+    });
+
+    it('expands a lone surrogate and a list of numbers instead of failing with a 500', async () => {
+      const { response, body } = await get('/accounts/odd-values');
+      expect(response.status).toBe(200);
+      expect(body._links.search.href).toBe(
+        'https://docs.example.test/search?q=%EF%BF%BD',
+      );
+      expect(body._links.related.href).toBe('https://docs.example.test/#1,2');
     });
 
     it('embeds null-prototype objects', async () => {

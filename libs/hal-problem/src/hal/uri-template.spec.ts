@@ -67,3 +67,30 @@ describe('compileUriTemplate', () => {
     expect(compileUriTemplate('/x{/a}').expand({ a: 'b' })).toBe('/x/b');
   });
 });
+
+describe('compileUriTemplate with values url-template cannot take as they are', () => {
+  it('encodes a lone surrogate as U+FFFD instead of throwing', () => {
+    const template = compileUriTemplate('https://docs.example.com/search{?q}');
+    expect(template.expandFrom({ q: '\ud800' })).toBe(
+      'https://docs.example.com/search?q=%EF%BF%BD',
+    );
+    expect(template.expand({ q: 'a\udfffb' })).toBe(
+      'https://docs.example.com/search?q=a%EF%BF%BDb',
+    );
+  });
+
+  it('expands lists of numbers and booleans', () => {
+    expect(
+      compileUriTemplate('https://x.test/{#ids}').expandFrom({ ids: [1, 2] }),
+    ).toBe('https://x.test/#1,2');
+    expect(
+      compileUriTemplate('/x{?flags*}').expand({ flags: [true, false] }),
+    ).toBe('/x?flags=true&flags=false');
+  });
+
+  it('leaves a link as its template when a prefix would split a character', () => {
+    const template = compileUriTemplate('https://x.test/e/{name:1}');
+    expect(template.expandFrom({ name: '\u{1F600}x' })).toBeUndefined();
+    expect(template.expandFrom({ name: 'ab' })).toBe('https://x.test/e/a');
+  });
+});

@@ -182,21 +182,53 @@ function withoutEmptyLists(values: TemplateValues): TemplateValues {
   return defined ?? values;
 }
 
-/** Any other RFC 6570 template, expanded by `url-template`. */
+/**
+ * A value as `url-template` can take it: text, well-formed. It calls string
+ * methods on list members (a number in `{#ids}` threw), and its encoding
+ * throws a URIError on a lone surrogate.
+ */
+function asText(value: PrimitiveValue | PrimitiveValue[]): string | string[] {
+  return Array.isArray(value)
+    ? value.map((member) => wellFormed(String(member)))
+    : wellFormed(String(value));
+}
+
+/**
+ * Any other RFC 6570 template, expanded by `url-template`. A prefix
+ * (`{name:1}`) is cut in UTF-16 units there and can split a surrogate pair,
+ * which its encoding refuses: such a link is sent as its template
+ * (`undefined`) rather than failing the response.
+ */
 function withUrlTemplate(template: string): CompiledTemplate {
   const parsed = parseTemplate(template);
   const variables = templateVariables(template);
+  const expand = (values: TemplateValues): string | undefined => {
+    try {
+      return parsed.expand(values);
+    } catch (error) {
+      if (error instanceof URIError) return undefined;
+      throw error;
+    }
+  };
   return {
-    expand: (values) => parsed.expand(withoutEmptyLists(values)),
+    expand(values) {
+      const defined = withoutEmptyLists(values);
+      const text: TemplateValues = {};
+      for (const name of Object.keys(defined)) {
+        const value = defined[name];
+        text[name] = isExpandable(value) ? asText(value) : value;
+      }
+      return expand(text) ?? template;
+    },
     expandFrom(source) {
       const values: TemplateValues = {};
       for (const name of variables) {
         const value = source[name];
         if (!isExpandable(value)) return undefined;
         if (Array.isArray(value) && value.length === 0) continue;
-        values[name] = value;
+        values[name] = asText(value);
       }
-      return parsed.expand(values);
+      return expand(values);
     },
   };
 }
