@@ -99,6 +99,17 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       });
     });
 
+    it('closes the connection when a handler fails after its response began: a cut body must not look whole', async () => {
+      const response = await socketRequest(
+        running.baseUrl,
+        'GET /fixture/cut-short HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n',
+      );
+      expect(response.status).toBe(200);
+      expect(response.body).toContain('{"partial":');
+      // No last chunk: the client can tell the body was cut short.
+      expect(response.body).not.toMatch(/(^|\r\n)0\r\n\r\n$/);
+    });
+
     it('drops headers Node would refuse to send, keeping the problem', async () => {
       const response = await fetch(url('/fixture/unsendable-headers'));
       const body = await expectProblem(response, 409);

@@ -117,7 +117,11 @@ export class ProblemExceptionFilter
         'The problem filter failed',
         describe(filterError).stack,
       );
-      this.sendFallback(host.switchToHttp().getResponse<unknown>());
+      const http = host.switchToHttp();
+      this.sendFallback(
+        http.getResponse<unknown>(),
+        http.getRequest<unknown>(),
+      );
     }
   }
 
@@ -141,11 +145,11 @@ export class ProblemExceptionFilter
     };
 
     if (adapter.isHeadersSent(response)) {
-      // Too late for a problem document: log once and end the response; an
-      // idempotency key is given up, as there is nothing whole to replay.
+      // Too late for a problem document: log once and cut the response off;
+      // an idempotency key is given up, as there is nothing whole to replay.
       this.log(this.mapper.map(exception, context), context);
       void plan?.idempotency?.release();
-      adapter.end(response);
+      this.cutOff(request, response);
       return;
     }
 
@@ -192,7 +196,7 @@ export class ProblemExceptionFilter
       .then(() => this.send(response, problem, idToSend))
       .catch((error: unknown) => {
         this.logger.error('The problem filter failed', describe(error).stack);
-        this.sendFallback(response);
+        this.sendFallback(response, request);
       });
   }
 
@@ -246,10 +250,26 @@ export class ProblemExceptionFilter
     adapter.reply(response, payload, problem.status);
   }
 
-  private sendFallback(response: unknown): void {
+  /**
+   * Ends a response whose headers went out before it failed. Ending it
+   * normally would send the last chunk (or leave a Content-Length unmet on
+   * a kept-alive connection), so a cut body would look whole or hang the
+   * client: the connection is closed after what was written instead (RFC
+   * 9112 §8), as Nest does for a StreamableFile that fails mid-stream. Both
+   * platforms' requests expose the socket.
+   */
+  private cutOff(request: unknown, response: unknown): void {
+    const socket = (request as { socket?: { end?: unknown } } | undefined)
+      ?.socket;
+    if (typeof socket?.end === 'function')
+      (socket.end as () => void).call(socket);
+    else this.adapterHost.httpAdapter.end(response);
+  }
+
+  private sendFallback(response: unknown, request?: unknown): void {
     const adapter = this.adapterHost.httpAdapter;
     if (adapter.isHeadersSent(response)) {
-      adapter.end(response);
+      this.cutOff(request, response);
       return;
     }
     adapter.setHeader(response, 'Content-Type', PROBLEM_CONTENT_TYPE);
