@@ -514,6 +514,23 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       ]);
     });
 
+    it("points into the member @Body('widget') validates", async () => {
+      const response = await fetch(url('/fixture/wrapped-widgets'), {
+        method: 'POST',
+        body: JSON.stringify({
+          widget: { name: 'ok', parts: [{ quantity: 0 }] },
+        }),
+        headers: { 'content-type': 'application/json' },
+      });
+      const body = await expectProblem(response, 400);
+      expect(body.errors).toEqual([
+        expect.objectContaining({
+          pointer: '#/widget/parts/0/quantity',
+          detail: expect.stringContaining('`body.widget.parts.0.quantity`'),
+        }),
+      ]);
+    });
+
     it('lists every violated constraint, walking nested arrays', async () => {
       const body = await expectProblem(
         await create({

@@ -224,11 +224,9 @@ export function toFieldErrors(
   paramName?: string,
 ): ProblemFieldError[] {
   const violations: Violation[] = [];
-  walk(
-    errors,
-    paramType === 'body' || !paramName ? [] : [paramName],
-    violations,
-  );
+  // `@Body('order')` validates the body's `order` member: its pointers and
+  // names start there (`#/order/parts/0`).
+  walk(errors, paramName ? [paramName] : [], violations);
   const location = LOCATIONS[paramType] ?? 'value';
   const result: ProblemFieldError[] = [];
   for (const violation of violations) {
