@@ -7,7 +7,7 @@ import {
   Test,
   type RunningApp,
 } from './support/adapters';
-import { absoluteFormRequest } from './support/raw-http';
+import { absoluteFormRequest, socketRequest } from './support/raw-http';
 import {
   HAL_FIXTURE_OPTIONS,
   halFixtureModule,
@@ -630,6 +630,12 @@ class AccountsController {
     return { q: '\ud800', ids: [1, 2] };
   }
 
+  /** No declared self: the request's own target is its self. */
+  @Get('plain')
+  plain(): { plain: boolean } {
+    return { plain: true };
+  }
+
   /** A creation whose self cannot be expanded: its id is missing. */
   @Post('nameless')
   @HalLink('self', '/accounts/{id}')
@@ -706,6 +712,23 @@ describe.each(ADAPTERS)(
         'https://docs.example.test/search?q=%EF%BF%BD',
       );
       expect(body._links.related.href).toBe('https://docs.example.test/#1,2');
+    });
+
+    it('percent-encodes what Node lets through in a target, so self and instance are URIs', async () => {
+      const found = await socketRequest(
+        running.baseUrl,
+        'GET /accounts/plain?x={y}|^ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      );
+      expect(found.status).toBe(200);
+      expect(JSON.parse(found.body)._links.self).toEqual({
+        href: '/accounts/plain?x=%7By%7D%7C%5E',
+      });
+      const missing = await socketRequest(
+        running.baseUrl,
+        'GET /nowhere/{id}| HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      );
+      expect(missing.status).toBe(404);
+      expect(JSON.parse(missing.body).instance).toBe('/nowhere/%7Bid%7D%7C');
     });
 
     it('embeds null-prototype objects', async () => {

@@ -15,6 +15,10 @@ describe('originForm', () => {
     ['/\\/x', '/x'],
     ['*', '/*'],
     ['', '/'],
+    // Characters no URI holds as they are: percent-encoded, byte for byte.
+    ['/things?x={y}|^', '/things?x=%7By%7D%7C%5E'],
+    ['/caf\xc3\xa9', '/caf%C3%A9'],
+    ['/a%20b?q=%7B', '/a%20b?q=%7B'],
   ])('%s -> %s', (target, expected) => {
     expect(originForm(target)).toBe(expected);
   });

@@ -16,11 +16,31 @@ export function originForm(target: string): string {
   // by neither `/` nor `\` (which URL parsers read as `/`).
   const second = target.charCodeAt(1);
   if (target.charCodeAt(0) === 47 && second !== 47 && second !== 92)
-    return target;
+    return asUri(target);
   const authority = SCHEME_AND_AUTHORITY.exec(target);
   const rest = authority ? target.slice(authority[0].length) : target;
   const path = rest.replace(/^[/\\]+/, '');
-  return `/${path}`;
+  return asUri(`/${path}`);
+}
+
+/** Characters a URI may not hold as they are (RFC 3986 §2): `{`, `|`, `"`, a space... */
+const NOT_IN_URI = /[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/;
+const EACH_NOT_IN_URI = new RegExp(NOT_IN_URI.source, 'g');
+
+/**
+ * Node's parser lets `{`, `}`, `|`, `^` and bytes above 0x7f through in a
+ * request target, so a `self` link or `instance` copied from it would be no
+ * URI (and `{...}` would read as a template). They are percent-encoded, byte
+ * for byte: Node hands the target over as Latin-1, one character per byte.
+ */
+function asUri(target: string): string {
+  if (!NOT_IN_URI.test(target)) return target;
+  return target.replace(EACH_NOT_IN_URI, (character) => {
+    const code = character.charCodeAt(0);
+    return code < 0x100
+      ? `%${code.toString(16).toUpperCase().padStart(2, '0')}`
+      : encodeURIComponent(character);
+  });
 }
 
 /**
