@@ -128,6 +128,22 @@ describe.each(ADAPTERS)('HAL on %s', (adapter) => {
       ]);
     });
 
+    it('declares the CURIE of a curied rel used only in _embedded', async () => {
+      const curies = [
+        {
+          name: 'acme',
+          href: 'https://docs.example.test/rels/{rel}',
+          templated: true,
+        },
+      ];
+      const { body } = await getJson('/widgets/curied-parts');
+      expect(Object.keys(body._embedded)).toEqual(['acme:parts']);
+      expect(body._links.curies).toEqual(curies);
+      const page = await getJson('/widgets/curied-page');
+      expect(Object.keys(page.body._embedded)).toEqual(['acme:widgets']);
+      expect(page.body._links.curies).toEqual(curies);
+    });
+
     it('escapes reserved characters of ids: no path injection', async () => {
       const { body } = await getJson(`/widgets/${encodeURIComponent('a/b?c')}`);
       expect(body._links.self.href).toBe('/widgets/a%2Fb%3Fc');

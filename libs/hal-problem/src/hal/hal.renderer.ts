@@ -448,7 +448,13 @@ export class HalRenderer implements OnApplicationBootstrap {
         (links[link.rel] as HalLinkObject[]).push(object);
       else links[link.rel] = object;
     }
-    this.addCuries(links);
+    if (this.config.curies.size > 0)
+      this.addCuries(
+        links,
+        plan.embedded
+          .filter(({ property }) => state[property] != null)
+          .map(({ rel }) => rel),
+      );
 
     const skipped = plan.embeddedProperties;
     let document: Resource;
@@ -534,11 +540,15 @@ export class HalRenderer implements OnApplicationBootstrap {
     const itemPlan = page.options.type
       ? this.planForClass(page.options.type())
       : declared?.plan?.();
-    const document = (ownLinks: object | undefined, items: unknown) => ({
-      _links: ownLinks ? { ...links, ...ownLinks } : links,
-      page: { number, size, totalElements: total, totalPages },
-      _embedded: { [rel]: items },
-    });
+    const document = (ownLinks: object | undefined, items: unknown) => {
+      const merged = ownLinks ? { ...links, ...ownLinks } : links;
+      this.addCuries(merged, [rel]);
+      return {
+        _links: merged,
+        page: { number, size, totalElements: total, totalPages },
+        _embedded: { [rel]: items },
+      };
+    };
     const items = this.renderItems(page.items, itemPlan, scope);
     const ownPlan = this.pageLinksPlan(plan);
     if (ownPlan.links.length === 0)
@@ -759,12 +769,14 @@ export class HalRenderer implements OnApplicationBootstrap {
     };
   }
 
+  /** `embeddedRels`: curied rels count in `_embedded` too (draft-kelly-json-hal §8.2). */
   private addCuries(
     links: Record<string, HalLinkObject | HalLinkObject[]>,
+    embeddedRels: readonly string[] = [],
   ): void {
     if (this.config.curies.size === 0) return;
     const used = new Set<string>();
-    for (const rel of Object.keys(links)) {
+    for (const rel of [...Object.keys(links), ...embeddedRels]) {
       const colon = rel.indexOf(':');
       if (colon > 0 && this.config.curies.has(rel.slice(0, colon)))
         used.add(rel.slice(0, colon));
