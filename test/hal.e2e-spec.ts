@@ -174,6 +174,21 @@ describe.each(ADAPTERS)('HAL on %s', (adapter) => {
       },
     );
 
+    it.each([
+      ['application/hal+json;q=0.1, application/json', 'application/json'],
+      ['*/*;q=0.1, application/json', 'application/json'],
+      ['application/json;q=0.5, application/*', 'application/hal+json'],
+      ['application/json, application/hal+json', 'application/hal+json'],
+      ['application/json;q=0, */*', 'application/hal+json'],
+      ['text/html', 'application/hal+json'],
+    ])(
+      'labels the body by the weights of Accept (%s -> %s)',
+      async (accept, type) => {
+        const { response } = await getJson('/widgets/1', { accept });
+        expect(response.headers.get('content-type')?.split(';')[0]).toBe(type);
+      },
+    );
+
     it('answers 201 with Location equal to the new self', async () => {
       const response = await fetch(url('/widgets'), {
         method: 'POST',

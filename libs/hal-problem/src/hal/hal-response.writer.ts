@@ -26,8 +26,6 @@ const REPLAYED_HEADERS = [
   'vary',
 ];
 
-/** A media range's parameters with `q=0`. */
-const REFUSED = /;\s*q\s*=\s*0(?:\.0{0,3})?\s*(?:;|$)/i;
 
 /**
  * The `HalContext` of one response. `principal` is read through a getter
@@ -86,41 +84,54 @@ function isHalMediaType(type: string | undefined): boolean {
   return media === HAL_CONTENT_TYPE || media === 'application/json';
 }
 
+/** A media range's weight (RFC 9110 §12.4.2): `q=` of its parameters, else 1. */
+const QUALITY = /;\s*q\s*=\s*([01](?:\.\d{0,3})?)\s*(?:;|$)/i;
+
 /**
- * A client that names `application/json` but neither HAL nor a wildcard
- * gets the same body labelled `application/json`.
+ * How specifically a media range names `type`: 2 exactly, 1 as
+ * `application/*`, 0 as `*\/*`, -1 not at all.
+ */
+function specificity(range: string, type: string): number {
+  if (range === type) return 2;
+  if (range === 'application/*') return 1;
+  return range === '*/*' ? 0 : -1;
+}
+
+/**
+ * `application/hal+json`, unless the client prefers `application/json`
+ * (RFC 9110 §12.5.1: each type takes the weight of the most specific range
+ * naming it; HAL on a tie) or refuses HAL with `q=0`: the same body is then
+ * labelled `application/json`. An `Accept` naming neither gets HAL.
  */
 function contentTypeFor(accept: string | string[] | undefined): string {
   const value = Array.isArray(accept) ? accept.join(',') : accept;
   if (!value) return HAL_CONTENT_TYPE;
-  const types: string[] = [];
-  let halRefused = false;
+  let halQuality = 0;
+  let halSpecificity = -1;
+  let jsonQuality = 0;
+  let jsonSpecificity = -1;
   for (const part of value.split(',')) {
     const semicolon = part.indexOf(';');
-    const type = (semicolon === -1 ? part : part.slice(0, semicolon))
+    const range = (semicolon === -1 ? part : part.slice(0, semicolon))
       .trim()
       .toLowerCase();
-    // `q=0` means "not this one" (RFC 9110 §12.4.2).
-    if (semicolon !== -1 && REFUSED.test(part.slice(semicolon))) {
-      if (type === HAL_CONTENT_TYPE) halRefused = true;
-      continue;
+    const weight =
+      semicolon === -1 ? null : QUALITY.exec(part.slice(semicolon));
+    const quality = weight ? Math.min(Number(weight[1]), 1) : 1;
+    const forHal = specificity(range, HAL_CONTENT_TYPE);
+    if (forHal > halSpecificity) {
+      halSpecificity = forHal;
+      halQuality = quality;
     }
-    types.push(type);
+    const forJson = specificity(range, 'application/json');
+    if (forJson > jsonSpecificity) {
+      jsonSpecificity = forJson;
+      jsonQuality = quality;
+    }
   }
-  // A client that refused HAL gets the same body as plain JSON, also
-  // through a wildcard.
-  if (halRefused) return 'application/json';
-  if (
-    types.some(
-      (type) =>
-        type === HAL_CONTENT_TYPE || type === '*/*' || type === 'application/*',
-    )
-  ) {
-    return HAL_CONTENT_TYPE;
-  }
-  return types.includes('application/json')
-    ? 'application/json'
-    : HAL_CONTENT_TYPE;
+  // Refused by name: the same body as plain JSON, whatever else is named.
+  if (halSpecificity === 2 && halQuality === 0) return 'application/json';
+  return jsonQuality > halQuality ? 'application/json' : HAL_CONTENT_TYPE;
 }
 
 /**
