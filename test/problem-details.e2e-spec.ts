@@ -110,6 +110,12 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       expect(response.body).not.toMatch(/(^|\r\n)0\r\n\r\n$/);
     });
 
+    it('answers a file that cannot be read with a 500 problem, naming no path', async () => {
+      const response = await fetch(url('/fixture/missing-file'));
+      const body = await expectProblem(response, 500);
+      expect(JSON.stringify(body)).not.toMatch(/secret-dir|ENOENT/);
+    });
+
     it('drops headers Node would refuse to send, keeping the problem', async () => {
       const response = await fetch(url('/fixture/unsendable-headers'));
       const body = await expectProblem(response, 409);

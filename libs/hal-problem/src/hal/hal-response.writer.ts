@@ -1,4 +1,9 @@
-import { Injectable, type OnModuleInit, StreamableFile } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnModuleInit,
+  StreamableFile,
+} from '@nestjs/common';
 import { type AbstractHttpAdapter, HttpAdapterHost } from '@nestjs/core';
 import type { StoredResponse } from '../idempotency/idempotency-store.interface';
 import { Operation } from '../operations/operation';
@@ -8,6 +13,8 @@ import {
   takeResponsePlan,
 } from '../routing/response-plan';
 import { requestTarget } from '../routing/request-target';
+import { PROBLEM_CONTENT_TYPE } from '../problem/problem-exception.filter';
+import { ProblemMapper } from '../problem/problem.mapper';
 import { HAL_CONTENT_TYPE } from './hal.constants';
 import { HalConfig } from './hal.config';
 import type { HalContext } from './hal-link.interface';
@@ -25,7 +32,6 @@ const REPLAYED_HEADERS = [
   'link',
   'vary',
 ];
-
 
 /**
  * The `HalContext` of one response. `principal` is read through a getter
@@ -156,10 +162,13 @@ export class HalResponseWriter implements OnModuleInit {
   /** The adapter's own `reply`, which this writer wraps. */
   private send: Reply = () => undefined;
 
+  private readonly logger = new Logger('HalProblem');
+
   constructor(
     private readonly renderer: HalRenderer,
     private readonly adapterHost: HttpAdapterHost,
     private readonly config: HalConfig,
+    private readonly mapper: ProblemMapper,
   ) {}
 
   onModuleInit(): void {
@@ -214,6 +223,7 @@ export class HalResponseWriter implements OnModuleInit {
         .release()
         .then(() => this.send(response, body, statusCode));
     }
+    if (body instanceof StreamableFile) this.answerStreamErrors(plan, body);
     const handler = plan.handler;
     if (handler.skip) return this.finish(plan, response, body, statusCode);
     // Nothing to send: 204, unless the handler declared its status. Nest
@@ -237,6 +247,36 @@ export class HalResponseWriter implements OnModuleInit {
           this.finish(plan, response, resolved, statusCode),
         )
       : this.finish(plan, response, document, statusCode);
+  }
+
+  /**
+   * A file whose stream fails before anything was sent (it cannot be read)
+   * is the server's fault, answered with a 500 problem: Nest's own handler
+   * answers 400 `text/plain` (Express; on Fastify the error reaches the
+   * exception filter). Once the response began, the file's own handler
+   * runs, which closes the connection.
+   */
+  private answerStreamErrors(plan: ResponsePlan, file: StreamableFile): void {
+    const ownHandler = file.errorHandler;
+    file.setErrorHandler((error, response) => {
+      if (response.destroyed || response.headersSent)
+        return ownHandler(error, response);
+      const adapter = this.adapterHost.httpAdapter;
+      const target = requestTarget(adapter, plan.request);
+      const query = target.indexOf('?');
+      const context = {
+        method: String(plan.request.method ?? '').toUpperCase(),
+        path: query === -1 ? target : target.slice(0, query),
+        requestId: plan.requestId,
+      };
+      const problem = this.mapper.map(error, context);
+      this.logger.error(
+        `${context.method} ${context.path} -> ${problem.status} (requestId=${context.requestId}): the stream of a StreamableFile failed`,
+        error instanceof Error ? error.stack : undefined,
+      );
+      adapter.setHeader(response, 'Content-Type', PROBLEM_CONTENT_TYPE);
+      this.send(response, JSON.stringify(problem.body), problem.status);
+    });
   }
 
   private render(
