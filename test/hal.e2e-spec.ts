@@ -144,6 +144,14 @@ describe.each(ADAPTERS)('HAL on %s', (adapter) => {
       expect(page.body._links.curies).toEqual(curies);
     });
 
+    it('sends no empty _embedded when every embedded value is null', async () => {
+      const { body } = await getJson('/widgets/no-parts');
+      expect(body).toEqual({
+        _links: { self: { href: '/widgets/no-parts' } },
+        name: 'bare',
+      });
+    });
+
     it('escapes reserved characters of ids: no path injection', async () => {
       const { body } = await getJson(`/widgets/${encodeURIComponent('a/b?c')}`);
       expect(body._links.self.href).toBe('/widgets/a%2Fb%3Fc');

@@ -485,6 +485,8 @@ export class HalRenderer implements OnApplicationBootstrap {
           : this.renderEmbedded(value as Resource, itemPlan, scope),
       );
     }
+    // Nothing to embed (every value null): no empty `_embedded` either.
+    if (rels.length === 0) return document;
     return then(all(values), (rendered) => {
       const embedded: Resource = {};
       rels.forEach((rel, index) => (embedded[rel] = rendered[index]));
