@@ -63,6 +63,17 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       expect(JSON.stringify(body)).not.toContain(SECRET);
     });
 
+    it('keeps the detail of an HttpException whose body is shaped as a problem', async () => {
+      const body = await expectProblem(
+        await fetch(url('/fixture/problem-shaped-response')),
+        403,
+      );
+      expect(body).toMatchObject({
+        detail: 'Your balance is 30, but that costs 50.',
+        balance: 30,
+      });
+    });
+
     it("carries Nest 12's errorCode as an extension", async () => {
       const body = await expectProblem(
         await fetch(url('/fixture/error-code')),

@@ -247,8 +247,12 @@ export class ProblemMapper {
     if (response instanceof Error)
       return { status, detail: genericDetail(status), logLevel: 'debug' };
     const body = asObject(response);
+    // A body shaped as a problem (`{ detail }`, no `message`) keeps its detail.
     const message: unknown =
-      typeof response === 'string' ? response : body?.message;
+      typeof response === 'string'
+        ? response
+        : (body?.message ??
+          (typeof body?.detail === 'string' ? body.detail : undefined));
     // Members beyond Nest's own become extensions (`render` drops reserved
     // names). Nest's `error` member repeats the status text; an OAuth
     // `error` code comes through ProblemException.
