@@ -663,7 +663,7 @@ class AccountsController {
   /** Values url-template cannot take as they are: a lone surrogate, numbers. */
   @Get('odd-values')
   @HalLink('self', '/accounts/odd-values')
-  @HalLink('search', 'https://docs.example.test/search{?q}')
+  @HalLink('search', 'https://docs.example.test/search{?q,lang}')
   @HalLink('related', 'https://docs.example.test/{#ids}')
   oddValues(): { q: string; ids: number[] } {
     return { q: '\ud800', ids: [1, 2] };
@@ -744,7 +744,7 @@ describe.each(ADAPTERS)(
       });
     });
 
-    it('expands a lone surrogate and a list of numbers instead of failing with a 500', async () => {
+    it('expands a lone surrogate, a list of numbers and a missing query variable as RFC 6570 does', async () => {
       const { response, body } = await get('/accounts/odd-values');
       expect(response.status).toBe(200);
       expect(body._links.search.href).toBe(

@@ -94,3 +94,28 @@ describe('compileUriTemplate with values url-template cannot take as they are', 
     expect(template.expandFrom({ name: 'ab' })).toBe('https://x.test/e/a');
   });
 });
+
+describe('compileUriTemplate with variables missing', () => {
+  it('leaves a missing query variable out, as RFC 6570 expands it', () => {
+    const template = compileUriTemplate(
+      'https://docs.example.com/find{?q,lang}',
+    );
+    expect(template.expandFrom({ q: 'x y/z' })).toBe(
+      'https://docs.example.com/find?q=x%20y%2Fz',
+    );
+    expect(template.expandFrom({ q: 'x', lang: null })).toBe(
+      'https://docs.example.com/find?q=x',
+    );
+    expect(template.expandFrom({})).toBe('https://docs.example.com/find');
+  });
+
+  it('leaves a link with a missing path variable a template', () => {
+    expect(
+      compileUriTemplate('/orders/{id}{?format}').expandFrom({ format: 'pdf' }),
+    ).toBeUndefined();
+    // Named in the path too: not optional.
+    expect(
+      compileUriTemplate('/x/{id}{?id,q}').expandFrom({ q: 'a' }),
+    ).toBeUndefined();
+  });
+});

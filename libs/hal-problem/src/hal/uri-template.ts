@@ -27,6 +27,24 @@ export function templateVariables(template: string): string[] {
   return names;
 }
 
+const QUERY_EXPRESSIONS = /\{[?&]([^}]+)\}/g;
+
+/**
+ * Variables that only appear in form-style query expressions (`{?q,lang}`,
+ * `{&page}`): a missing one is left out of the expansion (RFC 6570 §3.2.1),
+ * where a missing path variable leaves the link a template to fill in.
+ */
+function optionalVariables(template: string): ReadonlySet<string> {
+  const inQuery = new Set<string>();
+  for (const match of template.matchAll(QUERY_EXPRESSIONS)) {
+    for (const part of match[1].split(','))
+      inQuery.add(part.replace(/[:*].*$/, '').trim());
+  }
+  const elsewhere = template.replace(QUERY_EXPRESSIONS, '');
+  for (const name of templateVariables(elsewhere)) inQuery.delete(name);
+  return inQuery;
+}
+
 function isPrimitive(value: unknown): value is PrimitiveValue {
   return (
     typeof value === 'string' ||
@@ -202,6 +220,7 @@ function asText(value: PrimitiveValue | PrimitiveValue[]): string | string[] {
 function withUrlTemplate(template: string): CompiledTemplate {
   const parsed = parseTemplate(template);
   const variables = templateVariables(template);
+  const optional = optionalVariables(template);
   const expand = (values: TemplateValues): string | undefined => {
     try {
       return parsed.expand(values);
@@ -224,6 +243,8 @@ function withUrlTemplate(template: string): CompiledTemplate {
       const values: TemplateValues = {};
       for (const name of variables) {
         const value = source[name];
+        if ((value === undefined || value === null) && optional.has(name))
+          continue;
         if (!isExpandable(value)) return undefined;
         if (Array.isArray(value) && value.length === 0) continue;
         values[name] = asText(value);
