@@ -1,6 +1,11 @@
 import { Controller, Get, Module, Param, Post } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
-import { HalEmbedded, HalLink, HalProblemModule } from 'nestjs-hal-problem';
+import {
+  HalEmbedded,
+  HalLink,
+  HalProblemModule,
+  RouteTable,
+} from 'nestjs-hal-problem';
 import {
   ADAPTERS,
   startTestingApp,
@@ -669,6 +674,11 @@ class AccountsController {
     return { q: '\ud800', ids: [1, 2] };
   }
 
+  @Get(':id/profile')
+  profile(@Param('id') id: string): { id: string } {
+    return { id };
+  }
+
   /** No declared self: the request's own target is its self. */
   @Get('plain')
   plain(): { plain: boolean } {
@@ -768,6 +778,16 @@ describe.each(ADAPTERS)(
       );
       expect(missing.status).toBe(404);
       expect(JSON.parse(missing.body).instance).toBe('/nowhere/%7Bid%7D%7C');
+    });
+
+    it("builds a route's href, and refuses one with a path parameter left out", () => {
+      const routes = running.app.get(RouteTable);
+      expect(routes.href(AccountsController, 'profile', { id: 'a 1' })).toBe(
+        '/accounts/a%201/profile',
+      );
+      expect(() => routes.href(AccountsController, 'profile')).toThrow(
+        'AccountsController.profile: href() needs id',
+      );
     });
 
     it('embeds null-prototype objects', async () => {

@@ -65,6 +65,9 @@ function asList<T>(value: T | readonly T[] | undefined): T[] {
   return Array.isArray(value) ? [...(value as T[])] : [value as T];
 }
 
+/** A path variable a route cannot do without (`{id}`, `{+path}`). */
+const REQUIRED_VARIABLE = /\{\+?([A-Za-z0-9_]+)\}/g;
+
 /**
  * Nest's route syntax (path-to-regexp 8) as an RFC 6570 template: `:id` →
  * `{id}`, `*rest` → `{+rest}`, an optional `{/:id}` group → `{/id}`.
@@ -178,6 +181,16 @@ export class RouteTable implements OnApplicationBootstrap {
     const route = this.find(controller, handlerName);
     if (!route)
       throw new Error(`${controller.name}.${handlerName} is not a route`);
+    // A path parameter left out gives another resource's path (`/orders/`):
+    // a programming error, said at once. (Optional `{/id}` groups may go.)
+    const missing = [...route.template.matchAll(REQUIRED_VARIABLE)]
+      .map(([, name]) => name)
+      .filter((name) => params[name] === undefined);
+    if (missing.length > 0) {
+      throw new Error(
+        `${controller.name}.${handlerName}: href() needs ${missing.join(', ')}`,
+      );
+    }
     return compileUriTemplate(route.template).expand(params);
   }
 
