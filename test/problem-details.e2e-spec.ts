@@ -531,6 +531,31 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       ]);
     });
 
+    // Express's JSON parser refuses a top-level string or number before
+    // validation (a 400 of its own); Fastify's parses them.
+    it.each(
+      adapter === 'fastify' ? ['[1, 2]', 'null', '"abc"', '7'] : ['[1, 2]'],
+    )(
+      'answers a body that is no object (%s) with one invalid_type at the root',
+      async (json) => {
+        const response = await fetch(url('/fixture/widgets'), {
+          method: 'POST',
+          body: json,
+          headers: { 'content-type': 'application/json' },
+        });
+        const body = await expectProblem(response, 400);
+        expect(body.errors).toEqual([
+          {
+            title: 'invalid_type',
+            detail: expect.stringMatching(
+              /^`body` is `\w+`, but `object` is expected\.$/,
+            ),
+            pointer: '#',
+          },
+        ]);
+      },
+    );
+
     it("points into the member @Body('widget') validates", async () => {
       const response = await fetch(url('/fixture/wrapped-widgets'), {
         method: 'POST',

@@ -193,6 +193,29 @@ export class ProblemValidationPipe extends ValidationPipe {
     value: unknown,
     metadata: ArgumentMetadata,
   ): Promise<unknown> {
+    // A body that is no object (`[1, 2]`, or `"abc"` where the platform
+    // parses it) for a DTO: one type error at the root, not a key error per
+    // array index plus one per missing property.
+    if (
+      metadata.type === 'body' &&
+      metadata.data === undefined &&
+      value !== undefined &&
+      (typeof value !== 'object' || value === null || Array.isArray(value)) &&
+      metadata.metatype !== Array &&
+      this.toValidate(metadata)
+    ) {
+      this.fail(
+        [
+          {
+            property: '',
+            value,
+            constraints: { isObject: 'the body must be an object' },
+            children: [],
+          },
+        ],
+        metadata,
+      );
+    }
     const checks =
       this.validatorOptions.forbidNonWhitelisted === true &&
       this.toValidate(metadata);
