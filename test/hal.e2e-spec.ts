@@ -797,3 +797,55 @@ describe.each(ADAPTERS)(
     });
   },
 );
+
+@Controller('files')
+class FilesController {
+  /** The rest of the path: Express gives it as a list of segments. */
+  @Get('*path')
+  @HalLink('self', () => [FilesController, 'file'])
+  file(@Param('path') path: string[]): { path: string[] } {
+    return { path };
+  }
+}
+
+@Controller('shelves')
+class ShelvesController {
+  /** A resource that holds a file's path as one string. */
+  @Get('first')
+  @HalLink('self', '/shelves/first')
+  @HalLink('item', () => [FilesController, 'file'])
+  first(): { path: string } {
+    return { path: 'docs/read me?.txt' };
+  }
+}
+
+// Fastify refuses `*path` in the middle of its route syntax with or without
+// this module (its wildcard is `*`, last), so this runs on Express.
+describe('HAL links to wildcard routes on express', () => {
+  let running: RunningApp;
+  beforeAll(async () => {
+    @Module({
+      imports: [HalProblemModule.forRoot({})],
+      controllers: [FilesController, ShelvesController],
+    })
+    class FilesModule {}
+    running = await startTestingApp(
+      'express',
+      Test.createTestingModule({ imports: [FilesModule] }),
+    );
+  });
+  afterAll(() => running.close());
+
+  it('links to the rest of the path segment by segment, encoding what would start a query', async () => {
+    const nested = await fetch(`${running.baseUrl}/files/x/y`);
+    expect(((await nested.json()) as Json)._links.self.href).toBe('/files/x/y');
+    const question = await fetch(`${running.baseUrl}/files/a%3Fb/c%23d`);
+    expect(((await question.json()) as Json)._links.self.href).toBe(
+      '/files/a%3Fb/c%23d',
+    );
+    const shelf = await fetch(`${running.baseUrl}/shelves/first`);
+    expect(((await shelf.json()) as Json)._links.item.href).toBe(
+      '/files/docs/read%20me%3F.txt',
+    );
+  });
+});

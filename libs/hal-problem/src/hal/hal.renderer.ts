@@ -8,7 +8,7 @@ import {
 import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { compileUriTemplate, templateVariables } from './uri-template';
-import { RouteTable } from '../routing/route-table';
+import { RouteTable, withWildcardSegments } from '../routing/route-table';
 import { HalConfig } from './hal.config';
 import {
   HAL_EMBEDDED_METADATA,
@@ -717,6 +717,7 @@ export class HalRenderer implements OnApplicationBootstrap {
     let template: string;
     let hasVariables: boolean;
     let queryVariables: readonly string[] = [];
+    let wildcards: readonly string[] = [];
     if (typeof target === 'string') {
       template = target;
       hasVariables = templateVariables(target).length > 0;
@@ -737,6 +738,7 @@ export class HalRenderer implements OnApplicationBootstrap {
       template = route.template;
       hasVariables = route.pathParams.length > 0;
       queryVariables = route.queryParams;
+      wildcards = route.wildcards;
     }
     const hasAttributes = Object.keys(attributes).length > 0;
     const compiled = {
@@ -761,13 +763,17 @@ export class HalRenderer implements OnApplicationBootstrap {
     }
     const parsed = compileUriTemplate(template);
     const params = options.params;
+    const expand = (values: Readonly<Record<string, unknown>>) =>
+      parsed.expandFrom(
+        wildcards.length > 0 ? withWildcardSegments(values, wildcards) : values,
+      );
     return {
       ...compiled,
       templated: false,
       constant: undefined,
       expand: params
-        ? (resource, context) => parsed.expandFrom(params(resource, context))
-        : (resource) => parsed.expandFrom(resource),
+        ? (resource, context) => expand(params(resource, context))
+        : expand,
     };
   }
 

@@ -24,7 +24,7 @@ import {
 } from '@nestjs/core';
 import { getMetadataStorage } from 'class-validator';
 import { parse, pathToRegexp, type Token } from 'path-to-regexp';
-import { compileUriTemplate } from '../hal/uri-template';
+import { compileUriTemplate, type TemplateValues } from '../hal/uri-template';
 
 /** One route of the app, as served: global prefix and version included. */
 export interface RouteEntry {
@@ -36,6 +36,8 @@ export interface RouteEntry {
   /** The same path as an RFC 6570 template, e.g. `/api/v1/orders/{id}`. */
   readonly template: string;
   readonly pathParams: readonly string[];
+  /** Path parameters that take the rest of the path (`*path`): `{/path*}` in the template. */
+  readonly wildcards: readonly string[];
   /** Query parameters the handler declares (`@Query('x')`, or the properties of a `@Query()` DTO). */
   readonly queryParams: readonly string[];
   readonly pattern: RegExp | undefined;
@@ -65,6 +67,24 @@ function asList<T>(value: T | readonly T[] | undefined): T[] {
   return Array.isArray(value) ? [...(value as T[])] : [value as T];
 }
 
+/**
+ * The values of a route's link with each wildcard given as its segments:
+ * a string `x/y` (a resource's path) expands as `/x/y`, as a list does,
+ * not as one segment `/x%2Fy`. Other values are read through the prototype.
+ */
+export function withWildcardSegments(
+  source: Readonly<Record<string, unknown>>,
+  wildcards: readonly string[],
+): Readonly<Record<string, unknown>> {
+  const values = Object.create(source) as Record<string, unknown>;
+  for (const name of wildcards) {
+    const value = source[name];
+    if (typeof value === 'string')
+      values[name] = value.split('/').filter((segment) => segment !== '');
+  }
+  return values;
+}
+
 /** A path variable a route cannot do without (`{id}`, `{+path}`). */
 const REQUIRED_VARIABLE = /\{\+?([A-Za-z0-9_]+)\}/g;
 
@@ -75,11 +95,13 @@ const REQUIRED_VARIABLE = /\{\+?([A-Za-z0-9_]+)\}/g;
 export function toUriTemplate(path: string): {
   template: string;
   params: string[];
+  wildcards: string[];
 } {
   const params: string[] = [];
+  const wildcards: string[] = [];
   const render = (tokens: readonly Token[]): string =>
     tokens
-      .map((token) => {
+      .map((token, index) => {
         switch (token.type) {
           case 'text':
             return token.value.replace(/[{}]/g, (brace) =>
@@ -88,9 +110,19 @@ export function toUriTemplate(path: string): {
           case 'param':
             params.push(token.name);
             return `{${token.name}}`;
-          case 'wildcard':
+          case 'wildcard': {
             params.push(token.name);
+            // `/*path` is one or more segments: `{/path*}` encodes `?` and
+            // `#` within each (they would start a query or a fragment) and
+            // expands a list (Express's value) as `/x/y`. The slash before
+            // it is the operator's.
+            const before = tokens[index - 1];
+            if (before?.type === 'text' && before.value.endsWith('/')) {
+              wildcards.push(token.name);
+              return `{/${token.name}*}`;
+            }
             return `{+${token.name}}`;
+          }
           case 'group': {
             const [first, second] = token.tokens;
             if (
@@ -109,7 +141,12 @@ export function toUriTemplate(path: string): {
         }
       })
       .join('');
-  return { template: render(parse(path).tokens), params };
+  // The slash a wildcard's `{/name*}` stands for is taken off the text before it.
+  const template = render(parse(path).tokens).replace(
+    /\/(\{\/[^}]+\*\})/g,
+    '$1',
+  );
+  return { template, params, wildcards };
 }
 
 /**
@@ -191,7 +228,11 @@ export class RouteTable implements OnApplicationBootstrap {
         `${controller.name}.${handlerName}: href() needs ${missing.join(', ')}`,
       );
     }
-    return compileUriTemplate(route.template).expand(params);
+    return compileUriTemplate(route.template).expand(
+      (route.wildcards.length > 0
+        ? withWildcardSegments(params, route.wildcards)
+        : params) as TemplateValues,
+    );
   }
 
   /**
@@ -294,16 +335,23 @@ export class RouteTable implements OnApplicationBootstrap {
     let pattern: RegExp | undefined;
     let template = route.path;
     let pathParams: string[] = [];
+    let wildcards: string[] = [];
     try {
       pattern = pathToRegexp(route.path, {
         sensitive: this.matching.caseSensitive,
         trailing: this.matching.ignoreTrailingSlash,
       }).regexp;
-      ({ template, params: pathParams } = toUriTemplate(route.path));
+      ({ template, params: pathParams, wildcards } = toUriTemplate(route.path));
     } catch {
       // A path syntax this table does not understand only loses its 405 and links.
     }
-    const entry: RouteEntry = { ...route, template, pathParams, pattern };
+    const entry: RouteEntry = {
+      ...route,
+      template,
+      pathParams,
+      wildcards,
+      pattern,
+    };
     this.routes.push(entry);
     let handlers = this.byHandler.get(route.controller);
     if (!handlers)
