@@ -194,6 +194,12 @@ describe.each(ADAPTERS)('HAL on %s', (adapter) => {
       ['application/json, application/hal+json', 'application/hal+json'],
       ['application/json;q=0, */*', 'application/hal+json'],
       ['text/html', 'application/hal+json'],
+      // Out of RFC 9110's grammar, but meant as weights.
+      ['application/hal+json;q=.5, application/json;q=0.9', 'application/json'],
+      [
+        'application/hal+json;q=0.0001, application/json;q=0.5',
+        'application/json',
+      ],
     ])(
       'labels the body by the weights of Accept (%s -> %s)',
       async (accept, type) => {
@@ -636,8 +642,27 @@ class Account {
   }
 }
 
+/** A team whose JSON maps its members to plain objects, hiding their passwords. */
+class Team {
+  @HalEmbedded('accounts')
+  readonly members = [new Account('a3', 'carol', 'pa55')];
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: 'core',
+      members: this.members.map(({ id, name }) => ({ id, name })),
+    };
+  }
+}
+
 @Controller('accounts')
 class AccountsController {
+  @Get('team')
+  @HalLink('self', '/accounts/team')
+  team(): Team {
+    return new Team();
+  }
+
   @Get('one')
   one(): Account {
     return new Account('a1', 'alice', 's3cret');
@@ -730,6 +755,14 @@ describe.each(ADAPTERS)(
         { _links: { self: { href: '/accounts/a2' } }, id: 'a2', name: 'bob' },
       ]);
       expect(JSON.stringify(list.body)).not.toMatch(/hunter2|password/);
+    });
+
+    it("keeps the links of a class's children when its toJSON() maps them to plain objects", async () => {
+      const { body } = await get('/accounts/team');
+      expect(body._embedded.accounts).toEqual([
+        { _links: { self: { href: '/accounts/a3' } }, id: 'a3', name: 'carol' },
+      ]);
+      expect(JSON.stringify(body)).not.toMatch(/pa55|password/);
     });
 
     it('sends a Date as Nest would, not as an empty HAL document', async () => {
@@ -842,6 +875,13 @@ describe('HAL links to wildcard routes on express', () => {
     const question = await fetch(`${running.baseUrl}/files/a%3Fb/c%23d`);
     expect(((await question.json()) as Json)._links.self.href).toBe(
       '/files/a%3Fb/c%23d',
+    );
+    const routes = running.app.get(RouteTable);
+    expect(routes.href(FilesController, 'file', { path: 'a/b' })).toBe(
+      '/files/a/b',
+    );
+    expect(() => routes.href(FilesController, 'file')).toThrow(
+      'FilesController.file: href() needs path',
     );
     const shelf = await fetch(`${running.baseUrl}/shelves/first`);
     expect(((await shelf.json()) as Json)._links.item.href).toBe(

@@ -121,6 +121,30 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       expect(response.body).not.toMatch(/(^|\r\n)0\r\n\r\n$/);
     });
 
+    it('leaves the connection of a response that was already whole to the next request', async () => {
+      const { hostname, port } = new URL(running.baseUrl);
+      const text = await new Promise<string>((resolve, reject) => {
+        let received = '';
+        const socket = connect(Number(port), hostname, () => {
+          socket.write(
+            'GET /fixture/done-then-fail HTTP/1.1\r\nHost: x\r\n\r\n',
+          );
+          // After the handler failed: the same connection, a second request.
+          setTimeout(
+            () =>
+              socket.write(
+                'GET /fixture/widgets HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+              ),
+            150,
+          );
+        });
+        socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(received));
+      });
+      expect(text.match(/HTTP\/1\.1 200 /g)).toHaveLength(2);
+    });
+
     it('answers a file that cannot be read with a 500 problem, naming no path', async () => {
       const response = await fetch(url('/fixture/missing-file'));
       const body = await expectProblem(response, 500);

@@ -91,7 +91,7 @@ function isHalMediaType(type: string | undefined): boolean {
 }
 
 /** A media range's weight (RFC 9110 §12.4.2): `q=` of its parameters, else 1. */
-const QUALITY = /;\s*q\s*=\s*([01](?:\.\d{0,3})?)\s*(?:;|$)/i;
+const QUALITY = /;\s*q\s*=\s*([0-9.]+)\s*(?:;|$)/i;
 
 /**
  * How specifically a media range names `type`: 2 exactly, 1 as
@@ -123,7 +123,10 @@ function contentTypeFor(accept: string | string[] | undefined): string {
       .toLowerCase();
     const weight =
       semicolon === -1 ? null : QUALITY.exec(part.slice(semicolon));
-    const quality = weight ? Math.min(Number(weight[1]), 1) : 1;
+    // Out of the grammar (`q=.5`, `q=0.0001`) but meant: read as a number,
+    // clamped to 0..1; what is no number at all weighs 1.
+    const parsed = weight ? Number(weight[1]) : NaN;
+    const quality = Number.isNaN(parsed) ? 1 : Math.min(Math.max(parsed, 0), 1);
     const forHal = specificity(range, HAL_CONTENT_TYPE);
     if (forHal > halSpecificity) {
       halSpecificity = forHal;

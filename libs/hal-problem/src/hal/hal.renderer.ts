@@ -477,7 +477,13 @@ export class HalRenderer implements OnApplicationBootstrap {
     for (const declaration of plan.embedded) {
       const value = state[declaration.property];
       if (value === undefined || value === null) continue;
-      const itemPlan = declaration.plan?.();
+      // A `toJSON()` that maps its children to plain objects keeps what it
+      // hides hidden, and the children keep the links of their class.
+      const itemPlan =
+        declaration.plan?.() ??
+        (state !== resource
+          ? this.heldClassPlan(resource[declaration.property])
+          : undefined);
       rels.push(declaration.rel);
       values.push(
         Array.isArray(value)
@@ -493,6 +499,20 @@ export class HalRenderer implements OnApplicationBootstrap {
       document._embedded = embedded;
       return document;
     });
+  }
+
+  /** The plan of the class of what a resource held (its first object item for a list). */
+  private heldClassPlan(held: unknown): ResourcePlan | undefined {
+    const sample: unknown = Array.isArray(held)
+      ? (held as unknown[]).find(
+          (item) => typeof item === 'object' && item !== null,
+        )
+      : held;
+    if (typeof sample !== 'object' || sample === null) return undefined;
+    const type = (sample).constructor;
+    return type !== Object && typeof type === 'function'
+      ? this.planForClass(type as Type)
+      : undefined;
   }
 
   private linkObject(

@@ -81,6 +81,16 @@ describe('ExpiringMap', () => {
       expect(map.get('done', 3)).toBeUndefined();
     });
 
+    it('looks past any number of entries it may not drop in one lane', () => {
+      const map = capped(40);
+      for (let i = 0; i < 33; i++) map.set(`running-${i}`, 'lock', 60_000, i);
+      for (let i = 0; i < 7; i++)
+        map.set(`done-${i}`, 'record', 60_000, 40 + i);
+      expect(map.set('new', 'lock', 60_000, 50)).toBe(true);
+      expect(map.get('done-0', 50)).toBeUndefined();
+      expect(map.get('running-0', 50)).toBe('lock');
+    });
+
     it('refuses a new key when nothing may be dropped, storing nothing', () => {
       const map = capped(2);
       map.set('a', 'lock', 60_000, 0);

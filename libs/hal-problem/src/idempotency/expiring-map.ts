@@ -45,13 +45,6 @@ export function fullStoreWarning(message: string): () => void {
 }
 
 /**
- * How far into a lane a full map looks for an entry it may drop. Entries
- * that may not be dropped are short-lived (locks), so a lane whose first
- * entries are all such is one of locks, and the next lane is tried.
- */
-const EVICTION_SCAN = 32;
-
-/**
  * Entries that each expire after their own TTL, dropped in expiry order by
  * `sweep()`. A single insertion-ordered Map is not enough once TTLs differ
  * (a 60 s lock and a 24 h record): one long-lived entry at its front would
@@ -107,10 +100,11 @@ export class ExpiringMap<V> {
     if (this.entries.size < capacity.maxEntries) return true;
     // Rare (a full map), so the lanes are sorted here rather than kept sorted.
     const longestFirst = [...this.lanes.keys()].sort((a, b) => b - a);
+    // The whole lane if need be: entries that may not go (unfinished
+    // operations, locks when they share the records' TTL) can sit at its
+    // front for as long as they run.
     for (const ttl of longestFirst) {
-      let scanned = 0;
       for (const key of this.lanes.get(ttl)!.keys()) {
-        if (scanned++ === EVICTION_SCAN) break;
         if (!capacity.evictable(this.entries.get(key)!.value)) continue;
         this.delete(key);
         capacity.onEvict?.(key);

@@ -259,6 +259,11 @@ export class ProblemExceptionFilter
    * platforms' requests expose the socket.
    */
   private cutOff(request: unknown, response: unknown): void {
+    // A response already whole (`@Res()` sent it, then the handler threw) is
+    // left alone: its connection may serve the next request by now.
+    // (`writableEnded`: Node's and Express's response; `sent`: Fastify's reply.)
+    const finished = response as { writableEnded?: unknown; sent?: unknown };
+    if (finished.writableEnded === true || finished.sent === true) return;
     const socket = (request as { socket?: { end?: unknown } } | undefined)
       ?.socket;
     if (typeof socket?.end === 'function')

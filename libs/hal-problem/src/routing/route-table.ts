@@ -220,9 +220,12 @@ export class RouteTable implements OnApplicationBootstrap {
       throw new Error(`${controller.name}.${handlerName} is not a route`);
     // A path parameter left out gives another resource's path (`/orders/`):
     // a programming error, said at once. (Optional `{/id}` groups may go.)
-    const missing = [...route.template.matchAll(REQUIRED_VARIABLE)]
-      .map(([, name]) => name)
-      .filter((name) => params[name] === undefined);
+    const missing = [
+      ...[...route.template.matchAll(REQUIRED_VARIABLE)].map(
+        ([, name]) => name,
+      ),
+      ...route.wildcards,
+    ].filter((name) => params[name] === undefined);
     if (missing.length > 0) {
       throw new Error(
         `${controller.name}.${handlerName}: href() needs ${missing.join(', ')}`,
