@@ -655,8 +655,20 @@ class Team {
   }
 }
 
+/** A class whose JSON is a HAL document already. */
+class Receipt {
+  toJSON(): Record<string, unknown> {
+    return { _links: { self: { href: '/receipts/r1' } }, total: 5 };
+  }
+}
+
 @Controller('accounts')
 class AccountsController {
+  @Get('receipt')
+  receipt(): Receipt {
+    return new Receipt();
+  }
+
   @Get('team')
   @HalLink('self', '/accounts/team')
   team(): Team {
@@ -763,6 +775,17 @@ describe.each(ADAPTERS)(
         { _links: { self: { href: '/accounts/a3' } }, id: 'a3', name: 'carol' },
       ]);
       expect(JSON.stringify(body)).not.toMatch(/pa55|password/);
+    });
+
+    it('sends a class whose toJSON() is HAL already as it is', async () => {
+      const { response, body } = await get('/accounts/receipt');
+      expect(response.headers.get('content-type')).toMatch(
+        /^application\/hal\+json/,
+      );
+      expect(body).toEqual({
+        _links: { self: { href: '/receipts/r1' } },
+        total: 5,
+      });
     });
 
     it('sends a Date as Nest would, not as an empty HAL document', async () => {

@@ -289,9 +289,12 @@ export class HalResponseWriter implements OnModuleInit {
     state: Resource,
   ): Resource | Promise<Resource> {
     const { request, handler } = plan;
-    // A body that is HAL already is sent as it is, only labelled.
+    // A body that is HAL already (or whose JSON is) is sent as it is, only labelled.
     if (typeof (value as { _links?: unknown })._links === 'object') {
       return this.label(value as Resource, value, plan, response);
+    }
+    if (state !== value && typeof state._links === 'object') {
+      return this.label(state, value, plan, response);
     }
     const url = requestTarget(this.adapterHost.httpAdapter, request);
     const halContext = new ResponseHalContext(
