@@ -509,7 +509,7 @@ export class HalRenderer implements OnApplicationBootstrap {
         )
       : held;
     if (typeof sample !== 'object' || sample === null) return undefined;
-    const type = (sample).constructor;
+    const type = sample.constructor;
     return type !== Object && typeof type === 'function'
       ? this.planForClass(type as Type)
       : undefined;
