@@ -13,7 +13,10 @@ import {
   takeResponsePlan,
 } from '../routing/response-plan';
 import { requestTarget } from '../routing/request-target';
-import { PROBLEM_CONTENT_TYPE } from '../problem/problem-exception.filter';
+import {
+  PROBLEM_CONTENT_TYPE,
+  problemRequestContext,
+} from '../problem/problem-exception.filter';
 import { ProblemMapper } from '../problem/problem.mapper';
 import { HAL_CONTENT_TYPE } from './hal.constants';
 import { HalConfig } from './hal.config';
@@ -265,13 +268,11 @@ export class HalResponseWriter implements OnModuleInit {
       if (response.destroyed || response.headersSent)
         return ownHandler(error, response);
       const adapter = this.adapterHost.httpAdapter;
-      const target = requestTarget(adapter, plan.request);
-      const query = target.indexOf('?');
-      const context = {
-        method: String(plan.request.method ?? '').toUpperCase(),
-        path: query === -1 ? target : target.slice(0, query),
-        requestId: plan.requestId,
-      };
+      const context = problemRequestContext(
+        adapter,
+        plan.request,
+        plan.requestId,
+      );
       const problem = this.mapper.map(error, context);
       this.logger.error(
         `${context.method} ${context.path} -> ${problem.status} (requestId=${context.requestId}): the stream of a StreamableFile failed`,

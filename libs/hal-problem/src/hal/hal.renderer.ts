@@ -147,7 +147,6 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-/** A path href made absolute with the request's base URL (empty in the default `path` mode). */
 /**
  * What `JSON.stringify` would write of a value: its `toJSON()` result when it
  * has one (a class that hides a password, a Date), else the value itself.
@@ -166,6 +165,18 @@ export function isStateObject(value: unknown): value is Resource {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * The class of an object whose class may carry `@HalLink`s: none for a plain
+ * object or a null-prototype one (`Object.create(null)`).
+ */
+function classOf(value: object): Type | undefined {
+  const type = value.constructor;
+  return type !== Object && typeof type === 'function'
+    ? (type as Type)
+    : undefined;
+}
+
+/** A path href made absolute with the request's base URL (empty in the default `path` mode). */
 function absolute(href: string, base: string): string {
   return base !== '' && href.startsWith('/') && !href.startsWith('//')
     ? base + href
@@ -317,11 +328,8 @@ export class HalRenderer implements OnApplicationBootstrap {
 
   /** The plan of a root resource: the handler's, plus the class links of an instance it returned. */
   private rootPlan(value: object, plan: HandlerPlan): ResourcePlan {
-    return plan.usesInstanceClass &&
-      value.constructor !== Object &&
-      typeof value.constructor === 'function'
-      ? this.instancePlan(plan, value.constructor as Type)
-      : plan.resource;
+    const type = plan.usesInstanceClass ? classOf(value) : undefined;
+    return type ? this.instancePlan(plan, type) : plan.resource;
   }
 
   /** The handler's plan merged with the class links of what it returned, once per class. */
@@ -509,10 +517,8 @@ export class HalRenderer implements OnApplicationBootstrap {
         )
       : held;
     if (typeof sample !== 'object' || sample === null) return undefined;
-    const type = sample.constructor;
-    return type !== Object && typeof type === 'function'
-      ? this.planForClass(type as Type)
-      : undefined;
+    const type = classOf(sample);
+    return type ? this.planForClass(type) : undefined;
   }
 
   private linkObject(
@@ -623,13 +629,8 @@ export class HalRenderer implements OnApplicationBootstrap {
     // A Date, or a class whose JSON is no object: embedded as its JSON is.
     const state = serializedState(item);
     if (state !== item && !isStateObject(state)) return state as Resource;
-    const type = item.constructor;
-    const itemPlan =
-      plan ??
-      // A null-prototype object (Object.create(null)) has no class.
-      (type !== Object && typeof type === 'function'
-        ? this.planForClass(type as Type)
-        : EMPTY_PLAN);
+    const type = plan ? undefined : classOf(item);
+    const itemPlan = plan ?? (type ? this.planForClass(type) : EMPTY_PLAN);
     if (
       !itemPlan.declaresSelf &&
       !this.warnedEmbeddedWithoutSelf.has(itemPlan)

@@ -29,11 +29,30 @@ export function checkedMaxRecords(store: string, maxRecords: number): number {
 }
 
 /**
+ * The records of an in-memory store: at most `maxRecords` (checked here),
+ * dropping `evictable` ones when full, with `fullMessage(maxRecords)` logged
+ * as a warning.
+ */
+export function boundedRecords<V>(
+  store: string,
+  maxRecords: number,
+  evictable: (value: V) => boolean,
+  fullMessage: (maxRecords: number) => string,
+): ExpiringMap<V> {
+  const maxEntries = checkedMaxRecords(store, maxRecords);
+  return new ExpiringMap<V>({
+    maxEntries,
+    evictable,
+    onEvict: fullStoreWarning(fullMessage(maxEntries)),
+  });
+}
+
+/**
  * A warning that a store is full, logged at most once a minute: a full
  * store is a sizing problem (or a flood of new keys), and one line per
  * dropped entry would flood the log in turn.
  */
-export function fullStoreWarning(message: string): () => void {
+function fullStoreWarning(message: string): () => void {
   const logger = new Logger('HalProblem');
   let lastWarnedAt = -Infinity;
   return () => {

@@ -1,8 +1,4 @@
-import {
-  checkedMaxRecords,
-  ExpiringMap,
-  fullStoreWarning,
-} from './expiring-map';
+import { boundedRecords, type ExpiringMap } from './expiring-map';
 import type {
   IdempotencyRecord,
   IdempotencyStore,
@@ -29,17 +25,13 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
   private readonly records: ExpiringMap<IdempotencyRecord>;
 
   constructor(options: InMemoryIdempotencyStoreOptions = {}) {
-    const maxEntries = checkedMaxRecords(
+    this.records = boundedRecords<IdempotencyRecord>(
       'InMemoryIdempotencyStore',
       options.maxRecords ?? 10_000,
+      (record) => record.state === 'completed',
+      (max) =>
+        `The in-memory idempotency store is full (${max} keys): the oldest stored responses are dropped before they expire, so retries of them run again. Raise maxRecords or use RedisIdempotencyStore.`,
     );
-    this.records = new ExpiringMap<IdempotencyRecord>({
-      maxEntries,
-      evictable: (record) => record.state === 'completed',
-      onEvict: fullStoreWarning(
-        `The in-memory idempotency store is full (${maxEntries} keys): the oldest stored responses are dropped before they expire, so retries of them run again. Raise maxRecords or use RedisIdempotencyStore.`,
-      ),
-    });
   }
 
   acquire(

@@ -1,8 +1,4 @@
-import {
-  checkedMaxRecords,
-  ExpiringMap,
-  fullStoreWarning,
-} from '../idempotency/expiring-map';
+import { boundedRecords, type ExpiringMap } from '../idempotency/expiring-map';
 import type { OperationRecord } from './operation';
 import type { OperationStore } from './operation-store.interface';
 
@@ -27,18 +23,13 @@ export class InMemoryOperationStore implements OperationStore {
   private readonly records: ExpiringMap<OperationRecord>;
 
   constructor(options: InMemoryOperationStoreOptions = {}) {
-    const maxEntries = checkedMaxRecords(
+    this.records = boundedRecords<OperationRecord>(
       'InMemoryOperationStore',
       options.maxRecords ?? 10_000,
+      (record) => record.status === 'done' || record.status === 'failed',
+      (max) =>
+        `The in-memory operation store is full (${max} operations): the oldest finished ones are dropped before they expire. Raise maxRecords or use RedisOperationStore.`,
     );
-    this.records = new ExpiringMap<OperationRecord>({
-      maxEntries,
-      evictable: (record) =>
-        record.status === 'done' || record.status === 'failed',
-      onEvict: fullStoreWarning(
-        `The in-memory operation store is full (${maxEntries} operations): the oldest finished ones are dropped before they expire. Raise maxRecords or use RedisOperationStore.`,
-      ),
-    });
   }
 
   save(record: OperationRecord, ttlMs: number): Promise<void> {

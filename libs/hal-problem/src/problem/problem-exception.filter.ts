@@ -36,6 +36,24 @@ import { clientProblem } from './without-stack';
 /** The media type of problem documents (RFC 9457 §3). */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/** Where a problem happened, as the mapper and the log lines name it. */
+export function problemRequestContext(
+  adapter: {
+    getRequestMethod(request: object): string;
+    getRequestUrl(request: object): string;
+  },
+  request: object,
+  requestId: string,
+): ProblemRequestContext {
+  const url = requestTarget(adapter, request);
+  const query = url.indexOf('?');
+  return {
+    method: String(adapter.getRequestMethod(request)).toUpperCase(),
+    path: query === -1 ? url : url.slice(0, query),
+    requestId,
+  };
+}
+
 const FALLBACK_BODY = JSON.stringify({
   type: 'about:blank',
   title: reasonPhrase(500),
@@ -135,14 +153,7 @@ export class ProblemExceptionFilter
     const requestId =
       plan?.requestId ??
       ensureRequestId(request, this.config.requestIdHeaderKey);
-    const method = String(adapter.getRequestMethod(request)).toUpperCase();
-    const url = requestTarget(adapter, request);
-    const query = url.indexOf('?');
-    const context: ProblemRequestContext = {
-      method,
-      path: query === -1 ? url : url.slice(0, query),
-      requestId,
-    };
+    const context = problemRequestContext(adapter, request, requestId);
 
     if (adapter.isHeadersSent(response)) {
       // Too late for a problem document: log once and cut the response off;
@@ -164,7 +175,7 @@ export class ProblemExceptionFilter
     let problem = this.mapper.map(
       unserved
         ? clientProblem(405, {
-            detail: `${method} is not supported by ${context.path}; use ${unserved.allow}.`,
+            detail: `${context.method} is not supported by ${context.path}; use ${unserved.allow}.`,
             headers: { Allow: unserved.allow },
           })
         : exception,
