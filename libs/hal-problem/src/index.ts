@@ -107,7 +107,10 @@ export { bearerChallenge, type BearerError } from './auth/bearer-challenge';
 export type { HalThrottleOptions } from './throttle/throttle-options.interface';
 export { HalThrottlerGuard } from './throttle/hal-throttler.guard';
 export { RedisThrottlerStorage } from './throttle/redis-throttler.storage';
-export { InMemoryThrottlerStorage } from './throttle/in-memory-throttler.storage';
+export {
+  InMemoryThrottlerStorage,
+  type InMemoryThrottlerStorageOptions,
+} from './throttle/in-memory-throttler.storage';
 export { QuotaExceeded } from './throttle/throttle.problems';
 export { clientAddress } from './throttle/client-address';
 export {

@@ -120,3 +120,29 @@ describe('ExpiringMap', () => {
     });
   });
 });
+
+describe('ExpiringMap lanes', () => {
+  it('keeps every live entry when a lane held up by a long-lived entry is compacted', () => {
+    const map = new ExpiringMap<string>();
+    // A long-lived entry at the lane's front, then 3,000 behind it of which
+    // 2,500 are deleted or moved: the lane is mostly dead items.
+    map.set('first', 'F', 100_000, 0);
+    for (let i = 0; i < 3_000; i++) map.set(`k${i}`, `v${i}`, 100_000, 1);
+    for (let i = 0; i < 2_500; i++) {
+      if (i % 2) map.delete(`k${i}`);
+      else map.set(`k${i}`, `moved${i}`, 50, 2);
+    }
+    expect(map.size).toBe(1 + 500 + 1_250);
+    for (let i = 2_500; i < 3_000; i++)
+      expect(map.get(`k${i}`, 3)).toBe(`v${i}`);
+    expect(map.get('k0', 3)).toBe('moved0');
+    expect(map.get('k1', 3)).toBeUndefined();
+    map.sweep(60);
+    expect(map.size).toBe(501);
+    for (let i = 2_500; i < 3_000; i++)
+      expect(map.get(`k${i}`, 60)).toBe(`v${i}`);
+    expect(map.get('first', 60)).toBe('F');
+    map.sweep(100_001);
+    expect(map.size).toBe(0);
+  });
+});

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { InMemoryThrottlerStorage } from './in-memory-throttler.storage';
 
 describe('InMemoryThrottlerStorage', () => {
@@ -96,5 +97,61 @@ describe('InMemoryThrottlerStorage', () => {
     advance(60_000);
     await hit('ip:4', 1_000);
     expect(storage.size).toBe(1);
+  });
+});
+
+describe('InMemoryThrottlerStorage with maxBuckets', () => {
+  const start = new Date('2026-11-26T12:00:00.000Z').getTime();
+  const advance = (ms: number) => jest.setSystemTime(Date.now() + ms);
+  let warn: jest.SpyInstance;
+
+  beforeEach(() => {
+    jest.useFakeTimers({ now: start });
+    warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+    warn.mockRestore();
+  });
+
+  it('drops the bucket of the longest window started first when full, and warns once a minute', async () => {
+    const storage = new InMemoryThrottlerStorage({ maxBuckets: 3 });
+    const hit = (key: string, ttl: number) =>
+      storage.increment(key, ttl, 5, ttl, 'default');
+    await hit('a', 60_000);
+    await hit('a', 60_000);
+    await hit('b', 60_000);
+    await hit('c', 1_000);
+    expect(storage.size).toBe(3);
+    // Full: a new client drops "a" (60 s window, oldest), not "c" (1 s).
+    await hit('d', 1_000);
+    expect(storage.size).toBe(3);
+    expect((await hit('a', 60_000)).totalHits).toBe(1);
+    expect((await hit('c', 1_000)).totalHits).toBe(2);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0][0]).toContain('3 buckets');
+    advance(59_000);
+    await hit('e', 60_000);
+    expect(warn).toHaveBeenCalledTimes(1);
+  });
+
+  it('counts a blocked bucket in the lane of its block, so its end drops it', async () => {
+    const storage = new InMemoryThrottlerStorage({ maxBuckets: 10 });
+    for (let i = 0; i < 3; i++)
+      await storage.increment('a', 60_000, 2, 2_000, 'default');
+    expect(storage.size).toBe(1);
+    advance(2_000);
+    await storage.increment('b', 60_000, 2, 2_000, 'default');
+    // "a"'s block ended 58 s before its window would have: dropped.
+    expect(storage.size).toBe(1);
+  });
+
+  it('refuses a maxBuckets that is not a whole number above 0 when built', () => {
+    expect(() => new InMemoryThrottlerStorage({ maxBuckets: 0 })).toThrow(
+      'InMemoryThrottlerStorage: maxBuckets must be a whole number above 0',
+    );
+    expect(
+      () => new InMemoryThrottlerStorage({ maxBuckets: Infinity }),
+    ).not.toThrow();
   });
 });

@@ -1,4 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import { boundedRecords, type ExpiringMap } from '../idempotency/expiring-map';
 import {
   throttlerRecord,
   type ThrottlerStorageRecord,
@@ -11,8 +12,17 @@ interface Bucket {
   blockedUntil: number;
 }
 
-/** How often, at most, ended buckets are dropped. */
-const SWEEP_INTERVAL_MS = 1_000;
+/** Options of `InMemoryThrottlerStorage`. */
+export interface InMemoryThrottlerStorageOptions {
+  /**
+   * Most buckets (one per throttler, tracker and, unless the module's
+   * `scope` is `'client'`, route) kept at once; default 100,000, `Infinity`
+   * for no limit. A new bucket in a full storage drops the one of the
+   * longest window that started first, so that client's next request starts
+   * a new window: a full storage limits less, never refuses a request.
+   */
+  readonly maxBuckets?: number;
+}
 
 /**
  * A `ThrottlerStorage` in this process with the semantics of
@@ -25,15 +35,28 @@ const SWEEP_INTERVAL_MS = 1_000;
  * log: it keeps one timestamp per hit of the window and filters them on every
  * request, so a request's cost grows with the limit (328 to 937 µs per
  * request at a limit of 10⁹ in `npm run bench:cpu`). Here a hit is one map
- * lookup, whatever the limit. Ended buckets are dropped at most once a
- * second, as hits arrive, so memory stays bounded by the keys of one window
- * (or block) and no timer keeps the process alive.
+ * lookup, whatever the limit. Buckets are kept in expiry order per window
+ * length, so ended ones are dropped as hits arrive at the cost of the ended
+ * ones only (no scan of every client, no timer keeping the process alive),
+ * and at most `maxBuckets` are kept: without a cap, clients with many
+ * addresses (an IPv6 prefix holds millions of /64s) could grow the map by
+ * one bucket per request for a whole window.
  */
 export class InMemoryThrottlerStorage implements ThrottlerStorage {
-  private readonly buckets = new Map<string, Bucket>();
-  private nextSweepAt = 0;
+  private readonly buckets: ExpiringMap<Bucket>;
 
-  /** Buckets currently kept (for monitoring and tests). */
+  constructor(options: InMemoryThrottlerStorageOptions = {}) {
+    this.buckets = boundedRecords<Bucket>(
+      'InMemoryThrottlerStorage',
+      options.maxBuckets ?? 100_000,
+      () => true,
+      (max) =>
+        `InMemoryThrottlerStorage is full (${max} buckets): starting new windows early for the clients seen longest ago. Raise maxBuckets, or use RedisThrottlerStorage.`,
+      'maxBuckets',
+    );
+  }
+
+  /** Buckets currently kept, ended ones not yet dropped included (for monitoring and tests). */
   get size(): number {
     return this.buckets.size;
   }
@@ -46,21 +69,19 @@ export class InMemoryThrottlerStorage implements ThrottlerStorage {
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
     const now = Date.now();
-    if (now >= this.nextSweepAt) this.sweep(now);
+    this.buckets.sweep(now);
     const id = `${throttlerName}:${key}`;
-    let bucket = this.buckets.get(id);
+    let bucket = this.buckets.get(id, now);
     if (bucket && bucket.blockedUntil > now) {
       // Blocked: not counted. The window ends with the block.
       const left = bucket.blockedUntil - now;
       return Promise.resolve(throttlerRecord(bucket.hits, left, left));
     }
-    if (!bucket || bucket.windowEndsAt <= now) {
-      bucket = {
-        hits: 0,
-        windowEndsAt: now + Math.max(1, Math.round(ttl)),
-        blockedUntil: 0,
-      };
-      this.buckets.set(id, bucket);
+    if (!bucket) {
+      const windowMs = Math.max(1, Math.round(ttl));
+      bucket = { hits: 0, windowEndsAt: now + windowMs, blockedUntil: 0 };
+      // Every bucket may be dropped, so a full map always makes room.
+      this.buckets.set(id, bucket, windowMs, now);
     }
     bucket.hits++;
     let blockLeft = 0;
@@ -68,17 +89,10 @@ export class InMemoryThrottlerStorage implements ThrottlerStorage {
       blockLeft = Math.max(1, Math.round(blockDuration));
       // The window ends with the block: the next hit starts a new one.
       bucket.blockedUntil = bucket.windowEndsAt = now + blockLeft;
+      this.buckets.set(id, bucket, blockLeft, now);
     }
     return Promise.resolve(
       throttlerRecord(bucket.hits, bucket.windowEndsAt - now, blockLeft),
     );
-  }
-
-  private sweep(now: number): void {
-    this.nextSweepAt = now + SWEEP_INTERVAL_MS;
-    for (const [id, bucket] of this.buckets) {
-      if (bucket.windowEndsAt <= now && bucket.blockedUntil <= now)
-        this.buckets.delete(id);
-    }
   }
 }
