@@ -72,6 +72,65 @@ describe('OperationsService', () => {
     expect(JSON.stringify(failed)).not.toContain('hunter2');
   });
 
+  const unreadable: [string, () => unknown][] = [
+    [
+      'an Error whose stack getter throws',
+      () => {
+        const error = new Error('x');
+        Object.defineProperty(error, 'stack', {
+          get() {
+            throw new Error('stack unavailable');
+          },
+        });
+        return error;
+      },
+    ],
+    [
+      'a Proxy whose every trap throws',
+      () =>
+        new Proxy(
+          {},
+          {
+            get() {
+              throw new Error('get');
+            },
+            getPrototypeOf() {
+              throw new Error('getPrototypeOf');
+            },
+            ownKeys() {
+              throw new Error('ownKeys');
+            },
+          },
+        ),
+    ],
+  ];
+
+  it.each(unreadable)(
+    'stores a failure as a 500 problem when the job throws %s',
+    async (_name, thrown) => {
+      const rejections: unknown[] = [];
+      const onRejection = (reason: unknown) => rejections.push(reason);
+      process.on('unhandledRejection', onRejection);
+      try {
+        const operations = service();
+        const started = await operations.start('test', () =>
+          Promise.reject(thrown()),
+        );
+        const failed = await settle(operations, started.id);
+        expect(failed.status).toBe('failed');
+        expect(failed.problem).toMatchObject({
+          status: 500,
+          title: 'Internal Server Error',
+          instance: `urn:uuid:${started.id}`,
+        });
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(rejections).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onRejection);
+      }
+    },
+  );
+
   it('keeps the detail of a deliberate problem', async () => {
     const operations = service();
     const started = await operations.start('test', () =>

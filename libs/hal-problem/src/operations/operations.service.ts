@@ -11,6 +11,9 @@ import { InMemoryOperationStore } from './in-memory-operation.store';
 import { clientProblem } from '../problem/without-stack';
 import { retryAfterSeconds } from '../problem/problem.mapper';
 import { ProblemException } from '../problem/problem.exception';
+import type { ProblemDetails } from '../problem/problem-details.interface';
+import { genericDetail, reasonPhrase } from '../problem/http-status';
+import { stackOf } from '../problem/error-stack';
 
 /** Seconds a client is asked to wait while the operation store is down. */
 const STORE_RETRY_AFTER_SECONDS = 5;
@@ -22,6 +25,17 @@ function storeUnavailable(action: string): (error: unknown) => never {
       `Operations cannot be ${action} right now; retry shortly.`,
       { retryAfter: STORE_RETRY_AFTER_SECONDS, cause: error },
     );
+  };
+}
+
+/** The failure of a job whose error the mapper could not even read. */
+function unprintableFailure(id: string): ProblemDetails {
+  return {
+    type: 'about:blank',
+    title: reasonPhrase(500),
+    status: 500,
+    detail: genericDetail(500),
+    instance: `urn:uuid:${id}`,
   };
 }
 
@@ -113,23 +127,35 @@ export class OperationsService {
       const outcome = (await work(operation)) ?? {};
       await update({ status: 'done', resultHref: outcome.resultHref });
     } catch (error) {
-      const problem = this.mapper.map(error, {
-        method: 'OPERATION',
-        path: `urn:uuid:${operation.id}`,
-        requestId: operation.id,
-      });
-      if (problem.logLevel === 'error') {
+      // Nothing here may throw: this runs detached from any request, so a
+      // throw would be an unhandled rejection (the process exits) and the
+      // operation would stay "running" for its whole TTL.
+      let problem: ProblemDetails;
+      try {
+        const mapped = this.mapper.map(error, {
+          method: 'OPERATION',
+          path: `urn:uuid:${operation.id}`,
+          requestId: operation.id,
+        });
+        problem = mapped.body;
+        if (mapped.logLevel === 'error') {
+          this.logger.error(
+            `Operation ${operation.kind} ${operation.id} failed`,
+            stackOf(error),
+          );
+        }
+      } catch {
+        problem = unprintableFailure(operation.id);
         this.logger.error(
-          `Operation ${operation.kind} ${operation.id} failed`,
-          (error as Error)?.stack,
+          `Operation ${operation.kind} ${operation.id} failed with an error that could not be read`,
         );
       }
       try {
-        await update({ status: 'failed', problem: problem.body });
+        await update({ status: 'failed', problem });
       } catch (storeError) {
         this.logger.error(
           `Operation ${operation.id}: could not store its failure`,
-          (storeError as Error)?.stack,
+          stackOf(storeError),
         );
       }
     }
