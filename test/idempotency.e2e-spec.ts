@@ -174,6 +174,27 @@ describe.each(ADAPTERS)('idempotent requests on %s', (adapter) => {
     expect(await replay.json()).toEqual(JSON.parse(first.body));
   });
 
+  it('takes a percent-encoded spelling of the target for the same target (RFC 3986 §6.2.2.2)', async () => {
+    const key = newKey();
+    const body = { name: 'encoded' };
+    const first = await post(body, key, '/things');
+    expect(first.status).toBe(201);
+    const firstBody = (await first.json()) as Json;
+    // `/%74hings` is `/things`. Fastify's router decodes it and runs the
+    // route: a replay, not a second resource. Express's router finds no
+    // route: a 404 whose instance is the normalized target.
+    const encoded = await post(body, key, '/%74hings');
+    const encodedBody = (await encoded.json()) as Json;
+    if (adapter === 'fastify') {
+      expect(encoded.status).toBe(200);
+      expect(encoded.headers.get('idempotent-replayed')).toBe('true');
+      expect(encodedBody.id).toBe(firstBody.id);
+    } else {
+      expect(encoded.status).toBe(404);
+      expect(encodedBody.instance).toBe('/things');
+    }
+  });
+
   it('scopes keys per target: the same key with another query is a new request', async () => {
     const key = newKey();
     const body = { name: 'queried' };

@@ -16,11 +16,33 @@ export function originForm(target: string): string {
   // by neither `/` nor `\` (which URL parsers read as `/`).
   const second = target.charCodeAt(1);
   if (target.charCodeAt(0) === 47 && second !== 47 && second !== 92)
-    return asUri(target);
+    return normalized(asUri(target));
   const authority = SCHEME_AND_AUTHORITY.exec(target);
   const rest = authority ? target.slice(authority[0].length) : target;
   const path = rest.replace(/^[/\\]+/, '');
-  return asUri(`/${path}`);
+  return normalized(asUri(`/${path}`));
+}
+
+const PERCENT_ENCODED = /%([0-9A-Fa-f]{2})/g;
+/** Unreserved characters (RFC 3986 §2.3) but `.`, by code. */
+const DECODED = /[A-Za-z0-9_~-]/;
+
+/**
+ * The target with its percent-encodings normalized (RFC 3986 §6.2.2.1-2):
+ * an encoded unreserved character decoded, the hex digits of the others in
+ * upper case. `/%6frders` and `/orders` are one URI, and Fastify's router
+ * serves both from one route: without this, one resource had two
+ * `instance` values, two `self` links, and two idempotency scopes, so the
+ * same key and body sent to both created two resources. `%2E` stays
+ * encoded, so that no decoding makes a `.` or `..` segment that a client
+ * resolving the link would remove.
+ */
+function normalized(target: string): string {
+  if (target.indexOf('%') === -1) return target;
+  return target.replace(PERCENT_ENCODED, (encoded, hex: string) => {
+    const character = String.fromCharCode(parseInt(hex, 16));
+    return DECODED.test(character) ? character : encoded.toUpperCase();
+  });
 }
 
 /** Characters a URI may not hold as they are (RFC 3986 §2): `{`, `|`, `"`, a space... */
