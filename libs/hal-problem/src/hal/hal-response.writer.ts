@@ -231,6 +231,13 @@ export class HalResponseWriter implements OnModuleInit {
         .then(() => this.send(response, body, statusCode));
     }
     if (body instanceof StreamableFile) this.answerStreamErrors(plan, body);
+    const kind = typeof body;
+    if (kind === 'function' || kind === 'symbol' || kind === 'bigint') {
+      // Express would send a function's source as text/html.
+      throw new TypeError(
+        `The handler returned a ${kind}, which has no JSON form`,
+      );
+    }
     const handler = plan.handler;
     if (handler.skip) return this.finish(plan, response, body, statusCode);
     // Nothing to send: 204, unless the handler declared its status. Nest
@@ -243,6 +250,13 @@ export class HalResponseWriter implements OnModuleInit {
     ) {
       return this.finish(plan, response, undefined, 204);
     }
+    if (kind !== 'object')
+      return this.finish(
+        plan,
+        response,
+        this.scalar(response, body),
+        statusCode,
+      );
     if (!isResource(body)) return this.finish(plan, response, body, statusCode);
     // A Date, or a class whose JSON is no object: sent as Nest would send it.
     const state = serializedState(body);
@@ -254,6 +268,25 @@ export class HalResponseWriter implements OnModuleInit {
           this.finish(plan, response, resolved, statusCode),
         )
       : this.finish(plan, response, document, statusCode);
+  }
+
+  /**
+   * A string, number or boolean result, labelled the same on both platforms
+   * unless the handler set a `Content-Type`: Nest hands it to the platform as
+   * it is, and Express sends a string as `text/html` (a string that echoes
+   * input becomes markup) and a number as HTML text, Fastify both as JSON.
+   * A string is `text/plain`, as its idempotent replay is; a number or
+   * boolean is JSON.
+   */
+  private scalar(response: object, body: unknown): unknown {
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter.getHeader(response, 'content-type') !== undefined) return body;
+    if (typeof body === 'string') {
+      adapter.setHeader(response, 'Content-Type', 'text/plain; charset=utf-8');
+      return body;
+    }
+    adapter.setHeader(response, 'Content-Type', 'application/json');
+    return JSON.stringify(body);
   }
 
   /**
