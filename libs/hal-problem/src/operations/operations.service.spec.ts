@@ -113,7 +113,9 @@ describe('OperationsService', () => {
       process.on('unhandledRejection', onRejection);
       try {
         const operations = service();
+        // A job may reject with anything: that is what is under test.
         const started = await operations.start('test', () =>
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
           Promise.reject(thrown()),
         );
         const failed = await settle(operations, started.id);
