@@ -69,6 +69,8 @@ export function absoluteFormRequest(
 export function socketRequest(
   baseUrl: string,
   bytes: string,
+  /** Gives up (status 0) after this long without data, instead of waiting forever. */
+  idleTimeoutMs?: number,
 ): Promise<{
   status: number;
   headers: Record<string, string>;
@@ -78,6 +80,8 @@ export function socketRequest(
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    if (idleTimeoutMs !== undefined)
+      socket.setTimeout(idleTimeoutMs, () => socket.destroy());
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     // The server may close while this side still writes.
     socket.on('error', (error: NodeJS.ErrnoException) => {

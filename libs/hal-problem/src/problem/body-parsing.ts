@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { isUtf8 } from 'node:buffer';
 import { parse as parseQueryString } from 'node:querystring';
+import { essence } from './media-type';
 
 /** Options of {@link useStrictBodyParsing}. */
 export interface StrictBodyParsingOptions {
@@ -120,7 +121,8 @@ function refuseUnsupportedEncoding(request: HeaderCarrier): void {
     typeof contentType === 'string'
       ? /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1]
       : undefined;
-  if (charset !== undefined && !/^utf-?8$/i.test(charset))
+  // "UTF-8" is the registered name; body-parser refuses "utf8" too (415).
+  if (charset !== undefined && !/^utf-8$/i.test(charset))
     throw new BodyParseError('charset.unsupported');
   const encoding = request.headers['content-encoding'];
   if (encoding !== undefined && encoding !== 'identity')
@@ -140,8 +142,69 @@ function fastifyParser(
       done(error as Error);
       return;
     }
+    if (json && body.length === 0) {
+      // As body-parser reads it: many clients label every request JSON,
+      // bodiless ones included. Fastify would answer 400. With a length of
+      // 0 (or chunked) the body is `{}`; without either, there is none.
+      const { headers } = request;
+      const declared =
+        headers['content-length'] !== undefined ||
+        headers['transfer-encoding'] !== undefined;
+      done(null, declared ? {} : undefined);
+      return;
+    }
     parse(request, body.toString('utf8'), done);
   };
+}
+
+/**
+ * Express: a body declared larger than the limit is answered 413 at once,
+ * and the connection closed after it. body-parser reads a refused body to
+ * its end before it answers (so that the client can read the answer), so a
+ * client declaring 200 kB and sending 1 byte waited for an answer that never
+ * came, and one uploading 300 MB kept the connection for all of it. Fastify
+ * answers at once and closes the connection; so does this. (A chunked body
+ * that passes the limit midway is still read to its end by body-parser.)
+ */
+function refuseDeclaredOversize(
+  limit: number,
+  parsed: (type: string) => boolean,
+) {
+  return (
+    request: HeaderCarrier,
+    response: { setHeader(name: string, value: string): void },
+    next: (error?: unknown) => void,
+  ): void => {
+    const length = request.headers['content-length'];
+    const contentType = request.headers['content-type'];
+    if (
+      typeof length === 'string' &&
+      typeof contentType === 'string' &&
+      Number(length) > limit &&
+      parsed(essence(contentType))
+    ) {
+      response.setHeader('Connection', 'close');
+      next(new BodyTooLargeError(limit, Number(length)));
+      return;
+    }
+    next();
+  };
+}
+
+/** body-parser's 413, for a body refused before it is read. */
+class BodyTooLargeError extends Error {
+  readonly status = 413;
+  readonly statusCode = 413;
+  readonly expose = true;
+  readonly type = 'entity.too.large';
+
+  constructor(
+    readonly limit: number,
+    readonly length: number,
+  ) {
+    super('request entity too large');
+    this.name = 'PayloadTooLargeError';
+  }
 }
 
 /**
@@ -152,7 +215,9 @@ function fastifyParser(
  */
 // Fastify tests it against the whole header value, parameters included.
 // Any subtype ending in +json, as Express's `application/*+json` takes it.
-const STRUCTURED_JSON = /^application\/[a-z0-9!#$&^_.+-]*\+json\s*(?:;|$)/i;
+// A name starts with a letter or digit (RFC 6838 §4.2): not `application/+json`.
+const STRUCTURED_JSON =
+  /^application\/[a-z0-9][a-z0-9!#$&^_.+-]*\+json\s*(?:;|$)/i;
 
 type BodyParserApp = {
   useBodyParser(...args: unknown[]): unknown;
@@ -184,6 +249,15 @@ export function useStrictBodyParsing(
   const parserApp = app as unknown as BodyParserApp;
   const platform = app.getHttpAdapter().getType();
   if (platform === 'express') {
+    (app as unknown as { use(handler: unknown): void }).use(
+      refuseDeclaredOversize(
+        limit,
+        (type) =>
+          type === 'application/json' ||
+          type === 'application/x-www-form-urlencoded' ||
+          STRUCTURED_JSON.test(type),
+      ),
+    );
     // body-parser would decode UTF-16 and UTF-32 itself, past checks that
     // read UTF-8: refused with 415, as on Fastify (RFC 8259 §8.1: JSON
     // between systems is UTF-8).
@@ -194,14 +268,21 @@ export function useStrictBodyParsing(
           throw new BodyParseError('charset.unsupported');
         check(body, maxDepth, json);
       };
+    // As Fastify parses: any JSON text, a bare `"x"` or `1` included (its
+    // type is then the validation's to refuse, with a pointer), and no
+    // Content-Encoding (Fastify answers 415 for one; so does body-parser
+    // with `inflate: false`).
     parserApp.useBodyParser('json', {
       limit,
       type: ['application/json', 'application/*+json'],
+      strict: false,
+      inflate: false,
       verify: verify(true),
     });
     parserApp.useBodyParser('urlencoded', {
       limit,
       extended: false,
+      inflate: false,
       verify: verify(false),
     });
     return;

@@ -14,6 +14,11 @@ describe('media types', () => {
     ['text/plain', true],
     ['application/xml', false],
     ['application/jsonx', false],
+    ['application/vnd.a+json', true],
+    ['application/1+json', true],
+    // A subtype name starts with a letter or digit (RFC 6838 §4.2).
+    ['application/+json', false],
+    ['application/-x+json', false],
     ['', false],
   ])('%s → %s', (type, expected) => {
     expect(matches(type)).toBe(expected);

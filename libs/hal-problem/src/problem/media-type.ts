@@ -21,8 +21,22 @@ export function compileMediaTypes(
     prefixes.some((prefix) => mediaType.startsWith(prefix)) ||
     suffixes.some(
       ({ type, suffix }) =>
-        mediaType.startsWith(type) && mediaType.endsWith(suffix),
+        mediaType.startsWith(type) &&
+        mediaType.endsWith(suffix) &&
+        // A name before the suffix, starting with a letter or digit (RFC
+        // 6838 §4.2): `application/+json` is no media type, and neither
+        // platform parses it, so its body would silently be dropped.
+        mediaType.length > type.length + suffix.length &&
+        isAlphanumeric(mediaType.charCodeAt(type.length)),
     );
+}
+
+function isAlphanumeric(code: number): boolean {
+  return (
+    (code >= 48 && code <= 57) ||
+    (code >= 97 && code <= 122) ||
+    (code >= 65 && code <= 90)
+  );
 }
 
 /** `Application/JSON; charset=utf-8` → `application/json`. */
