@@ -7,6 +7,7 @@ import {
 import { Observable, type Subscription } from 'rxjs';
 import type { StoredResponse } from './idempotency-store.interface';
 import { peekResponsePlan } from '../routing/response-plan';
+import { clearRepresentationHeaders } from '../problem/representation-headers';
 
 /** What interceptors outside this one see of a replay: the stored document. */
 function storedValue(stored: StoredResponse): unknown {
@@ -52,6 +53,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
         if (unsubscribed) return void service.failed(plan);
         // A replay is sent by HalResponseWriter from `plan.replay`.
         if (plan.replay) {
+          // A stored problem is replayed as it was sent: without the
+          // success headers the route set again before this ran.
+          if (plan.replay.status >= 400) clearRepresentationHeaders(response);
           subscriber.next(storedValue(plan.replay));
           subscriber.complete();
           return;

@@ -32,6 +32,7 @@ import { takeResponsePlan } from '../routing/response-plan';
 import { requestTarget } from '../routing/request-target';
 import { RouteTable } from '../routing/route-table';
 import { clientProblem } from './without-stack';
+import { clearRepresentationHeaders } from './representation-headers';
 
 /** The media type of problem documents (RFC 9457 §3). */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -252,6 +253,8 @@ export class ProblemExceptionFilter
         requestId,
       });
     }
+    // Before the problem's own headers, which may use the same names.
+    clearRepresentationHeaders(response);
     for (const [name, value] of Object.entries(problem.headers)) {
       adapter.setHeader(response, name, value);
     }
@@ -288,6 +291,7 @@ export class ProblemExceptionFilter
       this.cutOff(request, response);
       return;
     }
+    clearRepresentationHeaders(response);
     adapter.setHeader(response, 'Content-Type', PROBLEM_CONTENT_TYPE);
     adapter.reply(response, FALLBACK_BODY, 500);
   }

@@ -1,0 +1,40 @@
+/**
+ * Headers that describe the success representation a handler meant to send,
+ * or how to cache it: set before the handler ran (`@Header()`, which Nest
+ * applies first) or while it rendered, they are false on a problem. With
+ * `Cache-Control`/`Expires` a shared cache may store a 500 and serve it as
+ * fresh (RFC 9111 §3, §4.2.1, §5.2, §5.3); `ETag`/`Last-Modified` would
+ * validate the problem as the success representation (RFC 9110 §8.8);
+ * `Location` (§10.2.2), `Content-Location` (§8.7), `Content-Range` (§14.4),
+ * `Content-Language` (§8.5) and `Content-Disposition` (RFC 6266) describe a
+ * resource or a body that the problem is not. Everything else stays: CORS,
+ * `Set-Cookie`, `Vary`, the request id, rate limits, `Retry-After`,
+ * `WWW-Authenticate`, `Allow`.
+ */
+export const REPRESENTATION_HEADERS: readonly string[] = [
+  'Cache-Control',
+  'Expires',
+  'ETag',
+  'Last-Modified',
+  'Content-Disposition',
+  'Content-Location',
+  'Location',
+  'Content-Range',
+  'Content-Language',
+];
+
+type HeaderRemover = { removeHeader(name: string): unknown };
+
+/**
+ * Removes {@link REPRESENTATION_HEADERS} from a response about to carry a
+ * problem; call it only while its headers are unsent. Nest's HTTP adapter
+ * has no way to remove a header, but Node's response (Express) and
+ * Fastify's reply both have `removeHeader(name)`: called structurally, so
+ * no platform is asked for by name.
+ */
+export function clearRepresentationHeaders(response: unknown): void {
+  const remover = response as Partial<HeaderRemover> | null | undefined;
+  if (typeof remover?.removeHeader !== 'function') return;
+  for (const name of REPRESENTATION_HEADERS)
+    (remover as HeaderRemover).removeHeader(name);
+}

@@ -1,0 +1,273 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  Header,
+  type MiddlewareConsumer,
+  Module,
+  type NestMiddleware,
+  type NestModule,
+  NotFoundException,
+  Param,
+  Post,
+  RequestMethod,
+} from '@nestjs/common';
+import {
+  HalLink,
+  HalProblemModule,
+  HalResource,
+  Idempotent,
+  ProblemException,
+} from 'nestjs-hal-problem';
+import {
+  ADAPTERS,
+  startTestingApp,
+  Test,
+  type RunningApp,
+} from './support/adapters';
+import { expectProblem } from './support/problem-assertions';
+
+/** Headers that describe a success representation or its caching. */
+const SUCCESS_HEADERS: Record<string, string> = {
+  'Cache-Control': 'public, max-age=86400',
+  Expires: 'Thu, 01 Jan 2099 00:00:00 GMT',
+  ETag: '"v1"',
+  'Last-Modified': 'Thu, 01 Jan 2026 00:00:00 GMT',
+  'Content-Disposition': 'attachment; filename="r.csv"',
+  'Content-Location': '/hardening/report.csv',
+  'Content-Language': 'en',
+  'Content-Range': 'bytes 0-9/10',
+  Location: '/hardening/report.csv',
+};
+
+/** Headers that still hold for the error response. */
+const KEPT_HEADERS: Record<string, string> = {
+  Vary: 'Accept-Language',
+  'Access-Control-Expose-Headers': 'X-Trace',
+  'X-Trace': 't1',
+};
+
+/** Renders, gets its Location, then cannot be serialized (a BigInt). */
+@HalLink('self', '/hardening/items/{id}')
+class UnserializableItemResource {}
+
+function withHeaders(): MethodDecorator {
+  return (target, key, descriptor) => {
+    for (const [name, value] of Object.entries({
+      ...SUCCESS_HEADERS,
+      ...KEPT_HEADERS,
+    }))
+      Header(name, value)(target, key, descriptor);
+  };
+}
+
+/** BadRequestException bodies that cannot be read without throwing. */
+const UNREADABLE_BODIES: Record<string, () => object> = {
+  'throwing-getter': () => ({
+    message: 'g',
+    get boom(): never {
+      throw new Error('x');
+    },
+  }),
+  'null-prototype-item': () => ({ message: [Object.create(null) as object] }),
+  'throwing-to-string': () => ({
+    message: [
+      'fine',
+      {
+        toString(): never {
+          throw new Error('x');
+        },
+      },
+    ],
+  }),
+  'throwing-message': () => ({
+    get message(): never {
+      throw new Error('x');
+    },
+  }),
+};
+
+@Controller('hardening')
+class HardeningController {
+  @Get('report/:kind')
+  @withHeaders()
+  report(@Param('kind') kind: string): never {
+    if (kind === 'bad') throw new BadRequestException('No such report.');
+    if (kind === 'unavailable')
+      throw ProblemException.serviceUnavailable('Down.', { retryAfter: 5 });
+    if (kind === 'own')
+      throw new ProblemException(503, {
+        headers: { 'Cache-Control': 'no-store', 'Content-Language': 'de' },
+      });
+    throw new Error('disk on fire');
+  }
+
+  @Post('items')
+  @Header('Vary', 'Accept-Language')
+  @HalResource(UnserializableItemResource)
+  createItem(): { id: number; total: bigint } {
+    return { id: 1, total: BigInt(1) };
+  }
+
+  @Post('ledger')
+  @Idempotent()
+  @Header('Cache-Control', 'public, max-age=600')
+  @Header('ETag', '"ledger"')
+  ledger(): never {
+    throw new Error('ledger unavailable');
+  }
+
+  @Get('framing')
+  framing(): never {
+    throw new ProblemException(400, {
+      detail: 'Framing headers.',
+      headers: {
+        'Transfer-Encoding': 'chunked',
+        'Content-Length': '5',
+        Connection: 'upgrade',
+        'Keep-Alive': 'timeout=99',
+        Upgrade: 'websocket',
+        TE: 'trailers',
+        Trailer: 'X-Sum',
+        'Proxy-Connection': 'keep-alive',
+        'Content-Type': 'text/html',
+        'X-Request-Id': 'forged',
+        'X-Kept': 'yes',
+      },
+    });
+  }
+
+  @Get('unreadable/:kind')
+  unreadable(@Param('kind') kind: string): never {
+    throw new BadRequestException(UNREADABLE_BODIES[kind]());
+  }
+
+  @Get('things')
+  things(): { items: string[] } {
+    return { items: [] };
+  }
+
+  @Post('forms')
+  form(@Body() body: unknown): unknown {
+    return { received: body };
+  }
+}
+
+/** An app's own middleware that refuses some tenants with a 404. */
+class TenantMiddleware implements NestMiddleware {
+  use(
+    request: { headers: Record<string, unknown> },
+    _response: unknown,
+    next: () => void,
+  ): void {
+    if (request.headers['x-tenant'] === 'bad')
+      throw new NotFoundException('Tenant bad does not exist');
+    next();
+  }
+}
+
+/** Throws a value that even `instanceof` cannot look at. */
+class HostileMiddleware implements NestMiddleware {
+  use(): void {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the point: not an Error
+    throw new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          throw new Error('no prototype for you');
+        },
+      },
+    );
+  }
+}
+
+@Module({
+  imports: [
+    HalProblemModule.forRoot({ idempotency: { storeServerErrors: true } }),
+  ],
+  controllers: [HardeningController],
+})
+class HardeningModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(TenantMiddleware)
+      .forRoutes({ path: 'hardening/things', method: RequestMethod.ALL });
+    consumer
+      .apply(HostileMiddleware)
+      .forRoutes({ path: 'hardening/hostile', method: RequestMethod.ALL });
+  }
+}
+
+describe.each(ADAPTERS)('problem hardening on %s', (adapter) => {
+  let running: RunningApp;
+  const url = (path: string) => `${running.baseUrl}${path}`;
+
+  beforeAll(async () => {
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [HardeningModule] }),
+      undefined,
+      // The platforms' own body parsers, as an app that does not opt in has them.
+      { strictBodies: false },
+    );
+  });
+  afterAll(() => running.close());
+
+  describe('headers of the success representation', () => {
+    it.each([
+      ['error', 500],
+      ['bad', 400],
+      ['unavailable', 503],
+    ])(
+      'are not sent on the %s problem, the others are',
+      async (kind, status) => {
+        const response = await fetch(url(`/hardening/report/${kind}`));
+        await expectProblem(response, status);
+        for (const name of Object.keys(SUCCESS_HEADERS))
+          if (name !== 'ETag')
+            expect([name, response.headers.get(name)]).toEqual([name, null]);
+        // Express tags every body it sends, the problem's too: its own tag is fine.
+        expect(response.headers.get('etag')).not.toBe(SUCCESS_HEADERS.ETag);
+        for (const [name, value] of Object.entries(KEPT_HEADERS))
+          expect(response.headers.get(name)).toBe(value);
+        if (kind === 'unavailable')
+          expect(response.headers.get('retry-after')).toBe('5');
+      },
+    );
+
+    it("keep the problem's own headers of the same names", async () => {
+      const response = await fetch(url('/hardening/report/own'));
+      await expectProblem(response, 503);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('content-language')).toBe('de');
+      expect(response.headers.get('etag')).not.toBe(SUCCESS_HEADERS.ETag);
+    });
+
+    it('drop Location when rendering a creation fails, and keep Vary', async () => {
+      const response = await fetch(url('/hardening/items'), { method: 'POST' });
+      await expectProblem(response, 500);
+      expect(response.headers.get('location')).toBeNull();
+      expect(response.headers.get('vary')).toContain('Accept-Language');
+    });
+
+    it('are not replayed with a stored 5xx either', async () => {
+      const send = () =>
+        fetch(url('/hardening/ledger'), {
+          method: 'POST',
+          headers: { 'idempotency-key': '"hardening-ledger"' },
+        });
+      const first = await send();
+      await expectProblem(first, 500);
+      expect(first.headers.get('cache-control')).toBeNull();
+      const replay = await send();
+      expect(replay.status).toBe(500);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.headers.get('content-type')).toMatch(
+        /^application\/problem\+json/,
+      );
+      expect(replay.headers.get('cache-control')).toBeNull();
+      expect(replay.headers.get('etag')).not.toBe('"ledger"');
+    });
+  });
+});
