@@ -13,6 +13,7 @@ import {
   Post,
   RequestMethod,
 } from '@nestjs/common';
+import { connect } from 'node:net';
 import {
   HalLink,
   HalProblemModule,
@@ -199,6 +200,41 @@ class HardeningModule implements NestModule {
   }
 }
 
+/** The status line and headers of a response, read off the socket: framing a client would refuse is still visible. */
+function responseHead(
+  baseUrl: string,
+  path: string,
+): Promise<{ status: number; headers: [string, string][] }> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const socket = connect(Number(port), hostname, () =>
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`,
+      ),
+    );
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      const end = text.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      socket.destroy();
+      const [statusLine, ...lines] = text.slice(0, end).split('\r\n');
+      resolve({
+        status: Number(statusLine.split(' ')[1]),
+        headers: lines.map((line) => {
+          const colon = line.indexOf(':');
+          return [
+            line.slice(0, colon).trim().toLowerCase(),
+            line.slice(colon + 1).trim(),
+          ];
+        }),
+      });
+    });
+    socket.on('error', reject);
+  });
+}
+
 describe.each(ADAPTERS)('problem hardening on %s', (adapter) => {
   let running: RunningApp;
   const url = (path: string) => `${running.baseUrl}${path}`;
@@ -268,6 +304,32 @@ describe.each(ADAPTERS)('problem hardening on %s', (adapter) => {
       );
       expect(replay.headers.get('cache-control')).toBeNull();
       expect(replay.headers.get('etag')).not.toBe('"ledger"');
+    });
+  });
+
+  describe("a ProblemException's headers", () => {
+    it('never set the framing, the media type or the request id', async () => {
+      const head = await responseHead(running.baseUrl, '/hardening/framing');
+      expect(head.status).toBe(400);
+      const names = head.headers.map(([name]) => name);
+      for (const name of [
+        'transfer-encoding',
+        'keep-alive',
+        'upgrade',
+        'te',
+        'trailer',
+        'proxy-connection',
+      ])
+        expect([name, names.includes(name)]).toEqual([name, false]);
+      const values = Object.fromEntries(head.headers);
+      expect(values['content-length']).not.toBe('5');
+      expect(values.connection).not.toMatch(/upgrade/i);
+      expect(values['content-type']).toMatch(/^application\/problem\+json/);
+      expect(values['x-kept']).toBe('yes');
+
+      const response = await fetch(url('/hardening/framing'));
+      const body = await expectProblem(response, 400);
+      expect(body.requestId).not.toBe('forged');
     });
   });
 });

@@ -13,7 +13,11 @@ export interface ProblemExceptionOptions {
   errors?: readonly ProblemFieldError[];
   /** Sent as a `Retry-After` header: seconds from now, or a date. */
   retryAfter?: number | Date;
-  /** Extra response headers, e.g. `WWW-Authenticate` or `Allow`. */
+  /**
+   * Extra response headers, e.g. `WWW-Authenticate` or `Allow`. Framing and
+   * hop-by-hop headers (`Content-Length`, `Transfer-Encoding`, `Connection`...),
+   * `Content-Type` and the request id header are the module's: dropped.
+   */
   headers?: Readonly<Record<string, string>>;
   /** The underlying error; logged on 5xx, never sent. */
   cause?: unknown;

@@ -284,6 +284,32 @@ describe('ProblemMapper', () => {
     expect(headers).toEqual({});
   });
 
+  it('drops the framing, media type and request id headers a problem sets', () => {
+    const { headers } = mapper({ requestIdHeader: 'X-Correlation-Id' }).map(
+      new ProblemException(400, {
+        headers: {
+          'Transfer-Encoding': 'chunked',
+          'content-length': '5',
+          Connection: 'upgrade',
+          'Keep-Alive': 'timeout=5',
+          Upgrade: 'h2c',
+          TE: 'trailers',
+          Trailer: 'X-Sum',
+          'Proxy-Connection': 'close',
+          'Content-Type': 'text/html',
+          'x-correlation-id': 'forged',
+          'X-Request-Id': 'an app header now',
+          Allow: 'GET',
+        },
+      }),
+      context,
+    );
+    expect(headers).toEqual({
+      'X-Request-Id': 'an app header now',
+      Allow: 'GET',
+    });
+  });
+
   it('lists at most 100 errors and counts the rest', () => {
     const errors = Array.from({ length: 250 }, (_, i) => ({
       title: 'invalid_value',

@@ -1,4 +1,4 @@
-import { HttpException, Injectable } from '@nestjs/common';
+import { HttpException, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ProblemConfig } from './problem.config';
 import { genericDetail, isErrorStatus, reasonPhrase } from './http-status';
@@ -67,6 +67,24 @@ const EXTENSION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
  */
 const UNSAFE_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * Headers a problem may not set: the message's framing and hop-by-hop
+ * fields (RFC 9112 §6.1, §6.3, §9.6; RFC 9110 §7.6.1), which the platform
+ * writes for the body it sends (a `Transfer-Encoding` beside its
+ * `Content-Length` makes the response unreadable), and the `Content-Type`
+ * the module sets. The request id header is the module's too.
+ */
+const FRAMING_HEADERS = new Set([
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-connection',
+  'content-type',
+]);
 /** The most `errors` entries a problem lists; the rest are counted in `errorsOmitted`. */
 export const MAX_ERRORS = 100;
 
@@ -171,6 +189,10 @@ function statusOf(error: ErrorLike): number | undefined {
  */
 @Injectable()
 export class ProblemMapper {
+  private readonly logger = new Logger('HalProblem');
+  /** Header names already warned about: a bug in code, not in a request, so once is enough. */
+  private readonly refusedHeaders = new Set<string>();
+
   constructor(
     private readonly config: ProblemConfig,
     private readonly catalog: ProblemTypeCatalog,
@@ -390,7 +412,8 @@ export class ProblemMapper {
         if (
           typeof value === 'string' &&
           HEADER_NAME.test(name) &&
-          !UNSAFE_HEADER_VALUE.test(value)
+          !UNSAFE_HEADER_VALUE.test(value) &&
+          this.mayCarry(name)
         )
           headers[name] = value;
       }
@@ -404,6 +427,20 @@ export class ProblemMapper {
       logLevel: init.logLevel,
       logError: init.logError,
     };
+  }
+
+  /** False for a header the platform or the module owns; warned about once per name. */
+  private mayCarry(name: string): boolean {
+    const key = name.toLowerCase();
+    if (!FRAMING_HEADERS.has(key) && key !== this.config.requestIdHeaderKey)
+      return true;
+    if (!this.refusedHeaders.has(key)) {
+      this.refusedHeaders.add(key);
+      this.logger.warn(
+        `A problem's ${name} header was dropped: the module or the platform sets it`,
+      );
+    }
+    return false;
   }
 }
 
