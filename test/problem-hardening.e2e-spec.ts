@@ -332,4 +332,32 @@ describe.each(ADAPTERS)('problem hardening on %s', (adapter) => {
       expect(body.requestId).not.toBe('forged');
     });
   });
+
+  describe("an app middleware's NotFoundException", () => {
+    it.each(['GET', 'OPTIONS', 'DELETE'])(
+      'is answered as thrown on %s',
+      async (method) => {
+        const response = await fetch(url('/hardening/things'), {
+          method,
+          headers: { 'x-tenant': 'bad' },
+        });
+        const body = await expectProblem(response, 404);
+        expect(body.detail).toBe('Tenant bad does not exist');
+        expect(response.headers.get('allow')).toBeNull();
+      },
+    );
+
+    it("leaves the router's own 404 its 405 and OPTIONS answers", async () => {
+      const deleted = await fetch(url('/hardening/things'), {
+        method: 'DELETE',
+      });
+      expect(deleted.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+      await expectProblem(deleted, 405);
+      const options = await fetch(url('/hardening/things'), {
+        method: 'OPTIONS',
+      });
+      expect(options.status).toBe(204);
+      expect(options.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    });
+  });
 });

@@ -1,11 +1,11 @@
 import {
   type ArgumentsHost,
   Injectable,
-  NotFoundException,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import { ProblemExceptionFilter } from './problem-exception.filter';
+import { routerNotFound } from './router-not-found';
 
 /** The ArgumentsHost of a request that no Nest route or handler saw. */
 function httpHost(request: unknown, response: unknown): ArgumentsHost {
@@ -52,8 +52,12 @@ export class OutsidePrefixFallback implements OnApplicationBootstrap {
       adapter.getType() !== 'express'
     )
       return;
-    adapter.use((request: unknown, response: unknown) => {
-      this.filter.catch(new NotFoundException(), httpHost(request, response));
+    adapter.use((request: object, response: unknown) => {
+      // The router's 404, as Nest's handler would have raised it.
+      this.filter.catch(
+        routerNotFound(adapter, request),
+        httpHost(request, response),
+      );
     });
   }
 }

@@ -4,7 +4,6 @@ import {
   type ExceptionFilter,
   Injectable,
   Logger,
-  NotFoundException,
   type OnApplicationBootstrap,
   Optional,
 } from '@nestjs/common';
@@ -21,7 +20,7 @@ import {
   type ProblemRequestContext,
   type ProblemResponse,
 } from './problem.mapper';
-import { ProblemException } from './problem.exception';
+import { isRouterNotFound } from './router-not-found';
 import {
   answerFrameworkErrorsOf,
   frameworkErrorHost,
@@ -166,7 +165,9 @@ export class ProblemExceptionFilter
     }
 
     // With a plan, a route was matched: its 404 is the handler's, not the router's.
-    const unserved = plan ? undefined : this.unservedMethod(exception, context);
+    const unserved = plan
+      ? undefined
+      : this.unservedMethod(exception, request, context);
     if (unserved?.method === 'OPTIONS') {
       adapter.setHeader(response, 'Allow', unserved.allow);
       adapter.setHeader(response, this.config.requestIdHeader, requestId);
@@ -215,17 +216,15 @@ export class ProblemExceptionFilter
   /**
    * A 404 from the router for a path that some route serves with other
    * methods is really a 405 (or, for OPTIONS, a description of the methods).
+   * Only the router's own: an app's NotFoundException is answered as thrown.
    */
   private unservedMethod(
     exception: unknown,
+    request: object,
     context: ProblemRequestContext,
   ): { method: string; allow: string } | undefined {
-    if (
-      !(exception instanceof NotFoundException) ||
-      exception instanceof ProblemException
-    ) {
+    if (!isRouterNotFound(exception, this.adapterHost.httpAdapter, request))
       return undefined;
-    }
     const { served, allow } = this.routes.lookup(context.path);
     if (allow.length === 0 || served.has(context.method)) return undefined;
     return { method: context.method, allow: allow.join(', ') };
