@@ -82,11 +82,6 @@ const UNREADABLE_BODIES: Record<string, () => object> = {
       },
     ],
   }),
-  'throwing-message': () => ({
-    get message(): never {
-      throw new Error('x');
-    },
-  }),
 };
 
 @Controller('hardening')
@@ -359,5 +354,25 @@ describe.each(ADAPTERS)('problem hardening on %s', (adapter) => {
       expect(options.status).toBe(204);
       expect(options.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
     });
+  });
+
+  describe('an HttpException body that cannot be read', () => {
+    it.each(Object.keys(UNREADABLE_BODIES))(
+      'still makes a 400 (%s)',
+      async (kind) => {
+        const body = await expectProblem(
+          await fetch(url(`/hardening/unreadable/${kind}`)),
+          400,
+        );
+        if (kind === 'throwing-getter') {
+          expect(body.detail).toBe('g');
+          expect(body).not.toHaveProperty('boom');
+        }
+        if (kind === 'throwing-to-string')
+          expect(body.errors).toEqual([
+            { title: 'invalid_value', detail: 'fine' },
+          ]);
+      },
+    );
   });
 });

@@ -284,6 +284,39 @@ describe('ProblemMapper', () => {
     expect(headers).toEqual({});
   });
 
+  it('keeps a 400 whose body has members or items it cannot read', () => {
+    const throwing = (): never => {
+      throw new Error('unreadable');
+    };
+    const getter = mapper().map(
+      new BadRequestException({
+        message: 'g',
+        kept: 1,
+        get boom(): never {
+          return throwing();
+        },
+      }),
+      context,
+    );
+    expect(getter.status).toBe(400);
+    expect(getter.body).toMatchObject({ detail: 'g', kept: 1 });
+    expect(getter.body).not.toHaveProperty('boom');
+    const items = mapper().map(
+      new BadRequestException({
+        message: [
+          'fine',
+          Object.create(null) as object,
+          { toString: throwing },
+        ],
+      }),
+      context,
+    );
+    expect(items.status).toBe(400);
+    expect(items.body.errors).toEqual([
+      { title: 'invalid_value', detail: 'fine' },
+    ]);
+  });
+
   it('drops the framing, media type and request id headers a problem sets', () => {
     const { headers } = mapper({ requestIdHeader: 'X-Correlation-Id' }).map(
       new ProblemException(400, {

@@ -178,6 +178,36 @@ function asObject(value: unknown): ErrorLike | undefined {
     : undefined;
 }
 
+/**
+ * An app's exception body is read member by member, each read guarded: a
+ * getter that throws (or a proxy) loses that member, not the 4xx.
+ */
+function readMember(body: ErrorLike, name: string): unknown {
+  try {
+    return body[name];
+  } catch {
+    return undefined;
+  }
+}
+
+function memberNames(body: ErrorLike): string[] {
+  try {
+    return Object.keys(body);
+  } catch {
+    return [];
+  }
+}
+
+/** A message list item as text; `undefined` when it has none (a null-prototype object, a throwing `toString`). */
+function itemText(item: unknown): string | undefined {
+  if (typeof item === 'string') return item;
+  try {
+    return String(item);
+  } catch {
+    return undefined;
+  }
+}
+
 function statusOf(error: ErrorLike): number | undefined {
   const status = error.status ?? error.statusCode;
   return isErrorStatus(status) ? status : undefined;
@@ -270,22 +300,25 @@ export class ProblemMapper {
       return { status, detail: genericDetail(status), logLevel: 'debug' };
     const body = asObject(response);
     // A body shaped as a problem (`{ detail }`, no `message`) keeps its detail.
+    const bodyDetail = body && readMember(body, 'detail');
     const message: unknown =
       typeof response === 'string'
         ? response
-        : (body?.message ??
-          (typeof body?.detail === 'string' ? body.detail : undefined));
+        : ((body && readMember(body, 'message')) ??
+          (typeof bodyDetail === 'string' ? bodyDetail : undefined));
     // Members beyond Nest's own become extensions (`render` drops reserved
     // names). Nest's `error` member repeats the status text; an OAuth
     // `error` code comes through ProblemException.
     let extensions: Record<string, unknown> | undefined;
     if (body) {
-      for (const name of Object.keys(body)) {
+      for (const name of memberNames(body)) {
         if (NEST_BODY_MEMBERS.has(name)) continue;
-        (extensions ??= {})[name] = body[name];
+        const value = readMember(body, name);
+        if (value !== undefined) (extensions ??= {})[name] = value;
       }
     }
-    const errorCode = error.errorCode ?? body?.errorCode;
+    const errorCode =
+      error.errorCode ?? (body && readMember(body, 'errorCode'));
     if (typeof errorCode === 'string')
       (extensions ??= {}).errorCode = errorCode;
 
@@ -294,10 +327,12 @@ export class ProblemMapper {
       return {
         status,
         detail: 'Request failed validation',
-        errors: message.map((item) => ({
-          title: 'invalid_value',
-          detail: String(item),
-        })),
+        errors: message.flatMap((item: unknown) => {
+          const detail = itemText(item);
+          return detail === undefined
+            ? []
+            : [{ title: 'invalid_value', detail }];
+        }),
         extensions,
         logLevel: 'debug',
       };
