@@ -375,4 +375,16 @@ describe.each(ADAPTERS)('problem hardening on %s', (adapter) => {
       },
     );
   });
+
+  describe("the filter's own failure", () => {
+    it('is answered with a 500 that carries the request id', async () => {
+      const response = await fetch(url('/hardening/hostile'), {
+        headers: { 'x-request-id': 'hostile-1' },
+      });
+      expect(response.status).toBe(500);
+      expect(response.headers.get('x-request-id')).toBe('hostile-1');
+      const body = await expectProblem(response, 500);
+      expect(body.requestId).toBe('hostile-1');
+    });
+  });
 });

@@ -1,4 +1,9 @@
-import { type ArgumentsHost, NotFoundException } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  InternalServerErrorException,
+  Logger,
+  NotFoundException,
+} from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { ProblemConfig } from './problem.config';
@@ -33,7 +38,7 @@ function setup(options: { headersSent?: boolean; lookup?: () => never } = {}) {
     ({
       getType: () => type,
       switchToHttp: () => ({
-        getRequest: () => ({ headers: {} }),
+        getRequest: () => ({ headers: { 'x-request-id': 'req-42' } }),
         getResponse: () => ({}),
       }),
     }) as unknown as ArgumentsHost;
@@ -76,5 +81,50 @@ describe('ProblemExceptionFilter', () => {
     expect(calls.find((call) => call.startsWith('reply'))).toMatch(
       /^reply 500 \{"type":"about:blank"/,
     );
+  });
+
+  it('gives its fallback the request id, and logs what was thrown', () => {
+    const logged = jest
+      .spyOn(Logger.prototype, 'error')
+      .mockImplementation(() => undefined);
+    const { filter, host, calls } = setup({
+      lookup: () => {
+        throw new Error('index broken');
+      },
+    });
+    filter.catch(new NotFoundException('Cannot GET /x?y=1'), host('http'));
+    expect(calls).toContain('header X-Request-Id: req-42');
+    const reply = calls.find((call) => call.startsWith('reply 500'));
+    expect(JSON.parse(reply!.slice('reply 500 '.length))).toMatchObject({
+      status: 500,
+      requestId: 'req-42',
+    });
+    const [line, stack] = logged.mock.calls[0] as [string, string];
+    expect(line).toContain('requestId=req-42');
+    expect(line).toContain('NotFoundException: Cannot GET /x?y=1');
+    expect(line).toContain('index broken');
+    expect(stack).toContain('index broken');
+    logged.mockRestore();
+  });
+
+  it('logs a thrown string, and the cause of a 5xx HttpException', () => {
+    const logged = jest
+      .spyOn(Logger.prototype, 'error')
+      .mockImplementation(() => undefined);
+    const { filter, host } = setup();
+    filter.catch('disk full\nFAKE LOG LINE', host('http'));
+    expect(logged.mock.calls[0][0]).toContain(
+      'non-Error value thrown (string): "disk full\\nFAKE LOG LINE"',
+    );
+    filter.catch(
+      new InternalServerErrorException('failed', {
+        cause: new Error('connection refused'),
+      }),
+      host('http'),
+    );
+    expect(logged.mock.calls[1][1]).toMatch(
+      /Caused by: Error: connection refused\n\s+at /,
+    );
+    logged.mockRestore();
   });
 });

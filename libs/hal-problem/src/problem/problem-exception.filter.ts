@@ -32,6 +32,7 @@ import { requestTarget } from '../routing/request-target';
 import { RouteTable } from '../routing/route-table';
 import { clientProblem } from './without-stack';
 import { clearRepresentationHeaders } from './representation-headers';
+import { describeError } from './describe-error';
 
 /** The media type of problem documents (RFC 9457 §3). */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -54,25 +55,24 @@ export function problemRequestContext(
   };
 }
 
-const FALLBACK_BODY = JSON.stringify({
+const FALLBACK_PROBLEM = {
   type: 'about:blank',
   title: reasonPhrase(500),
   status: 500,
   detail: genericDetail(500),
   instance: '/',
-});
+};
+
+/** The bare 500 of a filter that failed; the request id is a checked one. */
+function fallbackBody(requestId: string | undefined): string {
+  return JSON.stringify(
+    requestId === undefined
+      ? FALLBACK_PROBLEM
+      : { ...FALLBACK_PROBLEM, requestId },
+  );
+}
 
 type HttpRequest = { headers: Record<string, string | string[] | undefined> };
-
-function describe(error: unknown): { message: string; stack?: string } {
-  try {
-    if (error instanceof Error)
-      return { message: `${error.name}: ${error.message}`, stack: error.stack };
-    return { message: `non-Error value thrown: ${typeof error}` };
-  } catch {
-    return { message: 'unprintable error' };
-  }
-}
 
 /**
  * The one exception filter of the module: whatever was thrown, from any
@@ -131,16 +131,38 @@ export class ProblemExceptionFilter
       this.handle(exception, host);
     } catch (filterError) {
       // The last line of defence must not fail: answer a bare 500.
-      this.logger.error(
-        'The problem filter failed',
-        describe(filterError).stack,
-      );
       const http = host.switchToHttp();
-      this.sendFallback(
-        http.getResponse<unknown>(),
-        http.getRequest<unknown>(),
-      );
+      const request = http.getRequest<unknown>();
+      const requestId = this.knownRequestId(request);
+      this.logFilterFailure(filterError, exception, requestId);
+      this.sendFallback(http.getResponse<unknown>(), request, requestId);
     }
+  }
+
+  /** The request's id for a fallback: fixed on the request by now, or fixed here. */
+  private knownRequestId(request: unknown): string | undefined {
+    try {
+      return ensureRequestId(
+        request as HttpRequest,
+        this.config.requestIdHeaderKey,
+      );
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Names the request and what was thrown, which the fallback's 500 does not. */
+  private logFilterFailure(
+    filterError: unknown,
+    exception: unknown,
+    requestId: string | undefined,
+  ): void {
+    const original = describeError(exception);
+    const failure = describeError(filterError);
+    this.logger.error(
+      `The problem filter failed (requestId=${requestId ?? 'unknown'}) on ${original.message}: ${failure.message}`,
+      [original.stack, failure.stack].filter(Boolean).join('\n') || undefined,
+    );
   }
 
   private handle(exception: unknown, host: ArgumentsHost): void {
@@ -208,8 +230,8 @@ export class ProblemExceptionFilter
       .fail(problem)
       .then(() => this.send(response, problem, idToSend))
       .catch((error: unknown) => {
-        this.logger.error('The problem filter failed', describe(error).stack);
-        this.sendFallback(response, request);
+        this.logFilterFailure(error, exception, requestId);
+        this.sendFallback(response, request, requestId);
       });
   }
 
@@ -284,15 +306,21 @@ export class ProblemExceptionFilter
     else this.adapterHost.httpAdapter.end(response);
   }
 
-  private sendFallback(response: unknown, request?: unknown): void {
+  private sendFallback(
+    response: unknown,
+    request: unknown,
+    requestId: string | undefined,
+  ): void {
     const adapter = this.adapterHost.httpAdapter;
     if (adapter.isHeadersSent(response)) {
       this.cutOff(request, response);
       return;
     }
     clearRepresentationHeaders(response);
+    if (requestId !== undefined)
+      adapter.setHeader(response, this.config.requestIdHeader, requestId);
     adapter.setHeader(response, 'Content-Type', PROBLEM_CONTENT_TYPE);
-    adapter.reply(response, FALLBACK_BODY, 500);
+    adapter.reply(response, fallbackBody(requestId), 500);
   }
 
   private log(problem: ProblemResponse, context: ProblemRequestContext): void {
@@ -303,7 +331,7 @@ export class ProblemExceptionFilter
       this.logger.debug(`${line}: ${problem.body.detail}`);
       return;
     }
-    const { message, stack } = describe(problem.logError);
+    const { message, stack } = describeError(problem.logError);
     if (problem.logLevel === 'warn') this.logger.warn(`${line}: ${message}`);
     else this.logger.error(`${line}: ${message}`, stack);
   }
