@@ -387,4 +387,24 @@ describe.each(ADAPTERS)('problem hardening on %s', (adapter) => {
       expect(body.requestId).toBe('hostile-1');
     });
   });
+
+  describe('a form nested deeper than the parser takes', () => {
+    it('is a 400 with the module’s own detail, never the parser’s', async () => {
+      const key = 'a' + '[b]'.repeat(40);
+      const response = await fetch(url('/hardening/forms'), {
+        method: 'POST',
+        body: `${key}=1`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      // Fastify parses forms flat (node:querystring): the key is just a key.
+      if (adapter === 'fastify') {
+        expect(response.status).toBe(201);
+        return;
+      }
+      const body = await expectProblem(response, 400);
+      expect(body.detail).toBe(
+        'The request body is nested deeper than the server accepts.',
+      );
+    });
+  });
 });

@@ -105,7 +105,7 @@ const MALFORMED_BODY = 'The request body is malformed and could not be parsed.';
  */
 /** The namespaces of body-parser's error `type`s (`entity.parse.failed`, `request.aborted`...). */
 const BODY_PARSER_TYPE =
-  /^(entity|encoding|charset|request|stream|parameters)\./;
+  /^(entity|encoding|charset|request|stream|parameters|querystring)\./;
 
 const BODY_PARSER_ERRORS: Readonly<
   Record<string, { status: number; detail: string }>
@@ -116,6 +116,11 @@ const BODY_PARSER_ERRORS: Readonly<
     detail: 'The request body is not valid in its declared charset.',
   },
   'entity.too.deep': {
+    status: 400,
+    detail: 'The request body is nested deeper than the server accepts.',
+  },
+  // The urlencoded parser's (qs) depth limit; its message names the limit.
+  'querystring.parse.rangeError': {
     status: 400,
     detail: 'The request body is nested deeper than the server accepts.',
   },
