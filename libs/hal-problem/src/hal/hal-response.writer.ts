@@ -22,7 +22,7 @@ import { HAL_CONTENT_TYPE } from './hal.constants';
 import { HalConfig } from './hal.config';
 import type { HalContext } from './hal-link.interface';
 import { HalRenderer, isStateObject, serializedState } from './hal.renderer';
-import { stackOf } from '../problem/error-stack';
+import { describeError } from '../problem/describe-error';
 
 type Reply = (response: object, body: unknown, statusCode?: number) => unknown;
 type Resource = Record<string, unknown>;
@@ -310,7 +310,7 @@ export class HalResponseWriter implements OnModuleInit {
       const problem = this.mapper.map(error, context);
       this.logger.error(
         `${context.method} ${context.path} -> ${problem.status} (requestId=${context.requestId}): the stream of a StreamableFile failed`,
-        stackOf(error),
+        describeError(error).stack,
       );
       adapter.setHeader(response, 'Content-Type', PROBLEM_CONTENT_TYPE);
       this.send(response, JSON.stringify(problem.body), problem.status);

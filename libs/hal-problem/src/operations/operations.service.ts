@@ -13,7 +13,7 @@ import { retryAfterSeconds } from '../problem/problem.mapper';
 import { ProblemException } from '../problem/problem.exception';
 import type { ProblemDetails } from '../problem/problem-details.interface';
 import { genericDetail, reasonPhrase } from '../problem/http-status';
-import { stackOf } from '../problem/error-stack';
+import { describeError } from '../problem/describe-error';
 
 /** Seconds a client is asked to wait while the operation store is down. */
 const STORE_RETRY_AFTER_SECONDS = 5;
@@ -141,7 +141,7 @@ export class OperationsService {
         if (mapped.logLevel === 'error') {
           this.logger.error(
             `Operation ${operation.kind} ${operation.id} failed`,
-            stackOf(error),
+            describeError(error).stack,
           );
         }
       } catch {
@@ -155,7 +155,7 @@ export class OperationsService {
       } catch (storeError) {
         this.logger.error(
           `Operation ${operation.id}: could not store its failure`,
-          stackOf(storeError),
+          describeError(storeError).stack,
         );
       }
     }
