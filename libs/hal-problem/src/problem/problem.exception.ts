@@ -5,9 +5,13 @@ import type { ProblemType } from './problem-type';
 
 /** What an occurrence adds to its problem type. */
 export interface ProblemExceptionOptions {
-  /** The human-readable explanation of this occurrence. */
+  /**
+   * The human-readable explanation of this occurrence, sent as written, on a
+   * 5xx too (a 503's "retry after the maintenance window"): never put an
+   * error's message in it; pass the error as `cause`, which is logged.
+   */
   detail?: string;
-  /** Extension members sent beside the standard ones. */
+  /** Extension members sent beside the standard ones, as written (5xx included). */
   extensions?: Readonly<Record<string, unknown>>;
   /** The `errors` member: one entry per violated rule. */
   errors?: readonly ProblemFieldError[];
