@@ -431,9 +431,13 @@ describe.each(ADAPTERS)(
       expect(replay.headers.get('content-type')).toMatch(
         /^application\/problem\+json(;|$)/,
       );
-      // The stored problem as first sent, without the first request's id.
-      const { requestId: _firstId, ...stored } = first;
-      expect(await replay.json()).toEqual(stored);
+      // The stored problem as first sent, with the replaying request's id
+      // (in its header and its body), as every problem has.
+      const { requestId: firstId, ...stored } = first;
+      const replayId = replay.headers.get('x-request-id');
+      expect(replayId).toBeTruthy();
+      expect(replayId).not.toBe(firstId);
+      expect(await replay.json()).toEqual({ ...stored, requestId: replayId });
       expect(noteCalls.count).toBe(handlerRuns);
     });
   },

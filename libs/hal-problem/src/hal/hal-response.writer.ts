@@ -71,6 +71,30 @@ function giveBack(response: object, plan: ResponsePlan, error: unknown): never {
   throw error;
 }
 
+/**
+ * A stored problem (a 5xx kept with `storeServerErrors`) carries the id of
+ * the request that replays it, as every problem does: it was stored without
+ * the first request's. Rare, so parsed and written again.
+ */
+function withRequestId(
+  body: string | null,
+  requestId: string,
+): string | undefined {
+  if (body === null) return undefined;
+  try {
+    const problem = JSON.parse(body) as unknown;
+    if (
+      typeof problem !== 'object' ||
+      problem === null ||
+      Array.isArray(problem)
+    )
+      return body;
+    return JSON.stringify({ ...problem, requestId });
+  } catch {
+    return body;
+  }
+}
+
 /** Bodies a handler may return that are not resources and pass through untouched. */
 function isResource(value: unknown): value is object {
   if (typeof value !== 'object' || value === null) return false;
@@ -480,7 +504,9 @@ export class HalResponseWriter implements OnModuleInit {
     // The contract: a creation replayed is 200 OK, with the same resource and Location.
     return this.send(
       response,
-      stored.body ?? undefined,
+      stored.status >= 400
+        ? withRequestId(stored.body, plan.requestId)
+        : (stored.body ?? undefined),
       stored.status === 201 ? 200 : stored.status,
     );
   }
