@@ -27,13 +27,30 @@ export interface HalPageOptions {
  * other query parameters.
  */
 export class HalPage<T = unknown> {
+  /**
+   * @throws RangeError when `page` or `size` is not a whole number of at
+   *   least 1, or `total` not one of at least 0: the links would be nonsense
+   *   (`page=-5` linked `next` to `-4`, `NaN` to `null`). Check the query
+   *   first (the sample's DTO answers a bad `page` with a 400).
+   */
   constructor(
     readonly items: readonly T[],
     readonly meta: HalPageMeta,
     readonly options: HalPageOptions = {},
-  ) {}
+  ) {
+    requireWhole('page', meta.page, 1);
+    requireWhole('size', meta.size, 1);
+    requireWhole('total', meta.total, 0);
+  }
 
   get totalPages(): number {
     return this.meta.size > 0 ? Math.ceil(this.meta.total / this.meta.size) : 0;
   }
+}
+
+function requireWhole(name: string, value: unknown, least: number): void {
+  if (!Number.isSafeInteger(value) || (value as number) < least)
+    throw new RangeError(
+      `HalPage: ${name} must be a whole number of at least ${least}, not ${String(value)}`,
+    );
 }
