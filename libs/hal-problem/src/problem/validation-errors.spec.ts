@@ -100,6 +100,23 @@ describe('toFieldErrors', () => {
     ]);
   });
 
+  it('shortens a long member name in the detail, never in the pointer', () => {
+    const key = 'k'.repeat(60_000);
+    const [entry] = toFieldErrors(
+      [
+        violation(key, 1, {
+          whitelistValidation: `property ${key} should not exist`,
+        }),
+      ],
+      'body',
+    );
+    expect(entry).toEqual({
+      title: 'unrecognized_key',
+      detail: `\`body.${'k'.repeat(64)}…\` is not allowed.`,
+      pointer: `#/${key}`,
+    });
+  });
+
   it('names query and route parameters', () => {
     expect(
       toFieldErrors(

@@ -230,7 +230,7 @@ export function toFieldErrors(
   const location = LOCATIONS[paramType] ?? 'value';
   const result: ProblemFieldError[] = [];
   for (const violation of violations) {
-    const where = [location, ...violation.path].join('.');
+    const where = [location, ...violation.path.map(shortened)].join('.');
     let entries = Object.entries(violation.constraints);
     if (
       entries.length > 1 &&
@@ -258,6 +258,19 @@ export function toFieldErrors(
     }
   }
   return result;
+}
+
+/** The longest member name a `detail` repeats whole; the pointer keeps it exact. */
+const MAX_NAME_IN_DETAIL = 64;
+
+/**
+ * A member name as a detail shows it: a client chooses unknown keys, and a
+ * 60,000-character one was repeated whole in the detail beside the pointer.
+ */
+function shortened(name: string): string {
+  return name.length > MAX_NAME_IN_DETAIL
+    ? `${name.slice(0, MAX_NAME_IN_DETAIL)}…`
+    : name;
 }
 
 function describeViolation(
