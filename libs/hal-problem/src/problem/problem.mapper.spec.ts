@@ -115,6 +115,20 @@ describe('ProblemMapper', () => {
     },
   );
 
+  it.each([
+    [{ type: 'entity.parse.failed' }],
+    [{ type: 'entity.too.large', limit: 10 }],
+    [{ code: 'FST_ERR_CTP_BODY_TOO_LARGE' }],
+    [{ type: 'entity.parse.failed', status: 502 }],
+  ])(
+    'takes an error named like the platform but without its 4xx status (%j) for the server fault it is',
+    (props) => {
+      const result = mapper().map(httpError(props, Error), context);
+      expect(result.status).toBe(500);
+      expect(result.logLevel).toBe('error');
+    },
+  );
+
   it('reports the configured body limit on a 413 that does not carry one', () => {
     const cause = httpError({
       code: 'FST_ERR_CTP_BODY_TOO_LARGE',

@@ -369,6 +369,11 @@ export class ProblemMapper {
     const status = statusOf(error);
     const limit =
       typeof error.limit === 'number' ? error.limit : this.config.bodyLimit;
+    // The platform's errors carry their 4xx status (http-errors, Fastify's
+    // errors, Nest's wrappers); an error of the app's merely named like one
+    // (`type: 'entity.parse.failed'` from a library it calls) does not, and
+    // is no client error.
+    if (status === undefined || status >= 500) return undefined;
     const known =
       (typeof error.type === 'string'
         ? BODY_PARSER_ERRORS[error.type]
@@ -401,7 +406,7 @@ export class ProblemMapper {
     const fromPlatform =
       (typeof error.type === 'string' && BODY_PARSER_TYPE.test(error.type)) ||
       (typeof error.code === 'string' && error.code.startsWith('FST_ERR_'));
-    if (fromPlatform && status !== undefined && status < 500) {
+    if (fromPlatform) {
       return { status, detail: genericDetail(status), logLevel: 'debug' };
     }
     return undefined;
