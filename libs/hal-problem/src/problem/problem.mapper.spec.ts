@@ -254,6 +254,8 @@ describe('ProblemMapper', () => {
           'bad name': 1,
           ok_name: 2,
           'dash-ok': 3,
+          constructor: 4,
+          prototype: 5,
         },
       }),
       context,
@@ -266,6 +268,8 @@ describe('ProblemMapper', () => {
       'dash-ok': 3,
     });
     expect(body).not.toHaveProperty('bad name');
+    expect(Object.hasOwn(body, 'constructor')).toBe(false);
+    expect(Object.hasOwn(body, 'prototype')).toBe(false);
   });
 
   it('sends Retry-After as whole delta seconds, from a number or a date', () => {

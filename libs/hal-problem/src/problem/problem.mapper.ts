@@ -58,6 +58,10 @@ const RESERVED_MEMBERS = new Set([
   'message',
   'stack',
   'cause',
+  // As toJsonSafe drops them in nested members: a client reading the
+  // document into a plain object would find them in place of its own.
+  'constructor',
+  'prototype',
 ]);
 const EXTENSION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 /**
