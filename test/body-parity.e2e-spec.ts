@@ -112,6 +112,18 @@ describe.each(ADAPTERS)('request bodies the same way on %s', (adapter) => {
     );
   });
 
+  it.each(['__proto__=x', '%5F%5Fproto%5F%5F=x'])(
+    'refuses a form with a __proto__ key (%s) with 400',
+    async (extra) => {
+      const response = await fetch(`${running.baseUrl}/oauth/token`, {
+        method: 'POST',
+        body: `grant_type=client_credentials&client_id=writer&client_secret=writer-secret&${extra}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      await expectProblem(response, 400);
+    },
+  );
+
   it('answers a body declared over the limit with 413 at once, and closes the connection', async () => {
     // 1 byte sent of the 40 kB declared: an answer that waited for the rest
     // would never come (status 0 after 3 s without data).
