@@ -50,6 +50,14 @@ describe.each(ADAPTERS)('sample app HAL on %s', (adapter) => {
     expect(body._links.self.href).toBe('/');
   });
 
+  it('tags no body with an ETag, a problem neither, as on both platforms', async () => {
+    const found = await api('/');
+    const missing = await api('/orders/no-such-order');
+    expect(missing.status).toBe(404);
+    expect(found.headers.get('etag')).toBeNull();
+    expect(missing.headers.get('etag')).toBeNull();
+  });
+
   it('labels every successful body application/hal+json, also for a client that asks for application/json', async () => {
     for (const accept of [
       'application/json',

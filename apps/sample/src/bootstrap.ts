@@ -58,6 +58,9 @@ export async function createSampleApp(
     const instance = createExpressApp();
     instance.set('case sensitive routing', true);
     instance.set('strict routing', true);
+    // Fastify sends no ETag (and so answers no If-None-Match with 304);
+    // Express would tag every body it sends, problems included.
+    instance.set('etag', false);
     const express = await NestFactory.create<NestExpressApplication>(
       module,
       new ExpressAdapter(instance),
