@@ -307,6 +307,39 @@ describe.each(ADAPTERS)('HAL on %s', (adapter) => {
     });
   });
 
+  describe('a percent-encoded spelling of a path', () => {
+    it('links to the normalized target where the platform serves it', async () => {
+      const response = await fetch(url('/%77idgets/1'));
+      if (adapter === 'fastify') {
+        // Fastify's router decodes the path and serves the route.
+        expect(response.status).toBe(200);
+        expect(((await response.json()) as Json)._links.self).toEqual({
+          href: '/widgets/1',
+        });
+      } else {
+        // Express's does not: a 404, its instance the normalized target.
+        expect(response.status).toBe(404);
+        expect(((await response.json()) as Json).instance).toBe('/widgets/1');
+      }
+    });
+
+    // Express routes the path as sent: no other method may be offered for
+    // a path whose GET is a 404.
+    (adapter === 'express' ? it : it.skip)(
+      'answers every method 404 where the platform routes nothing',
+      async () => {
+        for (const method of ['GET', 'DELETE', 'OPTIONS']) {
+          const response = await fetch(url('/%77idgets'), { method });
+          expect({ method, status: response.status }).toEqual({
+            method,
+            status: 404,
+          });
+          expect(response.headers.get('allow')).toBeNull();
+        }
+      },
+    );
+  });
+
   describe('collections', () => {
     it('pages with first/prev/next/last links that keep other query parameters', async () => {
       const { body } = await getJson('/widgets?color=red&page=2&size=1');

@@ -28,7 +28,7 @@ import {
 } from './fastify-framework-errors';
 import { ensureRequestId } from './request-id';
 import { takeResponsePlan } from '../routing/response-plan';
-import { requestTarget } from '../routing/request-target';
+import { requestTarget, routedPath } from '../routing/request-target';
 import { RouteTable } from '../routing/route-table';
 import { clientProblem } from './without-stack';
 import { clearRepresentationHeaders } from './representation-headers';
@@ -245,9 +245,12 @@ export class ProblemExceptionFilter
     request: object,
     context: ProblemRequestContext,
   ): { method: string; allow: string } | undefined {
-    if (!isRouterNotFound(exception, this.adapterHost.httpAdapter, request))
-      return undefined;
-    const { served, allow } = this.routes.lookup(context.path);
+    const adapter = this.adapterHost.httpAdapter;
+    if (!isRouterNotFound(exception, adapter, request)) return undefined;
+    // The path as the platform routed it, not the normalized `instance`:
+    // Express's router does not decode `/%74hings`, so a 405 there would
+    // name GET for a path whose GET is a 404.
+    const { served, allow } = this.routes.lookup(routedPath(adapter, request));
     if (allow.length === 0 || served.has(context.method)) return undefined;
     return { method: context.method, allow: allow.join(', ') };
   }

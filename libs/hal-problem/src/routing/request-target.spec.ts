@@ -1,4 +1,4 @@
-import { originForm } from './request-target';
+import { originForm, routedPath } from './request-target';
 
 describe('originForm', () => {
   it.each([
@@ -23,9 +23,28 @@ describe('originForm', () => {
     ['/%6frders/%41%7e?q=%2d%5f', '/orders/A~?q=-_'],
     ['/a%2fb?c=%3d%e2%82%ac', '/a%2Fb?c=%3D%E2%82%AC'],
     ['/orders/%2e%2e', '/orders/%2E%2E'],
-    ['/a%2', '/a%2'],
-    ['/a%zz', '/a%zz'],
+    // A `%` that starts no escape: encoded, so nothing decodes into one.
+    ['/a%2', '/a%252'],
+    ['/a%zz', '/a%25zz'],
+    ['/a%', '/a%25'],
+    ['/%%34%31', '/%2541'],
+    ['/%%41%4a%4', '/%25AJ%254'],
+    ['/x?q=%e2%82%ac&r=%7b', '/x?q=%E2%82%AC&r=%7B'],
+    ['/caf\xe9?%41', '/caf%E9?A'],
   ])('%s -> %s', (target, expected) => {
     expect(originForm(target)).toBe(expected);
+  });
+});
+
+describe('routedPath', () => {
+  const adapter = {
+    getRequestUrl: (request: object) => (request as { url: string }).url,
+  };
+  it.each([
+    ['/%74hings?x=%41', '/%74hings'],
+    ['http://other.example/a{b}?q', '/a%7Bb%7D'],
+    ['/plain', '/plain'],
+  ])('%s -> %s: origin form, encodings as sent, no query', (url, expected) => {
+    expect(routedPath(adapter, { url })).toBe(expected);
   });
 });
