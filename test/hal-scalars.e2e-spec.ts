@@ -1,4 +1,11 @@
-import { Controller, Get, Header, Module, Post } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  Module,
+  Post,
+} from '@nestjs/common';
 import { HalProblemModule, Idempotent } from 'nestjs-hal-problem';
 import {
   ADAPTERS,
@@ -49,6 +56,10 @@ class ScalarsController {
   boolean(): boolean {
     return false;
   }
+
+  @Post('nothing')
+  @HttpCode(200)
+  nothing(): void {}
 
   @Post('count')
   @Idempotent()
@@ -114,6 +125,15 @@ describe.each(ADAPTERS)('results that are no object on %s', (adapter) => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await response.text()).toBe(text);
+  });
+
+  it('labels no type on an empty body with a declared status', async () => {
+    const response = await fetch(`${running.baseUrl}/scalars/nothing`, {
+      method: 'POST',
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBeNull();
+    expect(await response.text()).toBe('');
   });
 
   it('replays a number result as it was first sent', async () => {

@@ -274,7 +274,8 @@ export class HalResponseWriter implements OnModuleInit {
     ) {
       return this.finish(plan, response, undefined, 204);
     }
-    if (kind !== 'object')
+    // `undefined` with a declared status: no body, so no type either.
+    if (kind !== 'object' && kind !== 'undefined')
       return this.finish(
         plan,
         response,
