@@ -100,6 +100,21 @@ describe('ExpiringMap', () => {
       expect(map.size).toBe(2);
     });
 
+    it('looks at no more than maxScan live entries of a lane', () => {
+      const map = new ExpiringMap<string>({
+        maxEntries: 4,
+        evictable: (value) => value !== 'lock',
+        maxScan: 2,
+      });
+      map.set('held-1', 'lock', 60_000, 0);
+      map.set('held-2', 'lock', 60_000, 1);
+      map.set('held-3', 'lock', 60_000, 2);
+      map.set('done', 'record', 60_000, 3);
+      // "done" is the fourth of its lane: past the scan, so nothing goes.
+      expect(map.set('new', 'record', 60_000, 4)).toBe(false);
+      expect(map.get('done', 4)).toBe('record');
+    });
+
     it('always has room for a key it holds', () => {
       const map = capped(1);
       map.set('a', 'lock', 60_000, 0);

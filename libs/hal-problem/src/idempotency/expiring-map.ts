@@ -7,6 +7,13 @@ export interface ExpiringMapCapacity<V> {
   readonly evictable: (value: V) => boolean;
   /** Called once per entry dropped to make room. */
   readonly onEvict?: (key: string) => void;
+  /**
+   * How many live entries of each lane to look at for one to drop, oldest
+   * first; default all of them. A store whose kept-back entries can be
+   * many, and sit together, bounds it, so that a full map of them costs
+   * each new key a bounded search instead of a walk over all of them.
+   */
+  readonly maxScan?: number;
 }
 
 /**
@@ -41,12 +48,14 @@ export function boundedRecords<V>(
   evictable: (value: V) => boolean,
   fullMessage: (maxRecords: number) => string,
   option?: string,
+  maxScan?: number,
 ): ExpiringMap<V> {
   const maxEntries = checkedMaxRecords(store, maxRecords, option);
   return new ExpiringMap<V>({
     maxEntries,
     evictable,
     onEvict: fullStoreWarning(fullMessage(maxEntries)),
+    maxScan,
   });
 }
 
@@ -158,9 +167,12 @@ export class ExpiringMap<V> {
     // front for as long as they run.
     for (const ttl of longestFirst) {
       const lane = this.lanes.get(ttl)!;
-      for (let i = lane.head; i < lane.items.length; i++) {
+      let scan = capacity.maxScan ?? Infinity;
+      for (let i = lane.head; i < lane.items.length && scan > 0; i++) {
         const entry = lane.items[i];
-        if (!entry.live || !capacity.evictable(entry.value as V)) continue;
+        if (!entry.live) continue;
+        scan--;
+        if (!capacity.evictable(entry.value as V)) continue;
         this.delete(entry.key);
         capacity.onEvict?.(entry.key);
         return true;

@@ -146,6 +146,33 @@ describe('InMemoryThrottlerStorage with maxBuckets', () => {
     expect(storage.size).toBe(1);
   });
 
+  it('never drops a blocked bucket to make room: a flood of new keys does not lift a block', async () => {
+    const storage = new InMemoryThrottlerStorage({ maxBuckets: 100 });
+    // Blocked for 15 minutes after 3 hits in a 60 s window.
+    const victim = () =>
+      storage.increment('victim', 60_000, 3, 900_000, 'default');
+    for (let i = 0; i < 4; i++) await victim();
+    expect((await victim()).isBlocked).toBe(true);
+    for (let i = 0; i < 1_000; i++)
+      await storage.increment(`flood-${i}`, 60_000, 3, 900_000, 'default');
+    expect(storage.size).toBe(100);
+    expect(await victim()).toMatchObject({ isBlocked: true, totalHits: 4 });
+  });
+
+  it('counts nothing for a new client while every bucket kept is blocked', async () => {
+    const storage = new InMemoryThrottlerStorage({ maxBuckets: 2 });
+    for (const key of ['a', 'b'])
+      for (let i = 0; i < 3; i++)
+        await storage.increment(key, 60_000, 2, 60_000, 'default');
+    for (let i = 0; i < 3; i++)
+      expect(
+        await storage.increment('c', 60_000, 2, 60_000, 'default'),
+      ).toMatchObject({ totalHits: 1, isBlocked: false });
+    expect(
+      (await storage.increment('a', 60_000, 2, 60_000, 'default')).isBlocked,
+    ).toBe(true);
+  });
+
   it('refuses a maxBuckets that is not a whole number above 0 when built', () => {
     expect(() => new InMemoryThrottlerStorage({ maxBuckets: 0 })).toThrow(
       'InMemoryThrottlerStorage: maxBuckets must be a whole number above 0',

@@ -17,9 +17,11 @@ export interface InMemoryThrottlerStorageOptions {
   /**
    * Most buckets (one per throttler, tracker and, unless the module's
    * `scope` is `'client'`, route) kept at once; default 100,000, `Infinity`
-   * for no limit. A new bucket in a full storage drops the one of the
-   * longest window that started first, so that client's next request starts
-   * a new window: a full storage limits less, never refuses a request.
+   * for no limit. A new bucket in a full storage drops the unblocked one of
+   * the longest window that started first, so that client's next request
+   * starts a new window; a blocked bucket is never dropped before its block
+   * ends, and when only blocked ones are kept, a new client's hits are not
+   * counted. A full storage limits less; it never refuses a request.
    */
   readonly maxBuckets?: number;
 }
@@ -49,10 +51,17 @@ export class InMemoryThrottlerStorage implements ThrottlerStorage {
     this.buckets = boundedRecords<Bucket>(
       'InMemoryThrottlerStorage',
       options.maxBuckets ?? 100_000,
-      () => true,
+      // Never a blocked bucket: a flood of new keys would lift the blocks
+      // first (they sit in the longest lane), e.g. one that stops a password
+      // being guessed.
+      (bucket) => bucket.blockedUntil <= Date.now(),
       (max) =>
         `InMemoryThrottlerStorage is full (${max} buckets): starting new windows early for the clients seen longest ago. Raise maxBuckets, or use RedisThrottlerStorage.`,
       'maxBuckets',
+      // Blocked buckets are moved to the back of their lane when blocked,
+      // so an unblocked one is near the front; a lane of blocks alone
+      // (a block longer than the window) is passed over after a few.
+      64,
     );
   }
 
@@ -80,7 +89,8 @@ export class InMemoryThrottlerStorage implements ThrottlerStorage {
     if (!bucket) {
       const windowMs = Math.max(1, Math.round(ttl));
       bucket = { hits: 0, windowEndsAt: now + windowMs, blockedUntil: 0 };
-      // Every bucket may be dropped, so a full map always makes room.
+      // Full of blocked buckets only: this hit is not counted (a full
+      // storage limits less; it never refuses a request).
       this.buckets.set(id, bucket, windowMs, now);
     }
     bucket.hits++;
