@@ -389,6 +389,11 @@ export class ProblemMapper {
         detail: known.detail,
         extensions:
           known.status === 413 && limit !== undefined ? { limit } : undefined,
+        // RFC 9110 §12.5.3: a coding refused says which ones are taken.
+        headers:
+          error.type === 'encoding.unsupported'
+            ? { 'Accept-Encoding': 'identity' }
+            : undefined,
         logLevel: 'debug',
       };
     }
