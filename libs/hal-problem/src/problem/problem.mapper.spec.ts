@@ -3,6 +3,7 @@ import {
   BadRequestException,
   ConflictException,
   HttpException,
+  Logger,
   NotFoundException,
   PayloadTooLargeException,
   ServiceUnavailableException,
@@ -335,8 +336,12 @@ describe('ProblemMapper', () => {
     ]);
   });
 
-  it('drops the framing, media type and request id headers a problem sets', () => {
-    const { headers } = mapper({ requestIdHeader: 'X-Correlation-Id' }).map(
+  it('drops the framing, media type and request id headers a problem sets, warning once per name', () => {
+    const warn = jest
+      .spyOn(Logger.prototype, 'warn')
+      .mockImplementation(() => undefined);
+    const dropping = mapper({ requestIdHeader: 'X-Correlation-Id' });
+    const { headers } = dropping.map(
       new ProblemException(400, {
         headers: {
           'Transfer-Encoding': 'chunked',
@@ -359,6 +364,13 @@ describe('ProblemMapper', () => {
       'X-Request-Id': 'an app header now',
       Allow: 'GET',
     });
+    expect(warn).toHaveBeenCalledTimes(10);
+    dropping.map(
+      new ProblemException(400, { headers: { 'Transfer-Encoding': 'x' } }),
+      context,
+    );
+    expect(warn).toHaveBeenCalledTimes(10);
+    warn.mockRestore();
   });
 
   it('lists at most 100 errors and counts the rest', () => {
