@@ -100,19 +100,51 @@ describe('ExpiringMap', () => {
       expect(map.size).toBe(2);
     });
 
-    it('looks at no more than maxScan live entries of a lane', () => {
+    it('never drops a pinned entry, and searches past none', () => {
+      const asked: string[] = [];
       const map = new ExpiringMap<string>({
-        maxEntries: 4,
-        evictable: (value) => value !== 'lock',
-        maxScan: 2,
+        maxEntries: 3,
+        evictable: (value) => {
+          asked.push(value);
+          return true;
+        },
       });
-      map.set('held-1', 'lock', 60_000, 0);
-      map.set('held-2', 'lock', 60_000, 1);
-      map.set('held-3', 'lock', 60_000, 2);
-      map.set('done', 'record', 60_000, 3);
-      // "done" is the fourth of its lane: past the scan, so nothing goes.
-      expect(map.set('new', 'record', 60_000, 4)).toBe(false);
-      expect(map.get('done', 4)).toBe('record');
+      map.set('blocked', 'pinned', 60_000, 0, { pinned: true });
+      map.set('a', 'a', 60_000, 1);
+      map.set('b', 'b', 60_000, 2);
+      expect(map.set('c', 'c', 60_000, 3)).toBe(true);
+      expect(map.get('blocked', 3)).toBe('pinned');
+      expect(map.get('a', 3)).toBeUndefined();
+      expect(asked).toEqual(['a']);
+      // Only pinned entries left to drop: nothing is stored.
+      const full = new ExpiringMap<string>({
+        maxEntries: 1,
+        evictable: () => true,
+      });
+      full.set('x', 'x', 60_000, 0, { pinned: true });
+      expect(full.set('y', 'y', 60_000, 1)).toBe(false);
+      // A pinned entry still expires.
+      full.sweep(60_000);
+      expect(full.size).toBe(0);
+    });
+
+    it('asks each entry whether it may go at most once, however many go behind a lock', () => {
+      let asked = 0;
+      const map = new ExpiringMap<string>({
+        maxEntries: 1_000,
+        evictable: (value) => {
+          asked++;
+          return value !== 'lock';
+        },
+      });
+      map.set('held', 'lock', 60_000, 0);
+      for (let i = 0; i < 999; i++) map.set(`r${i}`, 'record', 60_000, 1);
+      for (let i = 0; i < 5_000; i++) map.set(`n${i}`, 'record', 60_000, 2);
+      expect(map.get('held', 2)).toBe('lock');
+      expect(map.size).toBe(1_000);
+      // One question per entry dropped, plus one for the lock, give or take
+      // a compaction: not one walk over every emptied slot per drop.
+      expect(asked).toBeLessThan(5_000 + 10);
     });
 
     it('always has room for a key it holds', () => {

@@ -3,17 +3,14 @@ import { Logger } from '@nestjs/common';
 /** How many entries an `ExpiringMap` keeps, and which it may drop to make room. */
 export interface ExpiringMapCapacity<V> {
   readonly maxEntries: number;
-  /** Whether an entry may be dropped before it expires (not a lock held). */
+  /**
+   * Whether an entry may be dropped before it expires (not a lock held). It
+   * must depend on the value alone, and a value that changes must be `set`
+   * again: an entry found not evictable is not asked again.
+   */
   readonly evictable: (value: V) => boolean;
   /** Called once per entry dropped to make room. */
   readonly onEvict?: (key: string) => void;
-  /**
-   * How many live entries of each lane to look at for one to drop, oldest
-   * first; default all of them. A store whose kept-back entries can be
-   * many, and sit together, bounds it, so that a full map of them costs
-   * each new key a bounded search instead of a walk over all of them.
-   */
-  readonly maxScan?: number;
 }
 
 /**
@@ -48,14 +45,12 @@ export function boundedRecords<V>(
   evictable: (value: V) => boolean,
   fullMessage: (maxRecords: number) => string,
   option?: string,
-  maxScan?: number,
 ): ExpiringMap<V> {
   const maxEntries = checkedMaxRecords(store, maxRecords, option);
   return new ExpiringMap<V>({
     maxEntries,
     evictable,
     onEvict: fullStoreWarning(fullMessage(maxEntries)),
-    maxScan,
   });
 }
 
@@ -95,8 +90,16 @@ interface Entry<V> {
  */
 interface Lane<V> {
   readonly ttl: number;
+  /** Entries that are never dropped to make room (`set(..., { pinned: true })`). */
+  readonly pinned: boolean;
   items: Entry<V>[];
   head: number;
+  /**
+   * Where the search for an entry to drop resumes: the items before it are
+   * gone or were found not evictable. Without it, each drop behind a lock
+   * walked again over every slot the drops before it had emptied.
+   */
+  evictFrom: number;
   /** Items from `head` on that are no longer live. */
   dead: number;
 }
@@ -115,6 +118,7 @@ const COMPACT_AT = 1_024;
 export class ExpiringMap<V> {
   private readonly entries = new Map<string, Entry<V>>();
   private readonly lanes = new Map<number, Lane<V>>();
+  private readonly pinnedLanes = new Map<number, Lane<V>>();
   /** No entry expires before this: a sweep before it has nothing to do. */
   private nextExpiry = Infinity;
 
@@ -135,17 +139,33 @@ export class ExpiringMap<V> {
    * drops expired entries, then the oldest evictable entry of the
    * longest-lived lane (the one furthest from its expiry is the least
    * likely to be asked for again); `false` when there is nothing it may drop,
-   * and nothing is stored.
+   * and nothing is stored. A `pinned` entry is never dropped to make room
+   * (it still expires): it is kept apart, so no search for one to drop
+   * passes over it.
    */
-  set(key: string, value: V, ttlMs: number, now = Date.now()): boolean {
+  set(
+    key: string,
+    value: V,
+    ttlMs: number,
+    now = Date.now(),
+    { pinned = false }: { pinned?: boolean } = {},
+  ): boolean {
     const replaced = this.entries.has(key);
     if (!replaced && !this.makeRoom(now)) return false;
     if (replaced) this.delete(key);
-    let lane = this.lanes.get(ttlMs);
+    const lanes = pinned ? this.pinnedLanes : this.lanes;
+    let lane = lanes.get(ttlMs);
     if (!lane)
-      this.lanes.set(
+      lanes.set(
         ttlMs,
-        (lane = { ttl: ttlMs, items: [], head: 0, dead: 0 }),
+        (lane = {
+          ttl: ttlMs,
+          pinned,
+          items: [],
+          head: 0,
+          evictFrom: 0,
+          dead: 0,
+        }),
       );
     const expiresAt = now + ttlMs;
     const entry: Entry<V> = { key, value, expiresAt, lane, live: true };
@@ -167,12 +187,14 @@ export class ExpiringMap<V> {
     // front for as long as they run.
     for (const ttl of longestFirst) {
       const lane = this.lanes.get(ttl)!;
-      let scan = capacity.maxScan ?? Infinity;
-      for (let i = lane.head; i < lane.items.length && scan > 0; i++) {
+      for (
+        let i = Math.max(lane.head, lane.evictFrom);
+        i < lane.items.length;
+        i++
+      ) {
         const entry = lane.items[i];
-        if (!entry.live) continue;
-        scan--;
-        if (!capacity.evictable(entry.value as V)) continue;
+        lane.evictFrom = i + 1;
+        if (!entry.live || !capacity.evictable(entry.value as V)) continue;
         this.delete(entry.key);
         capacity.onEvict?.(entry.key);
         return true;
@@ -196,7 +218,7 @@ export class ExpiringMap<V> {
   sweep(now = Date.now()): void {
     if (now < this.nextExpiry) return;
     let next = Infinity;
-    for (const lane of this.lanes.values()) {
+    for (const lane of this.allLanes()) {
       const items = lane.items;
       while (lane.head < items.length) {
         const entry = items[lane.head];
@@ -216,6 +238,11 @@ export class ExpiringMap<V> {
     this.nextExpiry = next;
   }
 
+  private *allLanes(): IterableIterator<Lane<V>> {
+    yield* this.lanes.values();
+    yield* this.pinnedLanes.values();
+  }
+
   /**
    * Passes dead items at the head, drops an empty lane (the next entry of its
    * TTL starts a new one), and compacts a lane
@@ -229,13 +256,14 @@ export class ExpiringMap<V> {
       lane.dead--;
     }
     if (lane.head === items.length) {
-      this.lanes.delete(lane.ttl);
+      (lane.pinned ? this.pinnedLanes : this.lanes).delete(lane.ttl);
       return;
     }
     const waste = lane.head + lane.dead;
     if (waste >= COMPACT_AT && waste * 2 > items.length) {
       lane.items = items.slice(lane.head).filter((entry) => entry.live);
       lane.head = 0;
+      lane.evictFrom = 0;
       lane.dead = 0;
     }
   }

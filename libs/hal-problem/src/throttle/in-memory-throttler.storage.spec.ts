@@ -159,6 +159,20 @@ describe('InMemoryThrottlerStorage with maxBuckets', () => {
     expect(await victim()).toMatchObject({ isBlocked: true, totalHits: 4 });
   });
 
+  it('still counts a new client when the oldest buckets are blocked ones', async () => {
+    const storage = new InMemoryThrottlerStorage({ maxBuckets: 100 });
+    const hit = (key: string) =>
+      storage.increment(key, 60_000, 2, 60_000, 'default');
+    for (let i = 0; i < 64; i++)
+      for (let n = 0; n < 3; n++) await hit(`blocked-${i}`);
+    for (let i = 0; i < 36; i++) await hit(`single-${i}`);
+    expect(storage.size).toBe(100);
+    await hit('new');
+    await hit('new');
+    expect(await hit('new')).toMatchObject({ totalHits: 3, isBlocked: true });
+    expect((await hit('blocked-0')).isBlocked).toBe(true);
+  });
+
   it('counts nothing for a new client while every bucket kept is blocked', async () => {
     const storage = new InMemoryThrottlerStorage({ maxBuckets: 2 });
     for (const key of ['a', 'b'])

@@ -51,17 +51,11 @@ export class InMemoryThrottlerStorage implements ThrottlerStorage {
     this.buckets = boundedRecords<Bucket>(
       'InMemoryThrottlerStorage',
       options.maxBuckets ?? 100_000,
-      // Never a blocked bucket: a flood of new keys would lift the blocks
-      // first (they sit in the longest lane), e.g. one that stops a password
-      // being guessed.
-      (bucket) => bucket.blockedUntil <= Date.now(),
+      // Blocked buckets are pinned (below), so any other may go.
+      () => true,
       (max) =>
         `InMemoryThrottlerStorage is full (${max} buckets): starting new windows early for the clients seen longest ago. Raise maxBuckets, or use RedisThrottlerStorage.`,
       'maxBuckets',
-      // Blocked buckets are moved to the back of their lane when blocked,
-      // so an unblocked one is near the front; a lane of blocks alone
-      // (a block longer than the window) is passed over after a few.
-      64,
     );
   }
 
@@ -99,7 +93,10 @@ export class InMemoryThrottlerStorage implements ThrottlerStorage {
       blockLeft = Math.max(1, Math.round(blockDuration));
       // The window ends with the block: the next hit starts a new one.
       bucket.blockedUntil = bucket.windowEndsAt = now + blockLeft;
-      this.buckets.set(id, bucket, blockLeft, now);
+      // Pinned: never dropped to make room before the block ends, or a
+      // flood of new keys would lift blocks (one that stops a password
+      // being guessed, say).
+      this.buckets.set(id, bucket, blockLeft, now, { pinned: true });
     }
     return Promise.resolve(
       throttlerRecord(bucket.hits, bucket.windowEndsAt - now, blockLeft),
