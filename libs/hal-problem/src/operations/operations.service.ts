@@ -12,7 +12,7 @@ import { clientProblem } from '../problem/without-stack';
 import { retryAfterSeconds } from '../problem/problem.mapper';
 import { ProblemException } from '../problem/problem.exception';
 import type { ProblemDetails } from '../problem/problem-details.interface';
-import { genericDetail, reasonPhrase } from '../problem/http-status';
+import { bareServerError } from '../problem/http-status';
 import { describeError } from '../problem/describe-error';
 
 /** Seconds a client is asked to wait while the operation store is down. */
@@ -25,17 +25,6 @@ function storeUnavailable(action: string): (error: unknown) => never {
       `Operations cannot be ${action} right now; retry shortly.`,
       { retryAfter: STORE_RETRY_AFTER_SECONDS, cause: error },
     );
-  };
-}
-
-/** The failure of a job whose error the mapper could not even read. */
-function unprintableFailure(id: string): ProblemDetails {
-  return {
-    type: 'about:blank',
-    title: reasonPhrase(500),
-    status: 500,
-    detail: genericDetail(500),
-    instance: `urn:uuid:${id}`,
   };
 }
 
@@ -145,7 +134,7 @@ export class OperationsService {
           );
         }
       } catch {
-        problem = unprintableFailure(operation.id);
+        problem = bareServerError(`urn:uuid:${operation.id}`);
         this.logger.error(
           `Operation ${operation.kind} ${operation.id} failed with an error that could not be read`,
         );

@@ -1,7 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { isUtf8 } from 'node:buffer';
 import { parse as parseQueryString } from 'node:querystring';
-import { essence } from './media-type';
+import {
+  compileMediaTypes,
+  essence,
+  type MediaTypeMatcher,
+} from './media-type';
 
 /** Options of {@link useStrictBodyParsing}. */
 export interface StrictBodyParsingOptions {
@@ -26,11 +30,18 @@ export class BodyParseError extends Error {
       | 'encoding.invalid'
       | 'entity.too.deep'
       | 'entity.parse.failed'
+      | 'entity.too.large'
       | 'charset.unsupported'
       | 'encoding.unsupported',
+    /** Of an `entity.too.large`: the limit in bytes, as body-parser reports it. */
+    readonly limit?: number,
   ) {
     super(`request body refused: ${type}`);
-    this.status = this.statusCode = type.endsWith('.unsupported') ? 415 : 400;
+    this.status = this.statusCode = type.endsWith('.unsupported')
+      ? 415
+      : type === 'entity.too.large'
+        ? 413
+        : 400;
     this.name = 'BodyParseError';
   }
 }
@@ -181,10 +192,7 @@ function fastifyParser(
  * answers at once and closes the connection; so does this. (A chunked body
  * that passes the limit midway is still read to its end by body-parser.)
  */
-function refuseDeclaredOversize(
-  limit: number,
-  parsed: (type: string) => boolean,
-) {
+function refuseDeclaredOversize(limit: number, parsed: MediaTypeMatcher) {
   return (
     request: HeaderCarrier,
     response: { setHeader(name: string, value: string): void },
@@ -199,27 +207,11 @@ function refuseDeclaredOversize(
       parsed(essence(contentType))
     ) {
       response.setHeader('Connection', 'close');
-      next(new BodyTooLargeError(limit, Number(length)));
+      next(new BodyParseError('entity.too.large', limit));
       return;
     }
     next();
   };
-}
-
-/** body-parser's 413, for a body refused before it is read. */
-class BodyTooLargeError extends Error {
-  readonly status = 413;
-  readonly statusCode = 413;
-  readonly expose = true;
-  readonly type = 'entity.too.large';
-
-  constructor(
-    readonly limit: number,
-    readonly length: number,
-  ) {
-    super('request entity too large');
-    this.name = 'PayloadTooLargeError';
-  }
 }
 
 /**
@@ -267,10 +259,12 @@ export function useStrictBodyParsing(
     (app as unknown as { use(handler: ExpressMiddleware): void }).use(
       refuseDeclaredOversize(
         limit,
-        (type) =>
-          type === 'application/json' ||
-          type === 'application/x-www-form-urlencoded' ||
-          STRUCTURED_JSON.test(type),
+        // What the parsers below take.
+        compileMediaTypes([
+          'application/json',
+          'application/*+json',
+          'application/x-www-form-urlencoded',
+        ]),
       ),
     );
     // body-parser would decode UTF-16 and UTF-32 itself, past checks that

@@ -1,3 +1,5 @@
+import type { ProblemDetails } from './problem-details.interface';
+
 /**
  * Reason phrases from RFC 9110 §15 (and the registries it points to). Node's
  * `http.STATUS_CODES` still carries older names (413 "Payload Too Large",
@@ -100,4 +102,18 @@ export function genericDetail(status: number): string {
       ? GENERIC_DETAILS[500]
       : `The request failed with status ${status}.`)
   );
+}
+
+/**
+ * The bare 500 sent where the problem mapper could not run or read what was
+ * thrown (the filter's own failure, a background job's unreadable error).
+ */
+export function bareServerError(instance: string): ProblemDetails {
+  return {
+    type: 'about:blank',
+    title: reasonPhrase(500),
+    status: 500,
+    detail: genericDetail(500),
+    instance,
+  };
 }

@@ -14,7 +14,7 @@ import { answerClientErrorsOf } from './client-errors';
 import { ProblemConfig } from './problem.config';
 import { AuthConfig } from '../auth/auth.config';
 import { bearerChallenge } from '../auth/bearer-challenge';
-import { genericDetail, reasonPhrase } from './http-status';
+import { bareServerError } from './http-status';
 import {
   ProblemMapper,
   type ProblemRequestContext,
@@ -55,13 +55,7 @@ export function problemRequestContext(
   };
 }
 
-const FALLBACK_PROBLEM = {
-  type: 'about:blank',
-  title: reasonPhrase(500),
-  status: 500,
-  detail: genericDetail(500),
-  instance: '/',
-};
+const FALLBACK_PROBLEM = bareServerError('/');
 
 /** The bare 500 of a filter that failed; the request id is a checked one. */
 function fallbackBody(requestId: string | undefined): string {
