@@ -6,7 +6,12 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Adapter, Scenario, Subject } from './scenarios';
+import {
+  type Adapter,
+  checkStatuses,
+  type Scenario,
+  type Subject,
+} from './scenarios';
 import { send, start, stop } from './subjects';
 
 export interface CallgrindJob {
@@ -61,9 +66,12 @@ export async function underCallgrind<T>(
       stdio: 'ignore',
     });
     let status = 0;
+    const statuses: Record<string, { count: number }> = {};
     for (let window = 0; window < windows; window++) {
-      for (let i = 0; i < requests; i++)
+      for (let i = 0; i < requests; i++) {
         status = await send(running, scenario, agent);
+        (statuses[status] ??= { count: 0 }).count++;
+      }
       execFileSync('callgrind_control', ['--dump', String(pid)], {
         stdio: 'ignore',
       });
@@ -74,6 +82,7 @@ export async function underCallgrind<T>(
       .filter((match) => match !== null)
       .sort((a, b) => Number(a[1]) - Number(b[1]))
       .map((match) => join(dir, match.input));
+    checkStatuses(`${adapter} ${subject}`, scenario, statuses);
     return { result: read(dumps, pid), status };
   } finally {
     agent.destroy();

@@ -8,6 +8,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import {
   type Adapter,
+  checkStatuses,
   DECOMPOSED,
   PER_REQUEST_SCENARIOS,
   SELECTED_ADAPTERS,
@@ -47,10 +48,12 @@ interface CpuRow {
   statuses: string;
 }
 
+/** One round; `label` (the measured rounds, not the warm-up) checks every status. */
 async function round(
   running: Running,
   scenario: Scenario,
   amount: number,
+  label?: string,
 ): Promise<{ cpuUs: number; statuses: string }> {
   const before = cpuMs(running.child.pid);
   const result = await autocannon({
@@ -64,6 +67,13 @@ async function round(
   const after = cpuMs(running.child.pid);
   if (before === undefined || after === undefined)
     throw new Error('bench:cpu reads CPU time from /proc: Linux only');
+  if (label !== undefined)
+    checkStatuses(
+      label,
+      scenario,
+      result.statusCodeStats,
+      result.errors + result.timeouts,
+    );
   return {
     cpuUs: ((after - before) * 1000) / result.requests.total,
     statuses: Object.keys(result.statusCodeStats ?? {}).join(','),
@@ -104,6 +114,7 @@ async function main(): Promise<void> {
             running.get(subject)!,
             scenario,
             REQUESTS[adapter],
+            `${adapter} ${subject}`,
           );
           if (!samples.has(subject)) samples.set(subject, []);
           samples.get(subject)!.push(result.cpuUs);

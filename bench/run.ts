@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import {
   type Adapter,
+  checkStatuses,
   DECOMPOSED,
   SCENARIOS,
   SELECTED_ADAPTERS,
@@ -76,6 +77,7 @@ async function warmUp(running: Running, scenario: Scenario): Promise<void> {
 }
 
 async function measure(
+  label: string,
   running: Running,
   scenario: Scenario,
 ): Promise<{ rps: number; p99: number; cpuUs: number | undefined }> {
@@ -90,6 +92,12 @@ async function measure(
     duration: DURATION_S,
   });
   const cpuAfter = cpuMs(running.child.pid);
+  checkStatuses(
+    label,
+    scenario,
+    result.statusCodeStats,
+    result.errors + result.timeouts,
+  );
   const cpuUs =
     cpuBefore === undefined || cpuAfter === undefined || !result.requests.total
       ? undefined
@@ -206,6 +214,7 @@ async function main(): Promise<void> {
         for (let i = 0; i < order.length; i++) {
           const subject = order[(i + round) % order.length];
           const { rps, p99, cpuUs } = await measure(
+            `${adapter} ${subject}`,
             subjects[subject]!,
             scenario,
           );
