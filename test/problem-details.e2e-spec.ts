@@ -333,6 +333,32 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       }
     });
 
+    it('answers other methods on a percent-encoded spelling as the platform routes GET there', async () => {
+      // Fastify's router decodes `%77` to `w` and serves GET there; Express's
+      // matches the path as sent and serves nothing. The other methods must
+      // follow GET: a 405 and an OPTIONS answer, or a 404 for all.
+      const path = '/fixture/%77idgets';
+      const get = await fetch(url(path));
+      expect(get.status).toBe(adapter === 'fastify' ? 200 : 404);
+      const put = await fetch(url(path), { method: 'PUT' });
+      const options = await fetch(url(path), { method: 'OPTIONS' });
+      if (adapter === 'fastify') {
+        expect(put.headers.get('allow')).toBe('GET, HEAD, POST, OPTIONS');
+        await expectProblem(put, 405);
+        expect(options.status).toBe(204);
+        expect(options.headers.get('allow')).toBe('GET, HEAD, POST, OPTIONS');
+      } else {
+        expect(put.headers.get('allow')).toBeNull();
+        await expectProblem(put, 404);
+        await expectProblem(options, 404);
+      }
+      // Neither router decodes an encoded `/`, nor the `%` of `%2577`.
+      for (const other of ['/fixture%2Fwidgets', '/fixture/%2577idgets']) {
+        expect((await fetch(url(other))).status).toBe(404);
+        await expectProblem(await fetch(url(other), { method: 'PUT' }), 404);
+      }
+    });
+
     it('answers OPTIONS on a known path with 204 and Allow', async () => {
       const response = await fetch(url('/fixture/widgets'), {
         method: 'OPTIONS',

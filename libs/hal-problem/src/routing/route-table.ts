@@ -62,6 +62,21 @@ function joinPath(...segments: string[]): string {
   return `/${joined}`;
 }
 
+/**
+ * The path as Fastify's router matches it: `decodeURI`, which leaves the
+ * escapes of reserved characters (`%2F`, `%3F`...) as they are, with `%25`
+ * kept too, so that no decoding makes an escape of its own. A path that does
+ * not decode is a 400 from Fastify before any route is looked up.
+ */
+function decodedAsRouted(path: string): string {
+  if (!path.includes('%')) return path;
+  try {
+    return decodeURI(path.replace(/%25/g, '%2525'));
+  } catch {
+    return path;
+  }
+}
+
 function asList<T>(value: T | readonly T[] | undefined): T[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? [...(value as T[])] : [value as T];
@@ -175,6 +190,8 @@ export class RouteTable implements OnApplicationBootstrap {
 
   /** How the platform matches paths, asked once when the table is built. */
   private matching = { caseSensitive: false, ignoreTrailingSlash: true };
+  /** Whether the platform's router decodes the path before matching it. */
+  private decodesPath = false;
 
   /** Builds the table once; other bootstrap hooks that need it may call this first. */
   onApplicationBootstrap(): void {
@@ -242,11 +259,14 @@ export class RouteTable implements OnApplicationBootstrap {
    * What is served at `path`: `served` holds the methods of its routes (with
    * `HEAD` wherever `GET` is, as both platforms answer it), `allow` adds
    * `OPTIONS`, for the `Allow` header. Both are empty when no route matches.
+   * `path` is the path as sent; it is matched as the platform's router
+   * would match it.
    */
   lookup(path: string): {
     served: ReadonlySet<string>;
     allow: readonly string[];
   } {
+    if (this.decodesPath) path = decodedAsRouted(path);
     const served = new Set<string>();
     for (const route of this.routes) {
       if (!route.pattern?.test(path)) continue;
@@ -277,6 +297,10 @@ export class RouteTable implements OnApplicationBootstrap {
     const adapter = this.adapterHost.httpAdapter as HttpServer | undefined;
     const options = adapter?.getRouteMatchingOptions?.();
     if (options) this.matching = options;
+    // Fastify's router (find-my-way) matches the decoded path, so it serves
+    // `/%77idgets` from `/widgets`; Express's matches the path as sent. No
+    // adapter method says which, so the platform's name does.
+    this.decodesPath = adapter?.getType?.() === 'fastify';
     this.routes = [];
     this.byHandler.clear();
     this.externalPatterns = [];
