@@ -316,6 +316,59 @@ describe.each(ADAPTERS)(
   },
 );
 
+describe.each(ADAPTERS)(
+  'explicitly typed access tokens (tokenType) on %s',
+  (adapter) => {
+    let running: RunningApp;
+    const call = (token: string) =>
+      fetch(`${running.baseUrl}/secure/me`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+    // jsonwebtoken writes `typ: "JWT"` unless the header says otherwise.
+    const typed = (typ: string | undefined) =>
+      signToken({}, { header: { alg: 'HS256', typ } });
+
+    beforeAll(async () => {
+      @Module(
+        authFixtureModule({
+          auth: {
+            ...(AUTH_OPTIONS.auth as JwtAuthOptions),
+            tokenType: 'at+jwt',
+          },
+        }),
+      )
+      class TypedTokensModule {}
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [TypedTokensModule] }),
+      );
+    });
+    afterAll(() => running.close());
+
+    it('accepts at+jwt in either spelling (RFC 9068 §4)', async () => {
+      for (const typ of ['at+jwt', 'application/at+jwt', 'AT+JWT'])
+        expect({ typ, status: (await call(typed(typ))).status }).toEqual({
+          typ,
+          status: 200,
+        });
+    });
+
+    it.each([['JWT'], ['id_token+jwt'], [undefined]])(
+      'refuses typ %p with 401 invalid_token',
+      async (typ) => {
+        const response = await call(typed(typ));
+        expect(response.headers.get('www-authenticate')).toBe(
+          'Bearer realm="test", error="invalid_token", error_description="The token is not an access token of the accepted type."',
+        );
+        expect(await expectProblem(response, 401)).toMatchObject({
+          error: 'invalid_token',
+          reason: 'wrong_type',
+        });
+      },
+    );
+  },
+);
+
 describe.each(ADAPTERS)('RS256 key confusion on %s', (adapter) => {
   it('refuses an HS256 token signed with the RS256 public key', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', {

@@ -39,6 +39,16 @@ export interface JwtAuthOptions {
    */
   readonly requireExpiration?: boolean;
   /**
+   * The JOSE header `typ` every token must carry (explicit typing, RFC 8725
+   * §3.11), e.g. `'at+jwt'` for RFC 9068 access tokens, so that another kind
+   * of token from the same issuer (an ID token whose `aud` is this API, a
+   * logout token) is never taken as an access token. Compared as a media
+   * type: case-insensitive, `application/` implied when there is no `/`
+   * (RFC 7515 §4.1.9), so `at+jwt` also accepts `application/at+jwt`.
+   * Unset: any `typ`, or none.
+   */
+  readonly tokenType?: string | readonly string[];
+  /**
    * Require a valid token on every route unless `@Public()`. Default true;
    * with false, only routes with `@Scopes()` or `@Authenticated()` need one.
    */

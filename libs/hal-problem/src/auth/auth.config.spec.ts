@@ -5,6 +5,7 @@ import {
   isKeySourceOutage,
   MissingClaimError,
   principalScope,
+  WrongTokenTypeError,
 } from './auth.config';
 import { bearerChallenge } from './bearer-challenge';
 
@@ -27,6 +28,10 @@ describe('AuthConfig', () => {
     // Outside qdtext, every challenge would fail to send (a 500 on Express).
     [{ ...auth, realm: '東京 API' }, /realm/],
     [{ ...auth, realm: 'a\u0001b' }, /realm/],
+    // A typ that is no media type could never match: every token refused.
+    [{ ...auth, tokenType: [] }, /tokenType/],
+    [{ ...auth, tokenType: 'at jwt' }, /tokenType/],
+    [{ ...auth, tokenType: ['at+jwt', 'a/b/c'] }, /tokenType/],
   ])('refuses unsafe options %#', (options, message) => {
     expect(() => new AuthConfig({ auth: options })).toThrow(message);
   });
@@ -82,6 +87,34 @@ describe('AuthConfig', () => {
       }).verify(forever, {}),
     ).toMatchObject({ subject: 's' });
   });
+
+  it('requires the typ of tokenType, compared as a media type (RFC 7515 §4.1.9)', async () => {
+    const signed = (typ: string | undefined) =>
+      jwt.sign({ sub: 's' }, secret, {
+        issuer: 'iss',
+        audience: 'aud',
+        expiresIn: 60,
+        // jsonwebtoken writes `typ: "JWT"` unless told otherwise; undefined leaves it out.
+        header: { alg: 'HS256', typ },
+      });
+    const typed = new AuthConfig({ auth: { ...auth, tokenType: 'at+jwt' } });
+    for (const typ of ['at+jwt', 'AT+JWT', 'application/at+jwt'])
+      expect(await typed.verify(signed(typ), {})).toMatchObject({
+        subject: 's',
+      });
+    for (const typ of ['JWT', 'jwt', 'application/jwt', 'at+jwt2', undefined])
+      expect(await typed.verify(signed(typ), {})).toBeUndefined();
+    // Unset, the header is not read.
+    expect(
+      await new AuthConfig({ auth }).verify(signed('JWT'), {}),
+    ).toMatchObject({ subject: 's' });
+    const either = new AuthConfig({
+      auth: { ...auth, tokenType: ['application/at+jwt', 'JWT'] },
+    });
+    expect(await either.verify(signed('jwt'), {})).toMatchObject({
+      subject: 's',
+    });
+  });
 });
 
 describe('classifyTokenError', () => {
@@ -99,6 +132,7 @@ describe('classifyTokenError', () => {
       'wrong_audience',
     ],
     [new MissingClaimError('sub'), 'missing_claims'],
+    [new WrongTokenTypeError('typ'), 'wrong_type'],
     [new Error('something new'), 'malformed'],
     [undefined, 'malformed'],
   ])('%p → %s', (error, failure) => {

@@ -1,5 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import jwt, { type JwtPayload, type VerifyOptions } from 'jsonwebtoken';
+import jwt, {
+  type Jwt,
+  type JwtPayload,
+  type VerifyOptions,
+} from 'jsonwebtoken';
 import type { HalProblemModuleOptions } from '../hal-problem-module-options.interface';
 import { HAL_PROBLEM_MODULE_OPTIONS } from '../hal-problem.module-definition';
 import type {
@@ -21,6 +25,7 @@ export type TokenFailure =
   | 'wrong_issuer'
   | 'wrong_audience'
   | 'missing_claims'
+  | 'wrong_type'
   | 'malformed';
 
 export const TOKEN_FAILURE_DESCRIPTIONS: Readonly<
@@ -35,6 +40,7 @@ export const TOKEN_FAILURE_DESCRIPTIONS: Readonly<
     'The access token was issued by an issuer this API does not trust.',
   wrong_audience: 'The access token is meant for another audience.',
   missing_claims: 'The access token lacks a required claim.',
+  wrong_type: 'The token is not an access token of the accepted type.',
   malformed: 'The access token is malformed.',
 };
 
@@ -56,10 +62,22 @@ export function classifyTokenError(error: unknown): TokenFailure {
   if (message.startsWith('jwt issuer invalid')) return 'wrong_issuer';
   if (message.startsWith('jwt audience invalid')) return 'wrong_audience';
   if (error instanceof MissingClaimError) return 'missing_claims';
+  if (error instanceof WrongTokenTypeError) return 'wrong_type';
   return 'malformed';
 }
 
 export class MissingClaimError extends Error {}
+export class WrongTokenTypeError extends Error {}
+
+/** A `typ` value as RFC 7515 §4.1.9 compares it: lower case, `application/` implied. */
+function asMediaType(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.includes('/') ? lower : `application/${lower}`;
+}
+
+/** A media type without parameters (RFC 6838 §4.2: type/subtype of restricted names). */
+const MEDIA_TYPE =
+  /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 
 /**
  * Whom a principal's rate-limit bucket and idempotency records belong to:
@@ -121,6 +139,27 @@ export function isKeySourceOutage(error: unknown): boolean {
   return false;
 }
 
+/**
+ * `tokenType` as the media types compared, checked once: a value that is no
+ * media type could never match, and would refuse every token.
+ */
+function acceptedTokenTypes(
+  tokenType: string | readonly string[] | undefined,
+): ReadonlySet<string> | undefined {
+  if (tokenType === undefined) return undefined;
+  const types = typeof tokenType === 'string' ? [tokenType] : [...tokenType];
+  if (
+    types.length === 0 ||
+    types.some(
+      (type) => typeof type !== 'string' || !MEDIA_TYPE.test(asMediaType(type)),
+    )
+  )
+    throw new Error(
+      'HalProblemModule: auth.tokenType must be one or more media types, e.g. "at+jwt"',
+    );
+  return new Set(types.map(asMediaType));
+}
+
 /** The characters of a quoted-string without escapes (RFC 9110 §5.6.4), tab excluded. */
 const QDTEXT = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
 
@@ -151,6 +190,8 @@ export class AuthConfig {
   > &
     JwtAuthOptions;
   readonly verifyOptions: VerifyOptions & { algorithms: jwt.Algorithm[] };
+  /** The accepted `typ` values as media types, or undefined for any. */
+  private readonly tokenTypes: ReadonlySet<string> | undefined;
 
   constructor(
     @Inject(HAL_PROBLEM_MODULE_OPTIONS)
@@ -190,6 +231,9 @@ export class AuthConfig {
           'HalProblemModule: auth.realm must be printable ASCII, without " and \\',
         );
     }
+    this.tokenTypes = this.enabled
+      ? acceptedTokenTypes(options.tokenType)
+      : undefined;
     const clockTolerance = Math.min(
       Math.max(options.clockTolerance ?? 5, 0),
       MAX_CLOCK_TOLERANCE,
@@ -213,6 +257,20 @@ export class AuthConfig {
           : ([...options.audience] as [string]),
       clockTolerance,
     };
+  }
+
+  /**
+   * The principal of a verified token (`jwt.verify` with `complete: true`):
+   * its header's `typ` checked against `tokenType`, then its payload.
+   */
+  principalOfToken(token: Jwt): AuthPrincipal {
+    if (this.tokenTypes) {
+      const typ = (token.header as { typ?: unknown }).typ;
+      if (typeof typ !== 'string' || !this.tokenTypes.has(asMediaType(typ)))
+        throw new WrongTokenTypeError('typ');
+    }
+    if (typeof token.payload !== 'object') throw new MissingClaimError('sub');
+    return this.principalOf(token.payload);
   }
 
   /** The principal of a verified payload; refuses a token without `sub`. */
@@ -242,10 +300,9 @@ export class AuthConfig {
     if (!this.enabled) return undefined;
     try {
       const key = await this.keyFor(token, request);
-      const payload = jwt.verify(token, key, this.verifyOptions);
-      return typeof payload === 'object'
-        ? this.principalOf(payload)
-        : undefined;
+      return this.principalOfToken(
+        jwt.verify(token, key, { ...this.verifyOptions, complete: true }),
+      );
     } catch {
       return undefined;
     }

@@ -1,5 +1,5 @@
 import { PassportStrategy } from '@nestjs/passport';
-import type { JwtPayload } from 'jsonwebtoken';
+import type { Jwt } from 'jsonwebtoken';
 import {
   ExtractJwt,
   Strategy,
@@ -28,7 +28,8 @@ export class HalJwtStrategy extends PassportStrategy(
       issuer,
       audience,
       ignoreExpiration: false,
-      jsonWebTokenOptions: { clockTolerance },
+      // `complete`: validate() gets the header too, for `tokenType`.
+      jsonWebTokenOptions: { clockTolerance, complete: true },
       ...(secretOrKey !== undefined
         ? { secretOrKey }
         : { secretOrKeyProvider }),
@@ -36,7 +37,7 @@ export class HalJwtStrategy extends PassportStrategy(
     super(options);
   }
 
-  validate(payload: JwtPayload): AuthPrincipal {
-    return this.config.principalOf(payload);
+  validate(token: Jwt): AuthPrincipal {
+    return this.config.principalOfToken(token);
   }
 }
