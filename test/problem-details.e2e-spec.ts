@@ -267,6 +267,30 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       expect(JSON.parse(long.body)).not.toHaveProperty('message');
     });
 
+    it('answers an unknown expectation with a 417 problem, not a bare one', async () => {
+      // Node answers it before any framework runs; `100-continue` is served.
+      const response = await rawRequest(
+        running.baseUrl,
+        '/fixture/widgets?x=1',
+        { expect: 'teapot', 'x-request-id': 'expect-1' },
+      );
+      expect(response.status).toBe(417);
+      expect(response.headers['content-type']).toBe('application/problem+json');
+      expect(response.headers['x-request-id']).toBe('expect-1');
+      expect(JSON.parse(response.body)).toEqual({
+        type: 'about:blank',
+        title: 'Expectation Failed',
+        status: 417,
+        detail: 'The only expectation this server meets is 100-continue.',
+        instance: '/fixture/widgets?x=1',
+        requestId: 'expect-1',
+      });
+      const served = await rawRequest(running.baseUrl, '/fixture/widgets', {
+        expect: '100-continue',
+      });
+      expect(served.status).toBe(200);
+    });
+
     it("answers what Node's parser refuses as problems too", async () => {
       const cases: [string, number, string][] = [
         [

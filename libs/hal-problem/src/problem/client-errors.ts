@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { originForm } from '../routing/request-target';
 import { reasonPhrase } from './http-status';
 import { DEFAULT_REQUEST_ID_HEADER } from './problem.config';
+import { ensureRequestId } from './request-id';
 
 /** The part of a `net.Socket` a client error is answered on. */
 interface ClientSocket {
@@ -20,7 +23,8 @@ const headers = new WeakMap<object, string>();
 /**
  * Called by the module's filter at bootstrap with the app's Node server.
  * Where nothing answers Node's client errors yet (Express: Node's default
- * writes a bare 400 with no body), the module answers them from now on.
+ * writes a bare 400 with no body), the module answers them from now on, and
+ * unknown expectations (a bare 417 otherwise) on either platform.
  */
 export function answerClientErrorsOf(
   server: EventEmitter,
@@ -29,6 +33,43 @@ export function answerClientErrorsOf(
   headers.set(server, requestIdHeader);
   if (server.listenerCount('clientError') === 0)
     server.on('clientError', problemClientErrors);
+  // Node answers an unknown expectation with a bare 417 unless the server
+  // listens for it (both platforms' servers are Node's, and neither does).
+  if (server.listenerCount('checkExpectation') === 0)
+    server.on(
+      'checkExpectation',
+      (request: IncomingMessage, response: ServerResponse) =>
+        answerFailedExpectation(request, response, requestIdHeader),
+    );
+}
+
+/**
+ * A request whose `Expect` is anything but `100-continue`: RFC 9110
+ * §10.1.1 lets a server answer 417, and Node does so before any framework
+ * sees the request (no route, guard or filter runs), so the problem is
+ * written here. Its path is known, unlike a parser refusal's.
+ */
+function answerFailedExpectation(
+  request: IncomingMessage,
+  response: ServerResponse,
+  requestIdHeader: string,
+): void {
+  const id = ensureRequestId(request, requestIdHeader.toLowerCase());
+  const body = JSON.stringify({
+    type: 'about:blank',
+    title: reasonPhrase(417),
+    status: 417,
+    detail: 'The only expectation this server meets is 100-continue.',
+    instance: originForm(request.url ?? '/'),
+    requestId: id,
+  });
+  // Node drops the body of a response to HEAD; its length is still right.
+  response.writeHead(417, {
+    'Content-Type': 'application/problem+json',
+    'Content-Length': Buffer.byteLength(body),
+    [requestIdHeader]: id,
+  });
+  response.end(body);
 }
 
 /** Node's parser error codes → the status RFC 9110 gives them. */
