@@ -383,6 +383,38 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       }
     });
 
+    it('answers other methods as GET is routed with a fragment or a leading //', async () => {
+      const { hostname, port } = new URL(running.baseUrl);
+      const status = async (method: string, target: string) => {
+        const { status } = await new Promise<{ status: number }>(
+          (resolve, reject) => {
+            const socket = connect(Number(port), hostname, () =>
+              socket.write(
+                `${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+              ),
+            );
+            let text = '';
+            socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            socket.on('error', reject);
+            socket.on('close', () =>
+              resolve({ status: Number(text.split(' ')[1]) }),
+            );
+          },
+        );
+        return status;
+      };
+      // Node lets `#` through; both routers cut the path there.
+      expect(await status('GET', '/fixture/widgets#x')).toBe(200);
+      expect(await status('PUT', '/fixture/widgets#x')).toBe(405);
+      expect(await status('OPTIONS', '/fixture/widgets#x')).toBe(204);
+      // Neither router serves `//fixture/widgets`: a 404 for every method.
+      for (const target of ['//fixture/widgets', '/\\fixture/widgets']) {
+        expect(await status('GET', target)).toBe(404);
+        expect(await status('PUT', target)).toBe(404);
+        expect(await status('OPTIONS', target)).toBe(404);
+      }
+    });
+
     it('answers OPTIONS on a known path with 204 and Allow', async () => {
       const response = await fetch(url('/fixture/widgets'), {
         method: 'OPTIONS',

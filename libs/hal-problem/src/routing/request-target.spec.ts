@@ -44,6 +44,15 @@ describe('routedPath', () => {
     ['/%74hings?x=%41', '/%74hings'],
     ['http://other.example/a{b}?q', '/a%7Bb%7D'],
     ['/plain', '/plain'],
+    // Both routers end the path at a fragment, which Node lets through.
+    ['/things#x', '/things'],
+    ['/%74hings#a?b', '/%74hings'],
+    ['http://other.example/things#x', '/things'],
+    // Neither router serves `//things` or `/\things` from `/things`.
+    ['//things', '//things'],
+    ['/\\things', '/%5Cthings'],
+    ['http://other.example//things?q', '//things'],
+    ['http://other.example', '/'],
   ])('%s -> %s: origin form, encodings as sent, no query', (url, expected) => {
     expect(routedPath(adapter, { url })).toBe(expected);
   });

@@ -147,12 +147,20 @@ export function requestTarget(
  * The request's path as the platform routed it: in origin form, but its
  * percent-encodings as sent. Express's router does not decode `/%74hings`
  * and Fastify's does, so which methods a path serves is asked with this.
+ * Unlike {@link originForm}, a leading `//` or `/\` stays: neither router
+ * serves `//things` from `/things`, so it must not answer 405 there. The
+ * path ends at `?` or `#`: Node lets a fragment through, and both routers
+ * (parseurl, find-my-way) cut it off before matching.
  */
 export function routedPath(
   adapter: { getRequestUrl(request: object): string | undefined },
   request: object,
 ): string {
-  const target = asSent(String(adapter.getRequestUrl(request) ?? '/'));
-  const query = target.indexOf('?');
-  return query === -1 ? target : target.slice(0, query);
+  const url = String(adapter.getRequestUrl(request) ?? '/');
+  const authority =
+    url.charCodeAt(0) === 47 ? null : SCHEME_AND_AUTHORITY.exec(url);
+  const rest = authority ? url.slice(authority[0].length) : url;
+  const end = rest.search(/[?#]/);
+  const path = end === -1 ? rest : rest.slice(0, end);
+  return asUri(path.charCodeAt(0) === 47 ? path : `/${path}`);
 }
