@@ -384,25 +384,13 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
     });
 
     it('answers other methods as GET is routed with a fragment or a leading //', async () => {
-      const { hostname, port } = new URL(running.baseUrl);
-      const status = async (method: string, target: string) => {
-        const { status } = await new Promise<{ status: number }>(
-          (resolve, reject) => {
-            const socket = connect(Number(port), hostname, () =>
-              socket.write(
-                `${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
-              ),
-            );
-            let text = '';
-            socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
-            socket.on('error', reject);
-            socket.on('close', () =>
-              resolve({ status: Number(text.split(' ')[1]) }),
-            );
-          },
-        );
-        return status;
-      };
+      const status = async (method: string, target: string) =>
+        (
+          await socketRequest(
+            running.baseUrl,
+            `${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+          )
+        ).status;
       // Node lets `#` through; both routers cut the path there.
       expect(await status('GET', '/fixture/widgets#x')).toBe(200);
       expect(await status('PUT', '/fixture/widgets#x')).toBe(405);
