@@ -72,7 +72,7 @@ async function round(
       label,
       scenario,
       result.statusCodeStats,
-      result.errors + result.timeouts,
+      result.errors, // autocannon counts timeouts among its errors
     );
   return {
     cpuUs: ((after - before) * 1000) / result.requests.total,

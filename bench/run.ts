@@ -96,7 +96,7 @@ async function measure(
     label,
     scenario,
     result.statusCodeStats,
-    result.errors + result.timeouts,
+    result.errors, // autocannon counts timeouts among its errors
   );
   const cpuUs =
     cpuBefore === undefined || cpuAfter === undefined || !result.requests.total
@@ -180,7 +180,10 @@ async function main(): Promise<void> {
   const placement = pinned ? { core: 0 } : {};
   const rows: Row[] = [];
   const modules = new Map<Adapter, Running>();
+  /** Where the throughput phase's time goes, in ms: said at the end. */
+  const spent = { starting: 0, warmUp: 0, rounds: 0 };
   for (const adapter of ADAPTERS) {
+    let since = Date.now();
     const subjects: Partial<Record<Subject, Running>> = {};
     subjects.bare = await start('bare', adapter, placement);
     subjects.module = await start('module', adapter, placement);
@@ -194,6 +197,7 @@ async function main(): Promise<void> {
       ...placement,
       recorded: await record(subjects.module.url),
     });
+    spent.starting += Date.now() - since;
     for (const scenario of MEASURED_SCENARIOS) {
       const order: Subject[] = [
         'raw',
@@ -208,7 +212,10 @@ async function main(): Promise<void> {
         string,
         { rps: number[]; p99: number[]; cpu: number[] }
       > = {};
+      since = Date.now();
       for (const subject of order) await warmUp(subjects[subject]!, scenario);
+      spent.warmUp += Date.now() - since;
+      since = Date.now();
       for (let round = 0; round < ROUNDS; round++) {
         // Rotate who goes first, so no subject always meets a warmer machine.
         for (let i = 0; i < order.length; i++) {
@@ -224,6 +231,7 @@ async function main(): Promise<void> {
           if (cpuUs !== undefined) sample.cpu.push(cpuUs);
         }
       }
+      spent.rounds += Date.now() - since;
       const result = (subject: Subject) => {
         const rps = samples[subject].rps;
         return {
@@ -289,7 +297,8 @@ async function main(): Promise<void> {
     }),
   );
 
-  const phases = `throughput ${Math.round((memoryStartedAt - startedAt) / 1000)} s, memory ${Math.round((Date.now() - memoryStartedAt) / 1000)} s`;
+  const seconds = (ms: number) => Math.round(ms / 1000);
+  const phases = `throughput ${seconds(memoryStartedAt - startedAt)} s: starting ${seconds(spent.starting)} s, warm-up ${seconds(spent.warmUp)} s, rounds ${seconds(spent.rounds)} s; memory ${seconds(Date.now() - memoryStartedAt)} s`;
   writeFileSync(RESULTS, `${JSON.stringify(rows, null, 2)}\n`);
   const lines = [
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; ${pinned ? 'each server on core 0, autocannon on core 1' : 'not pinned'}; ${WARMUP_REQUESTS} warm-up requests, then ${ROUNDS} rounds × ${DURATION_S} s per subject, ${CONNECTIONS} connections, medians.`,
