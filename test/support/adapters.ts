@@ -45,7 +45,14 @@ export async function startTestingApp(
   adapter: HttpAdapterName,
   builder: TestingModuleBuilder,
   configure?: (app: INestApplication) => void | Promise<void>,
-  { strictBodies = true }: { strictBodies?: boolean } = {},
+  {
+    strictBodies = true,
+    fastify = {},
+  }: {
+    strictBodies?: boolean;
+    /** More options of the Fastify instance (`useSemicolonDelimiter`...). */
+    fastify?: ConstructorParameters<typeof FastifyAdapter>[0];
+  } = {},
 ): Promise<RunningApp> {
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication(
@@ -56,6 +63,7 @@ export async function startTestingApp(
           // As docs/problem-details.md tells Fastify users to create it.
           frameworkErrors: problemFrameworkErrors,
           clientErrorHandler: problemClientErrors,
+          ...fastify,
         })
       : new ExpressAdapter(),
     { logger: false, bodyParser: !strictBodies },

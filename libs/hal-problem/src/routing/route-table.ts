@@ -43,6 +43,11 @@ export interface RouteEntry {
   readonly pattern: RegExp | undefined;
 }
 
+/** Nest's `RouteMatchingOptions`, which `@nestjs/common` does not export by name. */
+type RouteMatchingOptions = ReturnType<
+  NonNullable<HttpServer['getRouteMatchingOptions']>
+>;
+
 const ALL_METHODS = [
   'GET',
   'HEAD',
@@ -189,7 +194,12 @@ export class RouteTable implements OnApplicationBootstrap {
   ) {}
 
   /** How the platform matches paths, asked once when the table is built. */
-  private matching = { caseSensitive: false, ignoreTrailingSlash: true };
+  private matching: RouteMatchingOptions = {
+    caseSensitive: false,
+    ignoreTrailingSlash: true,
+  };
+  /** Capture groups of each pattern's `:param`s, for `maxParamLength`. */
+  private readonly paramGroups = new WeakMap<RegExp, readonly number[]>();
   /** Whether the platform's router decodes the path before matching it. */
   private decodesPath = false;
 
@@ -266,16 +276,20 @@ export class RouteTable implements OnApplicationBootstrap {
     served: ReadonlySet<string>;
     allow: readonly string[];
   } {
+    if (this.matching.useSemicolonDelimiter) {
+      const end = path.indexOf(';');
+      if (end !== -1) path = path.slice(0, end);
+    }
     if (this.decodesPath) path = decodedAsRouted(path);
     const served = new Set<string>();
     for (const route of this.routes) {
-      if (!route.pattern?.test(path)) continue;
+      if (!route.pattern || !this.matches(route.pattern, path)) continue;
       if (route.method === 'ALL')
         return { served: new Set(ALL_METHODS), allow: ALL_METHODS };
       served.add(route.method);
     }
     for (const route of this.externalPatterns) {
-      if (!route.pattern.test(path)) continue;
+      if (!this.matches(route.pattern, path)) continue;
       if (route.method === 'ALL')
         return { served: new Set(ALL_METHODS), allow: ALL_METHODS };
       served.add(route.method);
@@ -287,6 +301,22 @@ export class RouteTable implements OnApplicationBootstrap {
       [...allowed].filter((method) => !ALL_METHODS.includes(method)).sort(),
     );
     return { served, allow };
+  }
+
+  /**
+   * Whether the platform's router would serve `path` from a route's
+   * pattern: Fastify's does not when a `:param` is longer than its
+   * `maxParamLength` (it answers 414 for that method), so no other method
+   * may be offered there either.
+   */
+  private matches(pattern: RegExp, path: string): boolean {
+    const limit = this.matching.maxParamLength;
+    if (limit === undefined) return pattern.test(path);
+    const match = pattern.exec(path);
+    if (!match) return false;
+    for (const group of this.paramGroups.get(pattern) ?? [])
+      if ((match[group]?.length ?? 0) > limit) return false;
+    return true;
   }
 
   private build(): void {
@@ -364,10 +394,7 @@ export class RouteTable implements OnApplicationBootstrap {
     let pathParams: string[] = [];
     let wildcards: string[] = [];
     try {
-      pattern = pathToRegexp(route.path, {
-        sensitive: this.matching.caseSensitive,
-        trailing: this.matching.ignoreTrailingSlash,
-      }).regexp;
+      pattern = this.compile(route.path);
       ({ template, params: pathParams, wildcards } = toUriTemplate(route.path));
     } catch {
       // A path syntax this table does not understand only loses its 405 and links.
@@ -391,11 +418,24 @@ export class RouteTable implements OnApplicationBootstrap {
   }
 
   private compileExternal(route: { method: string; path: string }): void {
-    const { regexp } = pathToRegexp(route.path, {
+    this.externalPatterns.push({
+      method: route.method,
+      pattern: this.compile(route.path),
+    });
+  }
+
+  /** A route's path as the platform matches it, its `:param` groups noted. */
+  private compile(path: string): RegExp {
+    const { regexp, keys } = pathToRegexp(path, {
       sensitive: this.matching.caseSensitive,
       trailing: this.matching.ignoreTrailingSlash,
     });
-    this.externalPatterns.push({ method: route.method, pattern: regexp });
+    const params: number[] = [];
+    keys.forEach((key, index) => {
+      if (key.type === 'param') params.push(index + 1);
+    });
+    if (params.length > 0) this.paramGroups.set(regexp, params);
+    return regexp;
   }
 
   private queryParamsOf(controller: Type, handlerName: string): string[] {
