@@ -1094,6 +1094,28 @@ describe.each(ADAPTERS)(
         );
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
+
+    it("never sends a decompression library's message", async () => {
+      // Express's parser inflates gzip: garbage fails in zlib ("incorrect
+      // header check"), which it passes on as a 400 with zlib's message.
+      // Fastify does not inflate: the bytes are malformed JSON.
+      const response = await fetch(`${running.baseUrl}/fixture/widgets`, {
+        method: 'POST',
+        body: 'not gzip at all',
+        headers: {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+        },
+      });
+      const text = await response.clone().text();
+      const body = await expectProblem(response, 400);
+      expect(text).not.toMatch(/header check|zlib|Z_DATA_ERROR/i);
+      expect(body.detail).toBe(
+        adapter === 'express'
+          ? 'The request body could not be decoded with its Content-Encoding.'
+          : 'The request body is malformed and could not be parsed.',
+      );
+    });
   },
 );
 

@@ -149,6 +149,34 @@ describe('ProblemMapper', () => {
     ).toBe('The request URI is malformed.');
   });
 
+  it("sends only the status of a platform error it does not know, as Nest's Express adapter wraps it", () => {
+    // ExpressAdapter.mapException: new HttpException(error.message, error.statusCode, { cause: error })
+    const unknown = httpError({ statusCode: 422, expose: true });
+    const wrapped = new HttpException(unknown.message, 422, { cause: unknown });
+    expect(mapper().map(wrapped, context).body.detail).toBe(
+      'The request is well-formed but could not be processed.',
+    );
+    // zlib's, passed on by Express's parser for a body that does not inflate.
+    const zlib = httpError({
+      status: 400,
+      statusCode: 400,
+      code: 'Z_DATA_ERROR',
+    });
+    expect(
+      mapper().map(
+        new HttpException(zlib.message, 400, { cause: zlib }),
+        context,
+      ).body.detail,
+    ).toBe('The request body could not be decoded with its Content-Encoding.');
+    // An app's own exception with a cause keeps its own message.
+    const own = new BadRequestException('The coupon has expired.', {
+      cause: unknown,
+    });
+    expect(mapper().map(own, context).body.detail).toBe(
+      'The coupon has expired.',
+    );
+  });
+
   it('sends nothing of an Error given as a 4xx body', () => {
     const dbError = Object.assign(
       new Error('duplicate key value violates unique constraint "users_pkey"'),

@@ -102,6 +102,25 @@ const NEST_DEFAULT_MESSAGES: Readonly<Record<number, string>> = {
 };
 
 const MALFORMED_BODY = 'The request body is malformed and could not be parsed.';
+const UNDECODABLE_BODY =
+  'The request body could not be decoded with its Content-Encoding.';
+
+/**
+ * A platform error no table here knows, as Nest's Express adapter wraps it
+ * (`new HttpException(error.message, error.statusCode, { cause: error })`
+ * for any http-errors error under 500): its message is a library's own, so
+ * only the status is used. An app's own exception with a cause keeps its
+ * message, which is not the cause's.
+ */
+function wrappedUnknown(error: HttpException): ProblemInit | undefined {
+  const cause = asObject(error.cause);
+  if (!cause || statusOf(cause) !== error.getStatus()) return undefined;
+  const message = readMember(cause, 'message');
+  if (typeof message !== 'string' || error.getResponse() !== message)
+    return undefined;
+  const status = error.getStatus();
+  return { status, detail: genericDetail(status), logLevel: 'debug' };
+}
 
 /**
  * body-parser (Express) errors by their `type`, never by message: a parser's
@@ -266,7 +285,7 @@ export class ProblemMapper {
       // decides the status.
       const platform =
         error.getStatus() < 500
-          ? this.fromTransportError(error.cause)
+          ? (this.fromTransportError(error.cause) ?? wrappedUnknown(error))
           : undefined;
       return platform ?? this.fromHttpException(error);
     }
@@ -399,6 +418,15 @@ export class ProblemMapper {
     }
     if (cause instanceof SyntaxError && status === 400) {
       return { status: 400, detail: MALFORMED_BODY, logLevel: 'debug' };
+    }
+    // zlib's errors (`Z_DATA_ERROR`...), which Express's parser passes on
+    // as a 400 when a body does not inflate, with zlib's message.
+    if (
+      status === 400 &&
+      typeof error.code === 'string' &&
+      error.code.startsWith('Z_')
+    ) {
+      return { status: 400, detail: UNDECODABLE_BODY, logLevel: 'debug' };
     }
     // The router's failure to decode a path parameter (status 400); any
     // other URIError is the server's own (encoding a value it rendered).
