@@ -1,5 +1,11 @@
-import { Controller, Get, Module } from '@nestjs/common';
-import { SkipThrottle, Throttle, ThrottlerModule } from '@nestjs/throttler';
+import { Controller, Get, Logger, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import {
+  SkipThrottle,
+  Throttle,
+  ThrottlerGuard,
+  ThrottlerModule,
+} from '@nestjs/throttler';
 import {
   HalProblemModule,
   InMemoryThrottlerStorage,
@@ -418,3 +424,50 @@ describe.each(ADAPTERS)('throttler names on %s', (adapter) => {
     ).rejects.toThrow(/throttler name "burst—1" must be printable ASCII/);
   });
 });
+
+describe.each(ADAPTERS)(
+  "@nestjs/throttler's own ThrottlerGuard registered too, on %s",
+  (adapter) => {
+    const DUPLICATE = /ThrottlerGuard is registered as a global guard/;
+
+    it('warns at bootstrap that every request would be counted twice', async () => {
+      const warn = jest
+        .spyOn(Logger.prototype, 'warn')
+        .mockImplementation(() => {});
+      try {
+        @Module({
+          ...throttleFixtureModule(3),
+          // As every @nestjs/throttler tutorial registers it.
+          providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
+        })
+        class TwiceThrottledModule {}
+        const twice = await startTestingApp(
+          adapter,
+          Test.createTestingModule({ imports: [TwiceThrottledModule] }),
+        );
+        await twice.close();
+        expect(
+          warn.mock.calls.filter(([message]) =>
+            DUPLICATE.test(String(message)),
+          ),
+        ).toHaveLength(1);
+
+        warn.mockClear();
+        @Module(throttleFixtureModule(3))
+        class OnceThrottledModule {}
+        const once = await startTestingApp(
+          adapter,
+          Test.createTestingModule({ imports: [OnceThrottledModule] }),
+        );
+        await once.close();
+        expect(
+          warn.mock.calls.filter(([message]) =>
+            DUPLICATE.test(String(message)),
+          ),
+        ).toHaveLength(0);
+      } finally {
+        warn.mockRestore();
+      }
+    });
+  },
+);

@@ -19,6 +19,7 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import { HalThrottlerGuard } from './throttle/hal-throttler.guard';
+import { DuplicateThrottlerWarning } from './throttle/duplicate-throttler.warning';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import type { HalProblemModuleOptions } from './hal-problem-module-options.interface';
 import {
@@ -105,6 +106,7 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
             )
           : allowAll,
     },
+    DuplicateThrottlerWarning,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: ScopesGuard },
     RequestContextService,
