@@ -321,6 +321,18 @@ describe.each(ADAPTERS)('rate limiting per route on %s', (adapter) => {
     ]);
   });
 
+  it("keeps a token subject from naming another client's bucket of a route's own policy", async () => {
+    const as = (sub: string) => ({
+      authorization: `Bearer ${signToken({ sub })}`,
+    });
+    // A subject spelled as the victim's subject and the strict route's
+    // policy (limit/ttl/block): its hits must stay in a bucket of its own.
+    expect(
+      (await get('/routes/default', as('victim:1/60000/60000'))).status,
+    ).toBe(200);
+    expect((await get('/routes/strict', as('victim'))).status).toBe(200);
+  });
+
   it('does not charge a request refused by one policy to the others', async () => {
     // burst: 3 per 1 s, counted first; sustained: 10 per 60 s.
     const statuses: number[] = [];

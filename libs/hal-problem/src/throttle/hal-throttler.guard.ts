@@ -203,10 +203,17 @@ export class HalThrottlerGuard extends ThrottlerGuard {
       throttler: route.throttler,
       blockDuration,
       getTracker: route.getTracker,
-      // A route's own @Throttle() policy gets its own bucket per client.
+      // A route's own @Throttle() policy gets its own bucket per client,
+      // named before the tracker: after it, a token subject spelled
+      // `<victim>:<limit>/<ttl>/<block>` would name the victim's bucket of
+      // that policy (the tracker is the one part a client chooses).
       generateKey: route.overridden
         ? (inner, tracker, name) =>
-            `${route.generateKey(inner, tracker, name)}:${limit}/${ttl}/${blockDuration}`
+            route.generateKey(
+              inner,
+              tracker,
+              `${name}@${limit}/${ttl}/${blockDuration}`,
+            )
         : route.generateKey,
     };
   }
