@@ -210,6 +210,25 @@ describe.each(ADAPTERS)('bearer authentication on %s', (adapter) => {
     expect(body.reason).toBe('bad_signature');
   });
 
+  it('refuses a token that marks a header parameter critical (RFC 7515 §4.1.11)', async () => {
+    const token = jwt.sign({ sub: 'client-1' }, TEST_SECRET, {
+      algorithm: 'HS256',
+      issuer: TEST_ISSUER,
+      audience: TEST_AUDIENCE,
+      expiresIn: 300,
+      header: {
+        alg: 'HS256',
+        crit: ['urn:example:bound-to'],
+        'urn:example:bound-to': 'another-api',
+      } as jwt.JwtHeader,
+    });
+    const body = await expectProblem(
+      await call('/secure/me', `Bearer ${token}`),
+      401,
+    );
+    expect(body).toMatchObject({ error: 'invalid_token', reason: 'malformed' });
+  });
+
   it('refuses an oversized token without parsing it', async () => {
     const body = await expectProblem(
       await call('/secure/me', `Bearer ${'a'.repeat(9000)}`),

@@ -68,6 +68,7 @@ export function classifyTokenError(error: unknown): TokenFailure {
 
 export class MissingClaimError extends Error {}
 export class WrongTokenTypeError extends Error {}
+export class UnsupportedCriticalHeaderError extends Error {}
 
 /** A `typ` value as RFC 7515 §4.1.9 compares it: lower case, `application/` implied. */
 function asMediaType(typ: string): string {
@@ -264,6 +265,10 @@ export class AuthConfig {
    * its header's `typ` checked against `tokenType`, then its payload.
    */
   principalOfToken(token: Jwt): AuthPrincipal {
+    // No JWS extension is understood here, so a token that marks any as
+    // critical is invalid (RFC 7515 §4.1.11); jsonwebtoken ignores `crit`.
+    if ((token.header as { crit?: unknown }).crit !== undefined)
+      throw new UnsupportedCriticalHeaderError('crit');
     if (this.tokenTypes) {
       const typ = (token.header as { typ?: unknown }).typ;
       if (typeof typ !== 'string' || !this.tokenTypes.has(asMediaType(typ)))
