@@ -178,6 +178,25 @@ describe.each(ADAPTERS)('module options on %s', (adapter) => {
       );
     });
 
+    it('keeps what a client sent on one log line, without terminal escapes', async () => {
+      logger.entries.length = 0;
+      const forged = encodeURIComponent('x\n\u001b[32mFORGED admin login ok');
+      await fetch(`${running.baseUrl}/fixture/named/${forged}`);
+      await fetch(`${running.baseUrl}/fixture/named-error/${forged}`);
+      const lines = logger.entries.flatMap((entry) => [
+        entry.message,
+        typeof entry.extra[0] === 'string' ? entry.extra[0].split('\n')[0] : '',
+      ]);
+      expect(lines.filter((line) => line.includes('FORGED'))).toHaveLength(3);
+      for (const line of lines)
+        expect(line.includes('\n') || line.includes('\u001b')).toBe(false);
+      expect(lines).toContainEqual(
+        expect.stringContaining(
+          'No widget is named x\\u000a\\u001b[32mFORGED admin login ok.',
+        ),
+      );
+    });
+
     it('logs a 4xx at debug level only', async () => {
       logger.entries.length = 0;
       await fetch(`${running.baseUrl}/fixture/not-found`, {

@@ -32,7 +32,7 @@ import { requestTarget, routedPath } from '../routing/request-target';
 import { RouteTable } from '../routing/route-table';
 import { clientProblem } from './without-stack';
 import { clearRepresentationHeaders } from './representation-headers';
-import { describeError } from './describe-error';
+import { describeError, logText } from './describe-error';
 
 /** The media type of problem documents (RFC 9457 §3). */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -325,7 +325,7 @@ export class ProblemExceptionFilter
     if (problem.logLevel === 'debug' && !Logger.isLevelEnabled('debug')) return;
     const line = `${context.method} ${context.path} -> ${problem.status} (requestId=${context.requestId})`;
     if (problem.logLevel === 'debug') {
-      this.logger.debug(`${line}: ${problem.body.detail}`);
+      this.logger.debug(`${line}: ${logText(problem.body.detail)}`);
       return;
     }
     const { message, stack } = describeError(problem.logError);
