@@ -413,6 +413,29 @@ describe.each(ADAPTERS)(
       );
     });
 
+    it("scopes keys by an app guard's user that has an id but no subject", async () => {
+      const key = newKey();
+      const as = (id: string) =>
+        fetch(`${running.baseUrl}/notes`, {
+          method: 'POST',
+          body: JSON.stringify({ text: 'same' }),
+          headers: {
+            'content-type': 'application/json',
+            'x-user-id': id,
+            'idempotency-key': key,
+          },
+        });
+      const first = await as('1');
+      const second = await as('2');
+      expect(first.status).toBe(201);
+      expect(second.status).toBe(201);
+      expect(second.headers.get('idempotent-replayed')).toBeNull();
+      expect(((await second.json()) as Json).id).not.toBe(
+        ((await first.json()) as Json).id,
+      );
+      expect((await as('1')).headers.get('idempotent-replayed')).toBe('true');
+    });
+
     it('stores a 5xx and replays it, without running the handler again', async () => {
       const key = newKey();
       const first = await expectProblem(

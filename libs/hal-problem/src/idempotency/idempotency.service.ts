@@ -58,7 +58,12 @@ type HttpRequest = {
   method?: string;
   headers: Record<string, string | string[] | undefined>;
   body?: unknown;
-  user?: { subject?: unknown; claims?: Readonly<Record<string, unknown>> };
+  user?: {
+    subject?: unknown;
+    claims?: Readonly<Record<string, unknown>>;
+    sub?: unknown;
+    id?: unknown;
+  };
   socket?: { remoteAddress?: string };
   raw?: { socket?: { remoteAddress?: string } };
 };
@@ -250,15 +255,9 @@ export class IdempotencyService {
     // Path and query: `POST /orders?dryRun=true` is another request than
     // `POST /orders`. (Without a query, the key is what it always was.)
     const target = this.targetOf(request);
-    const user = request.user;
-    const principal =
-      typeof user?.subject === 'string'
-        ? principalScope(
-            { subject: user.subject, claims: user.claims },
-            this.issuers,
-          )
-        : undefined;
-    const scope = principal ?? `ip:${clientAddress(request, this.hops)}`;
+    const scope =
+      this.principalOf(request.user) ??
+      `ip:${clientAddress(request, this.hops)}`;
     const recordKey = hash(
       'sha256',
       `${scope}\n${request.method ?? ''}\n${target}\n${key}`,
@@ -288,6 +287,31 @@ export class IdempotencyService {
           );
         },
       );
+  }
+
+  /**
+   * Whom a record belongs to, from the user any guard set: this module's
+   * principal (`subject`), else the `sub` or `id` of an app's own user
+   * object (passport-local, a session, a JWT strategy returning its
+   * payload). Without one, requests with a user would share the scope of
+   * their address: one user could be replayed another's stored response.
+   */
+  private principalOf(user: HttpRequest['user']): string | undefined {
+    if (typeof user !== 'object' || user === null) return undefined;
+    if (typeof user.subject === 'string')
+      return principalScope(
+        { subject: user.subject, claims: user.claims },
+        this.issuers,
+      );
+    for (const field of ['sub', 'id'] as const) {
+      const value = user[field];
+      if (
+        (typeof value === 'string' && value !== '') ||
+        (typeof value === 'number' && Number.isFinite(value))
+      )
+        return `user:${JSON.stringify([field, value])}`;
+    }
+    return undefined;
   }
 
   private replayOf(
