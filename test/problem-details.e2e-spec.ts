@@ -771,7 +771,7 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       expect(query.errors).toEqual([
         {
           title: 'invalid_type',
-          detail: '`query.size` is `NaN`, but `integer` is expected.',
+          detail: '`query.size` is not a number, but `integer` is expected.',
           parameter: 'size',
         },
       ]);

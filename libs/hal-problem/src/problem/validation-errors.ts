@@ -284,7 +284,12 @@ function describeViolation(
   if (title === 'invalid_type') {
     const expected = EXPECTED_TYPES.get(constraint) ?? 'a value';
     const shown = expected === 'a value' ? expected : `\`${expected}\``;
-    return `\`${where}\` is \`${typeName(violation.value)}\`, but ${shown} is expected.`;
+    // NaN is what `@Type(() => Number)` made of the client's `abc`: the
+    // client sent no NaN, so it is told its value is not a number.
+    const kind = Number.isNaN(violation.value)
+      ? 'not a number'
+      : `\`${typeName(violation.value)}\``;
+    return `\`${where}\` is ${kind}, but ${shown} is expected.`;
   }
   // class-validator's messages start with the property name: put the full
   // location in its place ("size must not be greater than 100").
