@@ -1,5 +1,13 @@
+import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { gzipSync } from 'node:zlib';
-import { ADAPTERS, startSample, type RunningApp } from './support/adapters';
+import { HalProblemModule, SkipHal } from 'nestjs-hal-problem';
+import {
+  ADAPTERS,
+  startSample,
+  startTestingApp,
+  Test,
+  type RunningApp,
+} from './support/adapters';
 import { expectProblem } from './support/problem-assertions';
 import { socketRequest } from './support/raw-http';
 import { authorized, tokenFor } from './support/sample-client';
@@ -145,5 +153,48 @@ describe.each(ADAPTERS)('request bodies the same way on %s', (adapter) => {
       /^application\/problem\+json/,
     );
     expect((JSON.parse(response.body) as Json).limit).toBe(LIMIT);
+  });
+});
+
+@Controller('echo')
+class EchoController {
+  @Post()
+  @HttpCode(200)
+  @SkipHal()
+  echo(@Body() body: unknown): unknown {
+    return body;
+  }
+}
+
+@Module({
+  // No `bodyLimit` option: the 413 reports the limit the parsers enforce.
+  imports: [HalProblemModule.forRoot({ validation: false })],
+  controllers: [EchoController],
+})
+class NoReportedLimitModule {}
+
+describe.each(ADAPTERS)('the limit a 413 reports on %s', (adapter) => {
+  it('is the one useStrictBodyParsing enforces when the module sets none', async () => {
+    const running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [NoReportedLimitModule] }),
+    );
+    try {
+      // startTestingApp enforces 100 KiB on both platforms. Chunked, so
+      // that Express's parser reaches its limit while reading (a declared
+      // Content-Length over it is refused before the parser, with it).
+      const response = await fetch(`${running.baseUrl}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: new Blob([
+          JSON.stringify({ pad: 'x'.repeat(150 * 1024) }),
+        ]).stream(),
+        duplex: 'half',
+      });
+      const body = await expectProblem(response, 413);
+      expect(body.limit).toBe(100 * 1024);
+    } finally {
+      await running.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { ProblemConfig } from './problem.config';
 import { isUtf8 } from 'node:buffer';
 import { parse as parseQueryString } from 'node:querystring';
 import {
@@ -253,6 +254,12 @@ export function useStrictBodyParsing(
 ): void {
   const limit = options.limit ?? 100 * 1024;
   const maxDepth = options.maxDepth ?? 64;
+  // Fastify's 413 does not say its limit: the problem reports this one.
+  try {
+    app.get(ProblemConfig, { strict: false }).reportEnforcedBodyLimit(limit);
+  } catch {
+    // HalProblemModule is not imported: nobody writes problems to report it in.
+  }
   const parserApp = app as unknown as BodyParserApp;
   const platform = app.getHttpAdapter().getType();
   if (platform === 'express') {

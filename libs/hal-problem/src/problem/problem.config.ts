@@ -31,7 +31,12 @@ export class ProblemConfig {
   readonly requestIdHeaderKey: string;
   readonly validation: ValidationPipeOptions | false;
   readonly acceptedContentTypes: readonly string[];
-  readonly bodyLimit: number | undefined;
+  /** Reported in 413s whose error does not carry its limit (Fastify's). */
+  get bodyLimit(): number | undefined {
+    return this.configuredBodyLimit ?? this.enforcedBodyLimit;
+  }
+  private readonly configuredBodyLimit: number | undefined;
+  private enforcedBodyLimit: number | undefined;
   readonly mapError: ProblemErrorMapper | undefined;
 
   constructor(
@@ -70,7 +75,15 @@ export class ProblemConfig {
     this.acceptedContentTypes = (
       options.acceptedContentTypes ?? DEFAULT_ACCEPTED_CONTENT_TYPES
     ).map((type) => type.toLowerCase());
-    this.bodyLimit = options.bodyLimit;
+    this.configuredBodyLimit = options.bodyLimit;
     this.mapError = options.mapError;
+  }
+
+  /**
+   * The limit `useStrictBodyParsing` enforces: what a 413 reports when the
+   * module's `bodyLimit` option does not say otherwise.
+   */
+  reportEnforcedBodyLimit(limit: number): void {
+    this.enforcedBodyLimit = limit;
   }
 }
