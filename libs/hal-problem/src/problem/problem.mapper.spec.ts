@@ -149,17 +149,13 @@ describe('ProblemMapper', () => {
     ).toBe('The request URI is malformed.');
   });
 
-  it("sends only the status of a platform error it does not know, as Nest's Express adapter wraps it", () => {
-    // ExpressAdapter.mapException: new HttpException(error.message, error.statusCode, { cause: error })
-    const unknown = httpError({ statusCode: 422, expose: true });
-    const wrapped = new HttpException(unknown.message, 422, { cause: unknown });
-    expect(mapper().map(wrapped, context).body.detail).toBe(
-      'The request is well-formed but could not be processed.',
-    );
-    // zlib's, passed on by Express's parser for a body that does not inflate.
+  it("sends a fixed detail for zlib's errors, and keeps the message of an app's own http-errors", () => {
+    // zlib's, passed on by Express's parser for a body that does not inflate,
+    // and wrapped by Nest's Express adapter with zlib's message.
     const zlib = httpError({
       status: 400,
       statusCode: 400,
+      expose: true,
       code: 'Z_DATA_ERROR',
     });
     expect(
@@ -168,13 +164,18 @@ describe('ProblemMapper', () => {
         context,
       ).body.detail,
     ).toBe('The request body could not be decoded with its Content-Encoding.');
-    // An app's own exception with a cause keeps its own message.
-    const own = new BadRequestException('The coupon has expired.', {
-      cause: unknown,
+    // An app's `next(createError(403, 'API key revoked'))`: exposed on purpose.
+    const revoked = Object.assign(new Error('API key revoked'), {
+      status: 403,
+      statusCode: 403,
+      expose: true,
     });
-    expect(mapper().map(own, context).body.detail).toBe(
-      'The coupon has expired.',
-    );
+    expect(
+      mapper().map(
+        new HttpException(revoked.message, 403, { cause: revoked }),
+        context,
+      ).body.detail,
+    ).toBe('API key revoked');
   });
 
   it('sends nothing of an Error given as a 4xx body', () => {

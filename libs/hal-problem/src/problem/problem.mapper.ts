@@ -106,23 +106,6 @@ const UNDECODABLE_BODY =
   'The request body could not be decoded with its Content-Encoding.';
 
 /**
- * A platform error no table here knows, as Nest's Express adapter wraps it
- * (`new HttpException(error.message, error.statusCode, { cause: error })`
- * for any http-errors error under 500): its message is a library's own, so
- * only the status is used. An app's own exception with a cause keeps its
- * message, which is not the cause's.
- */
-function wrappedUnknown(error: HttpException): ProblemInit | undefined {
-  const cause = asObject(error.cause);
-  if (!cause || statusOf(cause) !== error.getStatus()) return undefined;
-  const message = readMember(cause, 'message');
-  if (typeof message !== 'string' || error.getResponse() !== message)
-    return undefined;
-  const status = error.getStatus();
-  return { status, detail: genericDetail(status), logLevel: 'debug' };
-}
-
-/**
  * body-parser (Express) errors by their `type`, never by message: a parser's
  * message may echo the body, and messages change between versions.
  */
@@ -285,7 +268,7 @@ export class ProblemMapper {
       // decides the status.
       const platform =
         error.getStatus() < 500
-          ? (this.fromTransportError(error.cause) ?? wrappedUnknown(error))
+          ? this.fromTransportError(error.cause)
           : undefined;
       return platform ?? this.fromHttpException(error);
     }
