@@ -462,7 +462,7 @@ describe.each(ADAPTERS)(
         );
         await running.close();
         return warn.mock.calls.filter(([message]) =>
-          /ThrottlerGuard is registered as a global guard/.test(
+          /Rate-limit guards are registered globally more than once/.test(
             String(message),
           ),
         ).length;

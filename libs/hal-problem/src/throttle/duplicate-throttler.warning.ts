@@ -10,8 +10,9 @@ import { HalThrottlerGuard } from './hal-throttler.guard';
 /**
  * Warns once at bootstrap when the app registers `@nestjs/throttler`'s own
  * `ThrottlerGuard` globally (`{ provide: APP_GUARD, useClass: ThrottlerGuard }`,
- * as every throttler tutorial shows, or `app.useGlobalGuards()`) while the
- * module's `HalThrottlerGuard` already limits every request: each request
+ * as every throttler tutorial shows, or `app.useGlobalGuards()`), or a
+ * second rate-limit guard of any kind, while the module's
+ * `HalThrottlerGuard` already limits every request: each request
  * is then counted twice, and the upstream guard's 429 is thrown before the
  * module's, so it carries no `RateLimit` fields and no `violated-policies`.
  * A warning, not an error: the app still starts as it did.
@@ -30,18 +31,23 @@ export class DuplicateThrottlerWarning implements OnApplicationBootstrap {
         .getGlobalRequestGuards()
         .map((wrapper) => (wrapper as { instance?: unknown }).instance),
     ];
-    if (!guards.some((guard) => guard instanceof HalThrottlerGuard)) return;
-    const others = guards.filter(
-      (guard) =>
-        guard instanceof ThrottlerGuard &&
-        !(guard instanceof HalThrottlerGuard),
+    const throttlers = guards.filter(
+      (guard): guard is ThrottlerGuard => guard instanceof ThrottlerGuard,
     );
-    if (others.length === 0) return;
-    const names = [...new Set(others.map((guard) => guard!.constructor.name))];
+    // One is the module's; another (upstream's, or an app's own subclass of
+    // HalThrottlerGuard registered beside it) counts every request again.
+    if (
+      throttlers.length < 2 ||
+      !throttlers.some((guard) => guard instanceof HalThrottlerGuard)
+    )
+      return;
+    const names = [
+      ...new Set(throttlers.map((guard) => guard.constructor.name)),
+    ];
     this.logger.warn(
-      `${names.join(', ')} is registered as a global guard besides HalProblemModule's HalThrottlerGuard: ` +
-        "every request is counted twice, and its 429 is not the contract's problem. " +
-        "Remove that APP_GUARD provider (or useGlobalGuards call), or turn the module's off with throttle: false.",
+      `Rate-limit guards are registered globally more than once (${names.join(', ')}): ` +
+        "every request is counted twice, and a 429 from @nestjs/throttler's own guard is not the contract's problem. " +
+        "Remove the app's APP_GUARD provider (or useGlobalGuards call), or turn the module's off with throttle: false.",
     );
   }
 }
