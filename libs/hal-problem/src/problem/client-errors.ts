@@ -55,14 +55,12 @@ function answerFailedExpectation(
   requestIdHeader: string,
 ): void {
   const id = ensureRequestId(request, requestIdHeader.toLowerCase());
-  const body = JSON.stringify({
-    type: 'about:blank',
-    title: reasonPhrase(417),
-    status: 417,
-    detail: 'The only expectation this server meets is 100-continue.',
-    instance: originForm(request.url ?? '/'),
-    requestId: id,
-  });
+  const body = problemText(
+    417,
+    'The only expectation this server meets is 100-continue.',
+    originForm(request.url ?? '/'),
+    id,
+  );
   // Node drops the body of a response to HEAD; its length is still right.
   response.writeHead(417, {
     'Content-Type': 'application/problem+json',
@@ -70,6 +68,23 @@ function answerFailedExpectation(
     [requestIdHeader]: id,
   });
   response.end(body);
+}
+
+/** The problem document written here, below any framework: `about:blank` with its status's title. */
+function problemText(
+  status: number,
+  detail: string | undefined,
+  instance: string,
+  requestId: string,
+): string {
+  return JSON.stringify({
+    type: 'about:blank',
+    title: reasonPhrase(status),
+    status,
+    detail,
+    instance,
+    requestId,
+  });
 }
 
 /** Node's parser error codes → the status RFC 9110 gives them. */
@@ -125,14 +140,7 @@ export function problemClientErrors(
   const status = statusOf(error.code);
   const title = reasonPhrase(status);
   const id = randomUUID();
-  const body = JSON.stringify({
-    type: 'about:blank',
-    title,
-    status,
-    detail: DETAILS[status],
-    instance: `urn:uuid:${id}`,
-    requestId: id,
-  });
+  const body = problemText(status, DETAILS[status], `urn:uuid:${id}`, id);
   const header =
     (socket.server ? headers.get(socket.server) : undefined) ??
     DEFAULT_REQUEST_ID_HEADER;
