@@ -12,7 +12,12 @@ import {
   Test,
   type RunningApp,
 } from './support/adapters';
-import { absoluteFormRequest, socketRequest } from './support/raw-http';
+import { startAppendingProxy } from './support/appending-proxy';
+import {
+  absoluteFormRequest,
+  rawRequest,
+  socketRequest,
+} from './support/raw-http';
 import {
   HAL_FIXTURE_OPTIONS,
   halFixtureModule,
@@ -475,6 +480,115 @@ describe.each(ADAPTERS)('HAL link bases on %s', (adapter) => {
     }
   });
 
+  describe('behind proxies that append', () => {
+    // The client asks the proxy for api.example.test; the app itself is
+    // reached at 127.0.0.1:<port>, which the proxy sends as Host.
+    const selfThrough = async (
+      proxyUrl: string,
+      headers: Record<string, string | string[]>,
+    ) => {
+      const response = await rawRequest(proxyUrl, '/widgets/1', {
+        host: 'api.example.test',
+        ...headers,
+      });
+      expect(response.status).toBe(200);
+      return (JSON.parse(response.body) as Json)._links.self.href as string;
+    };
+    const withChain = async (
+      trustProxy: boolean | number,
+      families: ('x-forwarded' | 'forwarded')[],
+      run: (entry: string, appUrl: string) => Promise<void>,
+    ) => {
+      const running = await start({ links: 'request', trustProxy });
+      const proxies = [];
+      try {
+        // The last family is the outermost proxy, the one the client calls.
+        let next = running.baseUrl;
+        for (const family of families) {
+          const proxy = await startAppendingProxy(next, { family });
+          proxies.push(proxy);
+          next = proxy.baseUrl;
+        }
+        await run(next, running.baseUrl);
+      } finally {
+        for (const proxy of proxies.reverse()) await proxy.close();
+        await running.close();
+      }
+    };
+
+    it("ignores a client's Forwarded with trustProxy: 1 when the proxy appended X-Forwarded-*", async () => {
+      await withChain(1, ['x-forwarded'], async (entry) => {
+        expect(
+          await selfThrough(entry, {
+            forwarded: 'for=203.0.113.9;host=evil.example.test;proto=http',
+          }),
+        ).toBe('https://api.example.test/widgets/1');
+        // Its own X-Forwarded-* lines come before the proxy's: not read either.
+        expect(
+          await selfThrough(entry, {
+            'x-forwarded-host': ['evil.example.test', 'evil2.example.test'],
+            'x-forwarded-proto': 'http',
+            forwarded: 'host=evil.example.test',
+          }),
+        ).toBe('https://api.example.test/widgets/1');
+      });
+    });
+
+    it("keeps trustProxy: true reading the client's first element, as before", async () => {
+      await withChain(true, ['x-forwarded'], async (entry) => {
+        expect(
+          await selfThrough(entry, {
+            forwarded: 'for=203.0.113.9;host=evil.example.test',
+          }),
+        ).toBe('https://evil.example.test/widgets/1');
+        expect(
+          await selfThrough(entry, {
+            'x-forwarded-host': 'evil2.example.test',
+          }),
+        ).toBe('https://evil2.example.test/widgets/1');
+        expect(await selfThrough(entry, {})).toBe(
+          'https://api.example.test/widgets/1',
+        );
+      });
+    });
+
+    it('reads the Forwarded element of the proxy, not the one a client put before it', async () => {
+      await withChain(1, ['forwarded'], async (entry) => {
+        expect(
+          await selfThrough(entry, {
+            forwarded: ['host=evil.example.test;proto=http', 'host=evil2'],
+          }),
+        ).toBe('https://api.example.test/widgets/1');
+      });
+    });
+
+    it('reads the outermost of N proxies with trustProxy: N', async () => {
+      await withChain(2, ['x-forwarded', 'x-forwarded'], async (entry) => {
+        expect(
+          await selfThrough(entry, {
+            'x-forwarded-host': 'evil.example.test',
+            forwarded: 'host=evil.example.test',
+          }),
+        ).toBe('https://api.example.test/widgets/1');
+      });
+      // Counted one hop short, the inner proxy's element is read: the host
+      // the outer one called it at, not the one the client asked for.
+      await withChain(1, ['x-forwarded', 'x-forwarded'], async (entry, app) => {
+        const href = await selfThrough(entry, {});
+        expect(href).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/widgets\/1$/);
+        expect(href).not.toBe(`${app.replace('http:', 'https:')}/widgets/1`);
+      });
+    });
+
+    it('ignores forwarded headers with fewer elements than trustProxy', async () => {
+      await withChain(2, ['x-forwarded'], async (entry, app) => {
+        expect(
+          await selfThrough(entry, { forwarded: 'host=evil.example.test' }),
+        ).toBe(`${app}/widgets/1`);
+      });
+    });
+  });
+
   it('uses a fixed public base URL', async () => {
     const running = await start({ links: 'https://public.example.test/' });
     try {
@@ -514,6 +628,25 @@ describe('HAL bootstrap checks', () => {
         Test.createTestingModule({ imports: [BadModule] }),
       ),
     ).rejects.toThrow(/HAL relation "frobnicate" on BadController.get/);
+  });
+
+  it('fails the start on a hal.trustProxy that is not a boolean or a hop count', async () => {
+    @Module({
+      imports: [
+        HalProblemModule.forRoot({
+          hal: { trustProxy: 'false' as unknown as boolean },
+        }),
+      ],
+    })
+    class BadTrustModule {}
+    await expect(
+      startTestingApp(
+        'express',
+        Test.createTestingModule({ imports: [BadTrustModule] }),
+      ),
+    ).rejects.toThrow(
+      /hal\.trustProxy must be true, false or the number of proxies .* got "false"/,
+    );
   });
 
   it('fails the start on a link to a method that is not a route', async () => {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { HalProblemModuleOptions } from '../hal-problem-module-options.interface';
 import { HAL_PROBLEM_MODULE_OPTIONS } from '../hal-problem.module-definition';
+import { unquote } from '../throttle/client-address';
 import { IANA_LINK_RELATIONS } from './hal.constants';
 
 /** A CURIE: a compact name for a family of documented link relations. */
@@ -20,11 +21,21 @@ export interface HalOptions {
    */
   readonly links?: string;
   /**
-   * Honour `Forwarded` and `X-Forwarded-Proto/Host/Prefix` when building
-   * links. Only behind a proxy that sets them: otherwise any client could
-   * change the links it receives.
+   * Proxies in front of the app, for the scheme, host and prefix of links
+   * (`Forwarded`, `X-Forwarded-Proto/Host/Prefix`): `false` (default)
+   * ignores those headers, so no request header can change a link. A
+   * number N (recommended) is the count of proxies that append to them:
+   * each header is read at its element N from the right, the one the
+   * outermost trusted proxy wrote, never an element a client put further
+   * left; a header with fewer than N elements was not written by them and
+   * is ignored, as without `trustProxy`. With a number, a request that
+   * carries `X-Forwarded-For`, `-Host` or `-Proto` is read from
+   * `X-Forwarded-*` only, any other from `Forwarded` (RFC 7239) only.
+   * `true` reads the first (leftmost, client-forgeable) element of each,
+   * `Forwarded` first: safe only behind a single proxy that replaces every
+   * one of these headers. (Unlike `throttle.trustProxy`, where `true` is 1.)
    */
-  readonly trustProxy?: boolean;
+  readonly trustProxy?: boolean | number;
   /** Extension relation types of this API (`orders`, `cancel`…), besides IANA's and URIs. */
   readonly relations?: readonly string[];
   /** CURIEs; a `curies` link is sent only when a curied rel is used. */
@@ -54,7 +65,7 @@ function first(value: string | string[] | undefined): string | undefined {
   return raw?.split(',')[0]?.trim() || undefined;
 }
 
-/** The first element of a `Forwarded` header (RFC 7239) as a map. */
+/** The first element of a `Forwarded` header (RFC 7239) as a map (`trustProxy: true`). */
 function forwarded(headers: Headers): Record<string, string> {
   const element = first(headers.forwarded);
   const pairs: Record<string, string> = {};
@@ -66,12 +77,60 @@ function forwarded(headers: Headers): Record<string, string> {
   return pairs;
 }
 
+/**
+ * The element `hops` from the right of a list header, the one the
+ * outermost of `hops` appending proxies wrote; undefined when the header
+ * has fewer elements (no trusted proxy wrote it) or that element is empty.
+ * Lines of the same name count in order, as Node joins them with `, `.
+ * Empty elements count too: skipping a proxy's empty element would hand
+ * its place to the client's element on its left. Split on every comma
+ * before anything is unquoted, as `forwardedFor` does: none of these
+ * values holds one, and a quote a client leaves open must not swallow
+ * the elements proxies append after its own.
+ */
+function fromRight(
+  value: string | string[] | undefined,
+  hops: number,
+): string | undefined {
+  if (value === undefined) return undefined;
+  const elements = (Array.isArray(value) ? value.join(',') : value).split(',');
+  if (elements.length < hops) return undefined;
+  return elements[elements.length - hops].trim() || undefined;
+}
+
+/**
+ * `host` and `proto` of one `Forwarded` element (RFC 7239 §4), unquoted;
+ * a malformed value, or a parameter given twice (which §4 forbids), is
+ * left out rather than guessed.
+ */
+function forwardedElement(element: string): { host?: string; proto?: string } {
+  const params = new Map<string, string | undefined>();
+  for (const pair of element.split(';')) {
+    const equals = pair.indexOf('=');
+    if (equals <= 0) continue;
+    const key = pair.slice(0, equals).trim().toLowerCase();
+    params.set(
+      key,
+      params.has(key) ? undefined : unquote(pair.slice(equals + 1).trim()),
+    );
+  }
+  return { host: params.get('host'), proto: params.get('proto') };
+}
+
+/** What trusted proxies say a request asked for; each value is checked by the caller. */
+interface Proxied {
+  readonly prefix?: string;
+  readonly proto?: string;
+  readonly host?: string;
+}
+
 /** The HAL options, checked and resolved once at bootstrap. */
 @Injectable()
 export class HalConfig {
   readonly mode: 'path' | 'request' | 'fixed';
   readonly fixedBaseUrl: string;
-  readonly trustProxy: boolean;
+  /** `false`, `true` (the first element of each header), or a hop count from 1. */
+  readonly trustProxy: boolean | number;
   readonly relations: ReadonlySet<string>;
   readonly curies: ReadonlyMap<string, string>;
   readonly plainJson: boolean;
@@ -88,7 +147,24 @@ export class HalConfig {
       );
     }
     this.fixedBaseUrl = this.mode === 'fixed' ? links.replace(/\/+$/, '') : '';
-    this.trustProxy = hal.trustProxy ?? false;
+    const trustProxy: unknown = hal.trustProxy ?? false;
+    if (
+      typeof trustProxy !== 'boolean' &&
+      !(
+        typeof trustProxy === 'number' &&
+        Number.isSafeInteger(trustProxy) &&
+        trustProxy >= 0
+      )
+    ) {
+      throw new Error(
+        `HalProblemModule: hal.trustProxy must be true, false or the number of proxies in front of the app (a whole number from 0), got ${
+          typeof trustProxy === 'string'
+            ? `"${trustProxy}"`
+            : String(trustProxy)
+        }`,
+      );
+    }
+    this.trustProxy = trustProxy === 0 ? false : trustProxy;
     this.plainJson = hal.plainJson ?? true;
     // `result` is the library's own rel for finished operations (see @HalOperation).
     this.relations = new Set(['result', ...(hal.relations ?? [])]);
@@ -123,23 +199,13 @@ export class HalConfig {
     if (this.mode === 'fixed') return this.fixedBaseUrl;
     const headers =
       (request as { headers?: Headers } | undefined)?.headers ?? {};
+    const proxied = this.proxied(headers, this.mode === 'request');
     let prefix = '';
-    if (this.trustProxy) {
-      const candidate = first(headers['x-forwarded-prefix'])?.replace(
-        /\/+$/,
-        '',
-      );
-      if (candidate && PREFIX.test(candidate) && !candidate.includes('//'))
-        prefix = candidate;
-    }
+    const candidate = proxied.prefix?.replace(/\/+$/, '');
+    if (candidate && PREFIX.test(candidate) && !candidate.includes('//'))
+      prefix = candidate;
     if (this.mode === 'path') return prefix;
-    let proto: string | undefined;
-    let host: string | undefined;
-    if (this.trustProxy) {
-      const standard = forwarded(headers);
-      proto = standard.proto ?? first(headers['x-forwarded-proto']);
-      host = standard.host ?? first(headers['x-forwarded-host']);
-    }
+    let { proto, host } = proxied;
     const socket = (request as { socket?: { encrypted?: boolean } }).socket;
     proto =
       proto && PROTO.test(proto)
@@ -151,5 +217,47 @@ export class HalConfig {
     // A Host header that is not a host name gives path-absolute links rather than a forged origin.
     if (!host || !HOST.test(host)) return prefix;
     return `${proto}://${host.toLowerCase()}${prefix}`;
+  }
+
+  /** The prefix, and with `origin` the scheme and host, the trusted proxies forwarded. */
+  private proxied(headers: Headers, origin: boolean): Proxied {
+    const trust = this.trustProxy;
+    if (trust === false) return {};
+    if (trust === true) {
+      // As before hop counts: the first element of each, `Forwarded` first.
+      const prefix = first(headers['x-forwarded-prefix']);
+      if (!origin) return { prefix };
+      const standard = forwarded(headers);
+      return {
+        prefix,
+        proto: standard.proto ?? first(headers['x-forwarded-proto']),
+        host: standard.host ?? first(headers['x-forwarded-host']),
+      };
+    }
+    const prefix = fromRight(headers['x-forwarded-prefix'], trust);
+    if (!origin) return { prefix };
+    // A proxy chain writes one family, and a client can send the other with
+    // as many elements as it likes, so counting elements cannot tell which
+    // one the proxies wrote. X-Forwarded-* wins, as for the throttler's
+    // client address: the common proxies append to it (nginx's usual setup
+    // only to X-Forwarded-For) and pass a client's `Forwarded` on untouched.
+    // The family is chosen by presence, not by count, and never mixed field
+    // by field: neither a proxy that writes X-Forwarded-Proto but no -Host
+    // nor one that replaces a header (one element, fewer than N) may let a
+    // client's `Forwarded: host=` through. Proxies that write only
+    // `Forwarded` need the outermost to drop X-Forwarded-* from clients.
+    if (
+      headers['x-forwarded-for'] !== undefined ||
+      headers['x-forwarded-host'] !== undefined ||
+      headers['x-forwarded-proto'] !== undefined
+    ) {
+      return {
+        prefix,
+        proto: fromRight(headers['x-forwarded-proto'], trust),
+        host: fromRight(headers['x-forwarded-host'], trust),
+      };
+    }
+    const element = fromRight(headers.forwarded, trust);
+    return { prefix, ...(element ? forwardedElement(element) : {}) };
   }
 }

@@ -34,7 +34,7 @@ export function forwardedFor(header: string | string[] | undefined): string[] {
 }
 
 /** A token, or a whole quoted-string with its escapes undone; undefined if malformed. */
-function unquote(value: string): string | undefined {
+export function unquote(value: string): string | undefined {
   if (!value.startsWith('"')) return value.includes('"') ? undefined : value;
   if (value.length < 2 || !value.endsWith('"')) return undefined;
   const inner = value.slice(1, -1);
