@@ -54,7 +54,7 @@ export class AppModule implements NestModule {
           },
           throttle: { trustProxy: config.trustProxy },
           hal: {
-            trustProxy: config.trustProxy,
+            trustProxy: config.trustProxy || false,
             relations: [
               'orders',
               'order',

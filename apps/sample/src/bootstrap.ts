@@ -41,7 +41,12 @@ export async function createSampleApp(
       module,
       new FastifyAdapter({
         bodyLimit: config.bodyLimitBytes,
-        trustProxy: config.trustProxy,
+        // The same hop count as Express's and the module's. (Fastify takes
+        // a number as "trust none" since its hop-count-only fix, so a
+        // function says it: the nearest `trustProxy` hops are proxies.)
+        trustProxy: config.trustProxy
+          ? (_address: string, hop: number) => hop < config.trustProxy
+          : false,
         // Malformed paths and over-long parameters, refused by Fastify's
         // router before Nest runs, and requests Node's parser refuses,
         // answered as problems too.

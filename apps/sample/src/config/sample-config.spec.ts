@@ -18,7 +18,7 @@ describe('loadSampleConfig', () => {
       throttleTtlMs: 60_000,
       bodyLimitBytes: 100 * 1024,
       redisUrl: undefined,
-      trustProxy: false,
+      trustProxy: 0,
       reportDelayMs: 1000,
       maintenanceMode: false,
       oauthClients: DEVELOPMENT_OAUTH_CLIENTS,
@@ -84,7 +84,7 @@ describe('loadSampleConfig', () => {
       throttleTtlMs: 1000,
       bodyLimitBytes: 1024 * 1024,
       redisUrl: 'redis://127.0.0.1:6379',
-      trustProxy: true,
+      trustProxy: 1,
       reportDelayMs: 10,
       maintenanceMode: true,
     });
@@ -99,6 +99,8 @@ describe('loadSampleConfig', () => {
     ['BODY_LIMIT', 'lots'],
     ['REDIS_URL', 'localhost:6379'],
     ['TRUST_PROXY', 'maybe'],
+    ['TRUST_PROXY', '-1'],
+    ['TRUST_PROXY', '11'],
     ['MAINTENANCE_MODE', 'on-ish'],
     ['JWT_SECRET', 'short'],
   ])('refuses %s=%s and names the variable', (name, value) => {
@@ -106,6 +108,17 @@ describe('loadSampleConfig', () => {
     expect(() => loadSampleConfig({ [name]: value })).toThrow(
       new RegExp(`^${name}: `),
     );
+  });
+
+  it.each([
+    ['true', 1],
+    ['yes', 1],
+    ['false', 0],
+    ['0', 0],
+    ['1', 1],
+    ['2', 2],
+  ])('reads TRUST_PROXY=%s as %d proxies', (raw, hops) => {
+    expect(loadSampleConfig({ TRUST_PROXY: raw }).trustProxy).toBe(hops);
   });
 
   it('refuses the development secret in production', () => {

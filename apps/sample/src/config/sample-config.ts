@@ -16,7 +16,8 @@ export interface SampleConfig {
   readonly throttleTtlMs: number;
   readonly bodyLimitBytes: number;
   readonly redisUrl: string | undefined;
-  readonly trustProxy: boolean;
+  /** Proxies in front of the app that append `X-Forwarded-*`/`Forwarded`; 0: none. */
+  readonly trustProxy: number;
   readonly reportDelayMs: number;
   readonly maintenanceMode: boolean;
   readonly oauthClients: readonly OAuthClient[];
@@ -124,6 +125,21 @@ function boolean(env: Env, name: string): boolean {
   throw new ConfigError(name, `expected true or false, got "${env[name]}"`);
 }
 
+/**
+ * A count of proxies: `true`/`yes` for one, `false`/`no` for none, or a
+ * number. One count for every layer that reads forwarded headers (the
+ * platform's client address, the rate limiter's, the links' host): with
+ * `true`, Express and Fastify would trust every hop, so the leftmost
+ * `X-Forwarded-For` element, which a client writes, would be the address.
+ */
+function proxyHops(env: Env, name: string): number {
+  const raw = value(env, name)?.toLowerCase();
+  if (raw === undefined) return 0;
+  if (['true', 'yes'].includes(raw)) return 1;
+  if (['false', 'no'].includes(raw)) return 0;
+  return integer(env, name, 0, 0, 10);
+}
+
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2 };
 
 /** Parses `100kb`, `1mb`, `512` (bytes) the way body-parser's `limit` does. */
@@ -185,7 +201,7 @@ export function loadSampleConfig(env: Env = process.env): SampleConfig {
       value(env, 'BODY_LIMIT') ?? '100kb',
     ),
     redisUrl,
-    trustProxy: boolean(env, 'TRUST_PROXY'),
+    trustProxy: proxyHops(env, 'TRUST_PROXY'),
     reportDelayMs: integer(env, 'REPORT_DELAY_MS', 1000, 0, 3_600_000),
     maintenanceMode: boolean(env, 'MAINTENANCE_MODE'),
     oauthClients: oauthClients(env),
