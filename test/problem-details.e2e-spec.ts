@@ -1119,6 +1119,31 @@ describe.each(ADAPTERS)(
   },
 );
 
+describe('Fastify with ignoreDuplicateSlashes', () => {
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    running = await startTestingApp(
+      'fastify',
+      Test.createTestingModule({ imports: [FixtureAppModule] }),
+      undefined,
+      { fastify: { ignoreDuplicateSlashes: true } },
+    );
+  });
+  afterAll(() => running.close());
+
+  it('offers the methods of the path its router serves once repeated slashes fold', async () => {
+    const path = `${running.baseUrl}//fixture//widgets`;
+    expect((await fetch(path)).status).toBe(200);
+    const put = await fetch(path, { method: 'PUT' });
+    expect(put.headers.get('allow')).toBe('GET, HEAD, POST, OPTIONS');
+    await expectProblem(put, 405);
+    const options = await fetch(path, { method: 'OPTIONS' });
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('GET, HEAD, POST, OPTIONS');
+  });
+});
+
 describe('Fastify with useSemicolonDelimiter', () => {
   let running: RunningApp;
 

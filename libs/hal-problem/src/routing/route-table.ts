@@ -82,6 +82,30 @@ function decodedAsRouted(path: string): string {
   }
 }
 
+const REPEATED_SLASHES = /\/{2,}/g;
+
+/**
+ * Whether a Fastify instance was created with `ignoreDuplicateSlashes`, at
+ * the top level or under `routerOptions` (Fastify 5), as Nest's adapter reads
+ * its other router options.
+ */
+function ignoresDuplicateSlashes(instance: unknown): boolean {
+  const config = (
+    instance as
+      | {
+          initialConfig?: {
+            ignoreDuplicateSlashes?: boolean;
+            routerOptions?: { ignoreDuplicateSlashes?: boolean };
+          };
+        }
+      | undefined
+  )?.initialConfig;
+  return !!(
+    config?.routerOptions?.ignoreDuplicateSlashes ??
+    config?.ignoreDuplicateSlashes
+  );
+}
+
 function asList<T>(value: T | readonly T[] | undefined): T[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? [...(value as T[])] : [value as T];
@@ -202,6 +226,8 @@ export class RouteTable implements OnApplicationBootstrap {
   private readonly paramGroups = new WeakMap<RegExp, readonly number[]>();
   /** Whether the platform's router decodes the path before matching it. */
   private decodesPath = false;
+  /** Whether the platform's router folds `//` into `/` before matching. */
+  private foldsSlashes = false;
 
   /** Builds the table once; other bootstrap hooks that need it may call this first. */
   onApplicationBootstrap(): void {
@@ -280,6 +306,7 @@ export class RouteTable implements OnApplicationBootstrap {
       const end = path.indexOf(';');
       if (end !== -1) path = path.slice(0, end);
     }
+    if (this.foldsSlashes) path = path.replace(REPEATED_SLASHES, '/');
     if (this.decodesPath) path = decodedAsRouted(path);
     const served = new Set<string>();
     for (const route of this.routes) {
@@ -331,6 +358,10 @@ export class RouteTable implements OnApplicationBootstrap {
     // `/%77idgets` from `/widgets`; Express's matches the path as sent. No
     // adapter method says which, so the platform's name does.
     this.decodesPath = adapter?.getType?.() === 'fastify';
+    // Fastify's `ignoreDuplicateSlashes` is not among Nest's route-matching
+    // options; Fastify's public `initialConfig` holds it.
+    this.foldsSlashes =
+      this.decodesPath && ignoresDuplicateSlashes(adapter?.getInstance?.());
     this.routes = [];
     this.byHandler.clear();
     this.externalPatterns = [];
