@@ -519,3 +519,76 @@ describe.each(ADAPTERS)('a JWKS key source (jwks-rsa) on %s', (adapter) => {
     }
   });
 });
+
+describe.each(ADAPTERS)(
+  'several issuers, each with its own key (keysByIssuer), on %s',
+  (adapter) => {
+    const SECRET_A = 'issuer-a-secret-that-is-long-enough-for-hs256-0001';
+    const SECRET_B = 'issuer-b-secret-that-is-long-enough-for-hs256-0002';
+    @Module(
+      authFixtureModule({
+        auth: {
+          realm: 'test',
+          algorithms: ['HS256'],
+          audience: TEST_AUDIENCE,
+          keysByIssuer: {
+            'https://a.example': SECRET_A,
+            'https://b.example': (_request, _token, done) =>
+              done(null, SECRET_B),
+          },
+        },
+      }),
+    )
+    class SeveralIssuersModule {}
+    let running: RunningApp;
+    const call = (token: string) =>
+      fetch(`${running.baseUrl}/secure/me`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+
+    beforeAll(async () => {
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [SeveralIssuersModule] }),
+      );
+    });
+    afterAll(() => running.close());
+
+    it("lets each issuer's tokens through with its own key", async () => {
+      const fromA = signToken({}, { issuer: 'https://a.example' }, SECRET_A);
+      const fromB = signToken({}, { issuer: 'https://b.example' }, SECRET_B);
+      expect((await call(fromA)).status).toBe(200);
+      expect((await call(fromB)).status).toBe(200);
+    });
+
+    it("refuses a token claiming one issuer signed with the other's key", async () => {
+      const forged = signToken({}, { issuer: 'https://b.example' }, SECRET_A);
+      const response = await call(forged);
+      const problem = await expectProblem(response, 401);
+      expect(problem.reason).toBe('bad_signature');
+      expect(response.headers.get('www-authenticate')).toContain(
+        'error="invalid_token"',
+      );
+    });
+
+    it('refuses an issuer it has no key for as an untrusted issuer', async () => {
+      for (const issuer of ['https://c.example', '__proto__', 'constructor']) {
+        const problem = await expectProblem(
+          await call(signToken({}, { issuer }, SECRET_A)),
+          401,
+        );
+        expect(problem.reason).toBe('wrong_issuer');
+      }
+      const noIssuer = await expectProblem(
+        await call(
+          jwt.sign({ sub: 'client-1' }, SECRET_A, {
+            audience: TEST_AUDIENCE,
+            expiresIn: 60,
+          }),
+        ),
+        401,
+      );
+      expect(noIssuer.reason).toBe('wrong_issuer');
+    });
+  },
+);

@@ -21,14 +21,24 @@ export interface JwtAuthOptions {
   readonly realm: string;
   /** The accepted signing algorithms, e.g. `['HS256']` or `['RS256']`. Never `none`. */
   readonly algorithms: readonly Algorithm[];
-  /** The `iss` every token must carry. */
-  readonly issuer: string | readonly string[];
+  /** The `iss` every token must carry: required, unless `keysByIssuer` names the issuers. */
+  readonly issuer?: string | readonly string[];
   /** The `aud` every token must carry. */
   readonly audience: string | readonly string[];
   /** A shared secret (HS*) or a public key (RS*, ES*, PS*). */
   readonly secretOrKey?: string | Buffer;
   /** Or a key provider, e.g. a JWKS endpoint through jwks-rsa's `passportJwtSecret`. */
   readonly secretOrKeyProvider?: SecretOrKeyProvider;
+  /**
+   * Several trusted issuers, each with its own key (a secret, a public key,
+   * or a key provider such as jwks-rsa's `passportJwtSecret`): a token is
+   * verified only with the key of the issuer its `iss` names, so one
+   * issuer's key never verifies a token that claims another issuer (and its
+   * subjects). Instead of `issuer`, `secretOrKey` and `secretOrKeyProvider`.
+   */
+  readonly keysByIssuer?: Readonly<
+    Record<string, string | Buffer | SecretOrKeyProvider>
+  >;
   /** Seconds of clock skew tolerated for `exp`/`nbf`. Default 5, at most 300. */
   readonly clockTolerance?: number;
   /** Also read scopes from an `scp` array claim (as some issuers send). Default true. */

@@ -18,6 +18,45 @@ const auth = {
   secretOrKey: secret,
 };
 
+describe('AuthConfig with keysByIssuer', () => {
+  const secretA = 'issuer-a-secret-that-is-long-enough-for-hs256-01';
+  const secretB = 'issuer-b-secret-that-is-long-enough-for-hs256-01';
+  const config = new AuthConfig({
+    auth: {
+      realm: 'api',
+      algorithms: ['HS256'],
+      audience: 'aud',
+      keysByIssuer: {
+        a: secretA,
+        // A key provider, as jwks-rsa's passportJwtSecret is.
+        b: (_request, _token, done) => done(null, secretB),
+      },
+    },
+  });
+  const sign = (iss: string, key: string) =>
+    jwt.sign({ sub: 's', exp: Math.floor(Date.now() / 1000) + 60 }, key, {
+      issuer: iss,
+      audience: 'aud',
+    });
+
+  it("verifies each issuer's tokens with that issuer's key", async () => {
+    expect((await config.verify(sign('a', secretA), {}))?.subject).toBe('s');
+    expect((await config.verify(sign('b', secretB), {}))?.subject).toBe('s');
+  });
+
+  it("never verifies a token claiming one issuer with another's key", async () => {
+    expect(await config.verify(sign('b', secretA), {})).toBeUndefined();
+    expect(await config.verify(sign('a', secretB), {})).toBeUndefined();
+    expect(await config.verify(sign('c', secretA), {})).toBeUndefined();
+    expect(await config.verify(sign('__proto__', secretA), {})).toBeUndefined();
+  });
+
+  it('trusts the named issuers, so scopes carry the issuer', () => {
+    expect(config.verifyOptions.issuer).toEqual(['a', 'b']);
+    expect(config.options.issuer).toEqual(['a', 'b']);
+  });
+});
+
 describe('AuthConfig', () => {
   it.each([
     [{ ...auth, algorithms: [] }, /algorithms/],
@@ -32,6 +71,31 @@ describe('AuthConfig', () => {
     [{ ...auth, tokenType: [] }, /tokenType/],
     [{ ...auth, tokenType: 'at jwt' }, /tokenType/],
     [{ ...auth, tokenType: ['at+jwt', 'a/b/c'] }, /tokenType/],
+    // keysByIssuer stands alone: an `issuer` or a key beside it would be
+    // a second, unpaired source of trust.
+    [{ ...auth, keysByIssuer: { a: secret } }, /keysByIssuer replaces/],
+    [
+      { ...auth, issuer: undefined, keysByIssuer: { a: secret } },
+      /keysByIssuer replaces/,
+    ],
+    [
+      {
+        ...auth,
+        issuer: undefined,
+        secretOrKey: undefined,
+        keysByIssuer: {},
+      },
+      /keysByIssuer must map/,
+    ],
+    [
+      {
+        ...auth,
+        issuer: undefined,
+        secretOrKey: undefined,
+        keysByIssuer: { a: secret, b: '' },
+      },
+      /keysByIssuer must map/,
+    ],
   ])('refuses unsafe options %#', (options, message) => {
     expect(() => new AuthConfig({ auth: options })).toThrow(message);
   });

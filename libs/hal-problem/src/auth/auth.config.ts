@@ -59,7 +59,11 @@ export function classifyTokenError(error: unknown): TokenFailure {
     message === 'jwt signature is required'
   )
     return 'bad_algorithm';
-  if (message.startsWith('jwt issuer invalid')) return 'wrong_issuer';
+  if (
+    message.startsWith('jwt issuer invalid') ||
+    error instanceof UntrustedIssuerError
+  )
+    return 'wrong_issuer';
   if (message.startsWith('jwt audience invalid')) return 'wrong_audience';
   if (error instanceof MissingClaimError) return 'missing_claims';
   if (error instanceof WrongTokenTypeError) return 'wrong_type';
@@ -69,6 +73,40 @@ export function classifyTokenError(error: unknown): TokenFailure {
 export class MissingClaimError extends Error {}
 export class WrongTokenTypeError extends Error {}
 export class UnsupportedCriticalHeaderError extends Error {}
+export class UntrustedIssuerError extends Error {}
+
+/** The issuers a module's auth options trust: `issuer`, or the names of `keysByIssuer`. */
+export function trustedIssuers(
+  options: Pick<JwtAuthOptions, 'issuer' | 'keysByIssuer'>,
+): string | readonly string[] | undefined {
+  return options.keysByIssuer
+    ? Object.keys(options.keysByIssuer)
+    : options.issuer;
+}
+
+/**
+ * A key provider that picks each token's key by its `iss`. The payload is
+ * read unverified only to choose; the signature check that follows with
+ * that issuer's key, and jsonwebtoken's `issuer` check, make the choice
+ * safe. A Map, so that an `iss` such as `__proto__` finds nothing.
+ */
+function keyByIssuer(
+  keys: NonNullable<JwtAuthOptions['keysByIssuer']>,
+): SecretOrKeyProvider {
+  const byIssuer = new Map(Object.entries(keys));
+  return (request, rawJwtToken, done) => {
+    const payload = jwt.decode(rawJwtToken, { json: true });
+    if (payload === null) {
+      done(new jwt.JsonWebTokenError('jwt malformed'));
+      return;
+    }
+    const key =
+      typeof payload.iss === 'string' ? byIssuer.get(payload.iss) : undefined;
+    if (key === undefined) done(new UntrustedIssuerError('iss'));
+    else if (typeof key === 'function') key(request, rawJwtToken, done);
+    else done(null, key);
+  };
+}
 
 /** A `typ` value as RFC 7515 §4.1.9 compares it: lower case, `application/` implied. */
 function asMediaType(typ: string): string {
@@ -161,6 +199,36 @@ function acceptedTokenTypes(
   return new Set(types.map(asMediaType));
 }
 
+/** `keysByIssuer` on its own, each issuer a non-empty name with a key or a provider. */
+function checkKeysByIssuer(options: JwtAuthOptions): void {
+  const keys = options.keysByIssuer;
+  if (
+    options.issuer !== undefined ||
+    options.secretOrKey !== undefined ||
+    options.secretOrKeyProvider !== undefined
+  )
+    throw new Error(
+      'HalProblemModule: auth.keysByIssuer replaces issuer, secretOrKey and secretOrKeyProvider; give it alone',
+    );
+  const entries =
+    typeof keys === 'object' && keys !== null ? Object.entries(keys) : [];
+  if (
+    entries.length === 0 ||
+    entries.some(
+      ([issuer, key]) =>
+        issuer === '' ||
+        !(
+          typeof key === 'function' ||
+          (typeof key === 'string' && key !== '') ||
+          (Buffer.isBuffer(key) && key.length > 0)
+        ),
+    )
+  )
+    throw new Error(
+      'HalProblemModule: auth.keysByIssuer must map each issuer to a secret, a public key or a key provider',
+    );
+}
+
 /** The characters of a quoted-string without escapes (RFC 9110 §5.6.4), tab excluded. */
 const QDTEXT = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
 
@@ -215,14 +283,23 @@ export class AuthConfig {
           'HalProblemModule: auth.algorithms must list the accepted algorithms, and never "none"',
         );
       }
-      if (!options.issuer || !options.audience) {
+      if (options.keysByIssuer !== undefined) {
+        checkKeysByIssuer(options);
+      } else {
+        if (!options.issuer) {
+          throw new Error(
+            'HalProblemModule: auth.issuer and auth.audience are required',
+          );
+        }
+        if (!options.secretOrKey === !options.secretOrKeyProvider) {
+          throw new Error(
+            'HalProblemModule: auth needs exactly one of secretOrKey, secretOrKeyProvider and keysByIssuer',
+          );
+        }
+      }
+      if (!options.audience) {
         throw new Error(
           'HalProblemModule: auth.issuer and auth.audience are required',
-        );
-      }
-      if (!options.secretOrKey === !options.secretOrKeyProvider) {
-        throw new Error(
-          'HalProblemModule: auth needs exactly one of secretOrKey and secretOrKeyProvider',
         );
       }
       // Sent as a quoted-string (RFC 9110 §5.6.4) on every challenge: a
@@ -239,8 +316,12 @@ export class AuthConfig {
       Math.max(options.clockTolerance ?? 5, 0),
       MAX_CLOCK_TOLERANCE,
     );
+    const issuer = trustedIssuers(options) ?? '';
     this.options = {
       ...options,
+      ...(options.keysByIssuer
+        ? { issuer, secretOrKeyProvider: keyByIssuer(options.keysByIssuer) }
+        : {}),
       clockTolerance,
       scpClaim: options.scpClaim ?? true,
       requireExpiration: options.requireExpiration ?? true,
@@ -248,10 +329,7 @@ export class AuthConfig {
     };
     this.verifyOptions = {
       algorithms: [...options.algorithms],
-      issuer:
-        typeof options.issuer === 'string'
-          ? options.issuer
-          : ([...options.issuer] as [string]),
+      issuer: typeof issuer === 'string' ? issuer : ([...issuer] as [string]),
       audience:
         typeof options.audience === 'string'
           ? options.audience

@@ -52,7 +52,7 @@ import { Idempotent } from './idempotent.decorator';
 import { IDEMPOTENCY_INTERCEPTOR } from './idempotency.interceptor';
 import { InMemoryIdempotencyStore } from './in-memory-idempotency.store';
 import { clientProblem } from '../problem/without-stack';
-import { principalScope } from '../auth/auth.config';
+import { principalScope, trustedIssuers } from '../auth/auth.config';
 
 type HttpRequest = {
   method?: string;
@@ -127,7 +127,9 @@ export class IdempotencyService {
     moduleOptions: HalProblemModuleOptions = {},
     @Optional() @Inject(IDEMPOTENCY_STORE) store?: IdempotencyStore,
   ) {
-    this.issuers = moduleOptions.auth ? moduleOptions.auth.issuer : undefined;
+    this.issuers = moduleOptions.auth
+      ? trustedIssuers(moduleOptions.auth)
+      : undefined;
     const options = moduleOptions.idempotency ?? {};
     this.options = {
       ttlMs: options.ttlMs ?? DAY_MS,
