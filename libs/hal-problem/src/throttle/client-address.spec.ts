@@ -1,4 +1,9 @@
-import { addressBucket, clientAddress, forwardedFor } from './client-address';
+import {
+  addressBucket,
+  clientAddress,
+  forwardedFor,
+  proxyHops,
+} from './client-address';
 
 const request = (xff: string | undefined, remote = '10.0.0.1') => ({
   headers: xff === undefined ? {} : { 'x-forwarded-for': xff },
@@ -107,4 +112,23 @@ describe('clientAddress and ports', () => {
     expect(clientAddress(request('[2001:db8::1]:443'), 1)).toBe('2001:db8::1');
     expect(clientAddress(request('2001:db8::1'), 1)).toBe('2001:db8::1');
   });
+});
+
+describe('proxyHops', () => {
+  it.each([
+    [undefined, 0],
+    [false, 0],
+    [true, 1],
+    [0, 0],
+    [2, 2],
+  ])('reads %p as %d proxies', (trust, hops) => {
+    expect(proxyHops(trust)).toBe(hops);
+  });
+
+  it.each(['true', '1', 1.5, -1, Number.NaN, Infinity])(
+    'refuses %p at startup',
+    (trust) => {
+      expect(() => proxyHops(trust)).toThrow(/throttle\.trustProxy must be/);
+    },
+  );
 });

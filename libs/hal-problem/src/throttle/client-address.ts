@@ -113,8 +113,24 @@ export function addressBucket(address: string, ipv6Prefix = 64): string {
   return `${network.toString()}/${prefix}`;
 }
 
-/** `trustProxy` as a hop count: `true` is the nearest proxy (1), `false` or absent none. */
-export function proxyHops(trust: boolean | number | undefined): number {
+/**
+ * `throttle.trustProxy` as a hop count: `true` is the nearest proxy (1),
+ * `false` or absent none. Anything else fails the start: `'true'` read from
+ * an environment variable silently trusted no proxy (every client behind
+ * it shared one bucket), and `NaN` made no address at all.
+ */
+export function proxyHops(trust: unknown): number {
+  if (trust === undefined || trust === null || trust === false) return 0;
   if (trust === true) return 1;
-  return typeof trust === 'number' ? Math.max(0, Math.floor(trust)) : 0;
+  if (typeof trust === 'number' && Number.isSafeInteger(trust) && trust >= 0)
+    return trust;
+  throw new Error(
+    `HalProblemModule: throttle.trustProxy must be true, false or the number of proxies in front of the app (a whole number from 0), got ${
+      typeof trust === 'string'
+        ? `"${trust}"`
+        : typeof trust === 'number'
+          ? String(trust)
+          : typeof trust
+    }`,
+  );
 }
