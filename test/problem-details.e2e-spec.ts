@@ -423,6 +423,19 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       }
     });
 
+    it('measures a parameter as the router does, escapes of / decoded', async () => {
+      // 40 escaped slashes: 120 characters as sent, 40 once decoded, which
+      // is what Fastify compares with maxParamLength (100). Express routes
+      // it as sent too.
+      const escaped = `/fixture/widgets/${'%2F'.repeat(40)}`;
+      expect(
+        (await rawRequest(running.baseUrl, escaped, {}, 'DELETE')).status,
+      ).not.toBe(414);
+      const get = await fetch(url(escaped));
+      expect(get.headers.get('allow')).toBe('DELETE, OPTIONS');
+      await expectProblem(get, 405);
+    });
+
     it('answers OPTIONS on a known path with 204 and Allow', async () => {
       const response = await fetch(url('/fixture/widgets'), {
         method: 'OPTIONS',

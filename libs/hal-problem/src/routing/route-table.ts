@@ -85,6 +85,21 @@ function decodedAsRouted(path: string): string {
 const REPEATED_SLASHES = /\/{2,}/g;
 
 /**
+ * A `:param`'s length as find-my-way measures it for `maxParamLength`: fully
+ * decoded (`%2F` is one character), where the path it was matched in keeps
+ * the escapes of reserved characters (`decodedAsRouted`).
+ */
+function paramLength(value: string | undefined): number {
+  if (value === undefined) return 0;
+  if (!value.includes('%')) return value.length;
+  try {
+    return decodeURIComponent(value).length;
+  } catch {
+    return value.length;
+  }
+}
+
+/**
  * Whether a Fastify instance was created with `ignoreDuplicateSlashes`, at
  * the top level or under `routerOptions` (Fastify 5), as Nest's adapter reads
  * its other router options.
@@ -342,7 +357,7 @@ export class RouteTable implements OnApplicationBootstrap {
     const match = pattern.exec(path);
     if (!match) return false;
     for (const group of this.paramGroups.get(pattern) ?? [])
-      if ((match[group]?.length ?? 0) > limit) return false;
+      if (paramLength(match[group]) > limit) return false;
     return true;
   }
 
