@@ -88,6 +88,24 @@ describe.each(ADAPTERS)('idempotent requests on %s', (adapter) => {
     expect(created.length).toBe(before + 1);
   });
 
+  it('replays a 202 as it was sent: the monitor in Location, Retry-After and the stored body', async () => {
+    const key = newKey();
+    const before = calls.count;
+    const first = await post({ name: 'job' }, key, '/jobs');
+    expect(first.status).toBe(202);
+    expect(first.headers.get('retry-after')).toBe('3');
+    const firstBody = (await first.json()) as Json;
+    const replay = await post({ name: 'job' }, key, '/jobs');
+    expect(replay.status).toBe(202);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.headers.get('location')).toBe(`/jobs/${firstBody.id}`);
+    // The stored body says `pending`: the client is told when to poll, as
+    // the first response told it (docs/hal.md, 202 with Retry-After).
+    expect(replay.headers.get('retry-after')).toBe('3');
+    expect(await replay.json()).toEqual(firstBody);
+    expect(calls.count).toBe(before + 1);
+  });
+
   it('answers the same key with a different body with 422', async () => {
     const key = newKey();
     expect((await post({ name: 'a' }, key)).status).toBe(201);

@@ -27,7 +27,10 @@ import { describeError } from '../problem/describe-error';
 type Reply = (response: object, body: unknown, statusCode?: number) => unknown;
 type Resource = Record<string, unknown>;
 
-/** Headers a replay repeats; never Set-Cookie or rate-limit fields. */
+/**
+ * Headers a replay repeats; never Set-Cookie or rate-limit fields.
+ * `Retry-After` belongs to a stored 202: its monitor says when to poll.
+ */
 const REPLAYED_HEADERS = [
   'content-type',
   'location',
@@ -35,6 +38,7 @@ const REPLAYED_HEADERS = [
   'etag',
   'link',
   'vary',
+  'retry-after',
 ];
 
 /**
