@@ -1,9 +1,11 @@
 import {
   type CallHandler,
+  Controller,
   type ExecutionContext,
   Logger,
   Module,
   type NestInterceptor,
+  Post,
   RequestTimeoutException,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
@@ -11,6 +13,7 @@ import { catchError, first, throwError, timeout, TimeoutError } from 'rxjs';
 import type { Redis } from 'ioredis';
 import {
   HalProblemModule,
+  Idempotent,
   InMemoryIdempotencyStore,
   type JwtAuthOptions,
   RedisIdempotencyStore,
@@ -582,6 +585,46 @@ describe('@Idempotent() on a handler Nest does not send through reply', () => {
       }).compile(),
     ).rejects.toThrow(
       /RedirectingIdempotentController\.create: @Idempotent\(\) cannot replay a handler with @Redirect\(\)/,
+    );
+  });
+});
+
+describe('idempotency durations and key length', () => {
+  // A lock of 0, a negative or NaN ms (an unset environment variable read
+  // with Number()) was never held: two requests with one key both ran.
+  it.each([
+    [
+      { lockTtlMs: 0 },
+      /idempotency\.lockTtlMs must be a number of milliseconds above 0, not 0/,
+    ],
+    [{ lockTtlMs: Number.NaN }, /idempotency\.lockTtlMs .* not NaN/],
+    [{ ttlMs: -1 }, /idempotency\.ttlMs .* not -1/],
+    [
+      { maxKeyLength: 0 },
+      /idempotency\.maxKeyLength must be a whole number above 0/,
+    ],
+  ])('fails the start for %o', async (idempotency, message) => {
+    await expect(
+      Test.createTestingModule(
+        idempotencyFixtureModule({ idempotency }),
+      ).compile(),
+    ).rejects.toThrow(message);
+  });
+
+  it("fails the start for a handler's ttlMs that is no duration, naming the handler", async () => {
+    @Controller('never-kept')
+    class NeverKeptController {
+      @Post()
+      @Idempotent({ ttlMs: Number.NaN })
+      create(): void {}
+    }
+    await expect(
+      Test.createTestingModule({
+        imports: [HalProblemModule.forRoot()],
+        controllers: [NeverKeptController],
+      }).compile(),
+    ).rejects.toThrow(
+      /NeverKeptController\.create: @Idempotent\(\) ttlMs .* not NaN/,
     );
   });
 });

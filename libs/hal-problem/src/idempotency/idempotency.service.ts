@@ -91,6 +91,23 @@ function nextOwner(): string {
 const STORE_RETRY_AFTER_SECONDS = 5;
 
 /**
+ * A duration option in ms, checked at bootstrap: a lock of 0, a negative or
+ * NaN ms (`Number(process.env.UNSET)`) is never held, so two requests with
+ * one key would both run; Redis refuses a NaN, failing every request.
+ */
+function checkedMs(name: string, value: number): number {
+  if (
+    typeof value !== 'number' ||
+    !(value > 0) ||
+    value > Number.MAX_SAFE_INTEGER
+  )
+    throw new TypeError(
+      `HalProblemModule: ${name} must be a number of milliseconds above 0, not ${String(value)}`,
+    );
+  return value;
+}
+
+/**
  * Idempotent requests (draft-ietf-httpapi-idempotency-key-header) for
  * handlers marked `@Idempotent()` (or every POST and PATCH with
  * `allUnsafeMethods`).
@@ -131,12 +148,20 @@ export class IdempotencyService {
       ? trustedIssuers(moduleOptions.auth)
       : undefined;
     const options = moduleOptions.idempotency ?? {};
+    const maxKeyLength = options.maxKeyLength ?? 255;
+    if (!Number.isSafeInteger(maxKeyLength) || maxKeyLength < 1)
+      throw new TypeError(
+        `HalProblemModule: idempotency.maxKeyLength must be a whole number above 0, not ${String(maxKeyLength)}`,
+      );
     this.options = {
-      ttlMs: options.ttlMs ?? DAY_MS,
-      lockTtlMs: options.lockTtlMs ?? 60_000,
+      ttlMs: checkedMs('idempotency.ttlMs', options.ttlMs ?? DAY_MS),
+      lockTtlMs: checkedMs(
+        'idempotency.lockTtlMs',
+        options.lockTtlMs ?? 60_000,
+      ),
       allUnsafeMethods: options.allUnsafeMethods ?? false,
       storeServerErrors: options.storeServerErrors ?? false,
-      maxKeyLength: options.maxKeyLength ?? 255,
+      maxKeyLength,
     };
     this.store = options.store ?? store ?? new InMemoryIdempotencyStore();
     this.hops = proxyHops(
@@ -175,7 +200,13 @@ export class IdempotencyService {
     }
     return {
       required: declared?.required ?? false,
-      ttlMs: declared?.ttlMs ?? this.options.ttlMs,
+      ttlMs:
+        declared?.ttlMs === undefined
+          ? this.options.ttlMs
+          : checkedMs(
+              `${controller.name}.${handler.name}: @Idempotent() ttlMs`,
+              declared.ttlMs,
+            ),
     };
   }
 
