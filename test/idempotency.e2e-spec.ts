@@ -109,6 +109,18 @@ describe.each(ADAPTERS)('idempotent requests on %s', (adapter) => {
     expect(calls.count).toBe(before + 1);
   });
 
+  it("replays the status the handler set on the response itself, not the route's", async () => {
+    const key = newKey();
+    const before = calls.count;
+    const first = await post({ name: 'queued' }, key, '/extras/accepted');
+    expect(first.status).toBe(202);
+    const replay = await post({ name: 'queued' }, key, '/extras/accepted');
+    expect(replay.status).toBe(202);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(await replay.json()).toEqual(await first.json());
+    expect(calls.count).toBe(before + 1);
+  });
+
   it('answers the same key with a different body with 422', async () => {
     const key = newKey();
     expect((await post({ name: 'a' }, key)).status).toBe(201);

@@ -66,6 +66,17 @@ const VARIES_ON_ACCEPT = /(^|,)\s*accept\s*(,|$)/i;
 const VARIES_ON_AUTHORIZATION = /(^|,)\s*authorization\s*(,|$)/i;
 const VARIES_ON_ANYTHING = /(^|,)\s*\*\s*(,|$)/;
 
+/**
+ * The status the response goes out with when Nest passes none: the route's,
+ * which Nest set before the handler ran, or one the handler set itself
+ * (`@Res({ passthrough: true })`). Node's response (Express) and Fastify's
+ * reply both have `statusCode`: read structurally, no platform named.
+ */
+function currentStatus(response: object): number | undefined {
+  const status = (response as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
 /** Adapters whose `reply` is already wrapped (one per app, even if the module is imported twice). */
 const wrappedAdapters = new WeakSet<object>();
 
@@ -446,8 +457,9 @@ export class HalResponseWriter implements OnModuleInit {
   ): unknown {
     const pending = plan.idempotency;
     if (!pending) return this.send(response, body, statusCode);
+    const status = statusCode ?? currentStatus(response) ?? plan.handler.status;
     return pending
-      .complete(this.capture(response, body, statusCode ?? plan.handler.status))
+      .complete(this.capture(response, body, status))
       .then(() => this.send(response, body, statusCode));
   }
 
