@@ -601,6 +601,54 @@ describe('@Idempotent() on a handler Nest does not send through reply', () => {
   });
 });
 
+describe.each(ADAPTERS)(
+  "idempotency with the platform's own body parser on %s",
+  (adapter) => {
+    let running: RunningApp;
+
+    beforeAll(async () => {
+      @Module(
+        idempotencyFixtureModule({ idempotency: { allUnsafeMethods: true } }),
+      )
+      class OwnParserModule {}
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [OwnParserModule] }),
+        undefined,
+        { strictBodies: false },
+      );
+    });
+    afterAll(() => running.close());
+
+    it('fingerprints a deeply nested body the route takes, rather than answering 500', async () => {
+      // Neither platform's own JSON parser limits the depth, and a body
+      // typed by an interface is not transformed: the route takes it
+      // without a key, so with one it must not become a 500.
+      const depth = 10_000;
+      const body = `{"text":"deep","more":${'{"t":'.repeat(depth)}1${'}'.repeat(depth + 1)}`;
+      const send = (key?: string) =>
+        fetch(`${running.baseUrl}/notes`, {
+          method: 'POST',
+          body,
+          headers: {
+            'content-type': 'application/json',
+            'x-user': 'deep',
+            ...(key === undefined ? {} : { 'idempotency-key': key }),
+          },
+        });
+      expect((await send()).status).toBe(201);
+      const key = newKey();
+      const before = noteCalls.count;
+      const first = await send(key);
+      expect(first.status).toBe(201);
+      const replay = await send(key);
+      expect(replay.status).toBe(200);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(noteCalls.count).toBe(before + 1);
+    });
+  },
+);
+
 describe('idempotency durations and key length', () => {
   // A lock of 0, a negative or NaN ms (an unset environment variable read
   // with Number()) was never held: two requests with one key both ran.

@@ -4,20 +4,56 @@ import { hash } from 'node:crypto';
  * JSON with object keys sorted at every level, so two bodies that differ
  * only in property order have the same text (and fingerprint). Cycles
  * cannot occur: request bodies come from a parser.
+ *
+ * Written with a stack of its own rather than by recursion: the platforms'
+ * own JSON parsers set no depth limit, and a body a route takes must not
+ * overflow the call stack here (a 500 only because it had a key).
  */
 export function canonicalJson(value: unknown): string {
-  if (value === undefined) return 'null';
-  if (value === null || typeof value !== 'object')
-    return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.keys(value)
-    .sort()
-    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-    .map(
-      (key) =>
-        `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`,
-    );
-  return `{${entries.join(',')}}`;
+  let text = '';
+  // What is left to write, last first: values, and the punctuation between
+  // them as strings in `punctuation` (a value may be a string too).
+  const values: unknown[] = [value];
+  const punctuation: (string | undefined)[] = [undefined];
+  while (values.length > 0) {
+    const literal = punctuation.pop();
+    const next = values.pop();
+    if (literal !== undefined) {
+      text += literal;
+      continue;
+    }
+    if (next === undefined) text += 'null';
+    else if (next === null || typeof next !== 'object')
+      text += JSON.stringify(next) ?? 'null';
+    else if (Array.isArray(next)) {
+      text += '[';
+      values.push(undefined);
+      punctuation.push(']');
+      for (let i = next.length - 1; i >= 0; i--) {
+        values.push(next[i]);
+        punctuation.push(undefined);
+        if (i > 0) {
+          values.push(undefined);
+          punctuation.push(',');
+        }
+      }
+    } else {
+      const record = next as Record<string, unknown>;
+      const keys = Object.keys(record)
+        .sort()
+        .filter((key) => record[key] !== undefined);
+      text += '{';
+      values.push(undefined);
+      punctuation.push('}');
+      for (let i = keys.length - 1; i >= 0; i--) {
+        values.push(record[keys[i]]);
+        punctuation.push(undefined);
+        values.push(undefined);
+        punctuation.push(`${i > 0 ? ',' : ''}${JSON.stringify(keys[i])}:`);
+      }
+    }
+  }
+  return text;
 }
 
 /**

@@ -12,6 +12,17 @@ describe('canonicalJson', () => {
     expect(fingerprintOf([1, 2])).not.toBe(fingerprintOf([2, 1]));
   });
 
+  it('writes a body nested deeper than the call stack', () => {
+    // Platforms' own parsers set no depth limit: 20,000 levels fit in 40 kB.
+    let deep: unknown = [{ b: 1, a: 2 }];
+    for (let i = 0; i < 20_000; i++) deep = i % 2 ? [deep] : { k: deep };
+    const text = canonicalJson(deep);
+    const expected = `${'[{"k":'.repeat(10_000)}[{"a":2,"b":1}]${'}]'.repeat(10_000)}`;
+    // Compared as a boolean: a mismatch would print 100 kB twice.
+    expect(text.length).toBe(expected.length);
+    expect(text === expected).toBe(true);
+  });
+
   it('drops undefined members as JSON does', () => {
     expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}');
     expect(canonicalJson(undefined)).toBe('null');
