@@ -121,6 +121,17 @@ describe.each(ADAPTERS)('idempotent requests on %s', (adapter) => {
     expect(calls.count).toBe(before + 1);
   });
 
+  it('stores no error status the handler set itself: a retry runs again', async () => {
+    const key = newKey();
+    const before = calls.count;
+    const path = '/extras/refused-by-hand';
+    expect((await post({ name: 'busy' }, key, path)).status).toBe(409);
+    const retry = await post({ name: 'busy' }, key, path);
+    expect(retry.status).toBe(409);
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    expect(calls.count).toBe(before + 2);
+  });
+
   it('answers the same key with a different body with 422', async () => {
     const key = newKey();
     expect((await post({ name: 'a' }, key)).status).toBe(201);

@@ -458,6 +458,12 @@ export class HalResponseWriter implements OnModuleInit {
     const pending = plan.idempotency;
     if (!pending) return this.send(response, body, statusCode);
     const status = statusCode ?? currentStatus(response) ?? plan.handler.status;
+    // An error status the handler set itself is a failure, as a thrown one
+    // is: the key is released, so the client may retry, never replayed.
+    if (status >= 400)
+      return pending
+        .release()
+        .then(() => this.send(response, body, statusCode));
     return pending
       .complete(this.capture(response, body, status))
       .then(() => this.send(response, body, statusCode));
