@@ -2,6 +2,7 @@ import {
   type CallHandler,
   Controller,
   type ExecutionContext,
+  Get,
   Logger,
   Module,
   type NestInterceptor,
@@ -15,6 +16,7 @@ import {
   HalProblemModule,
   Idempotent,
   InMemoryIdempotencyStore,
+  Public,
   type JwtAuthOptions,
   RedisIdempotencyStore,
 } from 'nestjs-hal-problem';
@@ -659,6 +661,92 @@ describe.each(ADAPTERS)(
     });
   },
 );
+
+/** Reads and writes one value: a GET that were replayed would show an old one. */
+const counter = { value: 0 };
+
+@Controller('counter')
+@Public()
+@Idempotent()
+class CounterController {
+  @Post()
+  increment(): { value: number } {
+    return { value: ++counter.value };
+  }
+
+  @Get()
+  read(): { value: number } {
+    return { value: counter.value };
+  }
+}
+
+describe.each(ADAPTERS)(
+  '@Idempotent() on a controller with safe methods on %s',
+  (adapter) => {
+    let running: RunningApp;
+
+    beforeAll(async () => {
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({
+          imports: [HalProblemModule.forRoot()],
+          controllers: [CounterController],
+        }),
+      );
+    });
+    afterAll(() => running.close());
+
+    it('leaves its GET routes alone: a key never replays a stale representation', async () => {
+      const key = newKey();
+      const read = () =>
+        fetch(`${running.baseUrl}/counter`, {
+          headers: { 'idempotency-key': key },
+        });
+      const before = (await (await read()).json()) as Json;
+      const increment = () =>
+        fetch(`${running.baseUrl}/counter`, {
+          method: 'POST',
+          headers: { 'idempotency-key': newKey() },
+        });
+      expect((await increment()).status).toBe(201);
+      const after = await read();
+      expect(after.headers.get('idempotent-replayed')).toBeNull();
+      expect(((await after.json()) as Json).value).toBe(before.value + 1);
+    });
+
+    it('still makes its POST routes idempotent', async () => {
+      const key = newKey();
+      const send = () =>
+        fetch(`${running.baseUrl}/counter`, {
+          method: 'POST',
+          headers: { 'idempotency-key': key },
+        });
+      const first = (await (await send()).json()) as Json;
+      const replay = await send();
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(((await replay.json()) as Json).value).toBe(first.value);
+    });
+  },
+);
+
+describe('@Idempotent() on a safe method', () => {
+  it('fails the start with the handler named', async () => {
+    @Controller('stale')
+    class StaleController {
+      @Get()
+      @Idempotent()
+      read(): void {}
+    }
+    await expect(
+      Test.createTestingModule({
+        imports: [HalProblemModule.forRoot()],
+        controllers: [StaleController],
+      }).compile(),
+    ).rejects.toThrow(
+      /StaleController\.read: @Idempotent\(\) on a GET handler/,
+    );
+  });
+});
 
 describe('idempotency durations and key length', () => {
   // A lock of 0, a negative or NaN ms (an unset environment variable read

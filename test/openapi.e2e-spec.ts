@@ -6,6 +6,7 @@ import {
   Module,
   Param,
   Patch,
+  Post,
   type Type,
 } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -16,6 +17,7 @@ import {
   HalProblemModule,
   HalResource,
   HalProblemOpenApi,
+  Idempotent,
   ProblemException,
   Public,
 } from 'nestjs-hal-problem';
@@ -450,6 +452,43 @@ describe.each(ADAPTERS)(
             text ? (JSON.parse(text) as unknown) : undefined,
           );
         }
+      } finally {
+        await running.close();
+      }
+    });
+  },
+);
+
+/** `@Idempotent()` on the controller: its POST takes a key, its GET does not. */
+@Controller('ledgers')
+@Public()
+@Idempotent()
+class LedgersDocController {
+  @Post()
+  create(): { id: string } {
+    return { id: 'l1' };
+  }
+
+  @Get()
+  read(): { count: number } {
+    return { count: 0 };
+  }
+}
+
+describe.each(ADAPTERS)(
+  'OpenAPI of a controller marked @Idempotent() on %s',
+  (adapter) => {
+    it('offers Idempotency-Key on its POST only, as the routes take it', async () => {
+      const { running, document } = await documentedApp(adapter, [
+        LedgersDocController,
+      ]);
+      try {
+        const takesKey = (method: string) =>
+          (
+            (document.paths['/ledgers'][method].parameters ?? []) as Json[]
+          ).some((parameter) => parameter.name === 'Idempotency-Key');
+        expect(takesKey('post')).toBe(true);
+        expect(takesKey('get')).toBe(false);
       } finally {
         await running.close();
       }

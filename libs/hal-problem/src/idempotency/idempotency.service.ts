@@ -49,6 +49,7 @@ import {
   type StoredResponse,
 } from './idempotency-store.interface';
 import { Idempotent } from './idempotent.decorator';
+import { SAFE_METHODS } from './safe-methods';
 import { IDEMPOTENCY_INTERCEPTOR } from './idempotency.interceptor';
 import { InMemoryIdempotencyStore } from './in-memory-idempotency.store';
 import { clientProblem } from '../problem/without-stack';
@@ -187,6 +188,14 @@ export class IdempotencyService {
       method === RequestMethod.POST || method === RequestMethod.PATCH;
     if (!declared && !(this.options.allUnsafeMethods && unsafe))
       return undefined;
+    if (method !== undefined && SAFE_METHODS.has(method)) {
+      // On the controller it covers the handlers that change something.
+      if (this.reflector.get(Idempotent, handler) === undefined)
+        return undefined;
+      throw new Error(
+        `${controller.name}.${handler.name}: @Idempotent() on a ${RequestMethod[method]} handler would replay a stale representation; a safe method needs no Idempotency-Key`,
+      );
+    }
     // A replay is the handler's result as Nest sends it: a redirect, a
     // rendered view or an event stream is sent another way and cannot be stored.
     const sentElsewhere = [REDIRECT_METADATA, RENDER_METADATA, SSE_METADATA]

@@ -9,6 +9,7 @@ import { HAL_CONTENT_TYPE, HAL_SKIP_METADATA } from '../hal/hal.constants';
 import { HalPage } from '../hal/hal-page';
 import { type HalShape, HalRenderer } from '../hal/hal.renderer';
 import { Idempotent } from '../idempotency/idempotent.decorator';
+import { SAFE_METHOD_NAMES } from '../idempotency/safe-methods';
 import { reasonPhrase } from '../problem/http-status';
 import type { ProblemType } from '../problem/problem-type';
 import { ProblemTypeCatalog } from '../problem/problem-type.catalog';
@@ -237,7 +238,10 @@ export class HalProblemOpenApi {
         `${THROTTLER_SKIP}default`,
         targets,
       );
-    const idempotent = this.reflector.getAllAndOverride(Idempotent, targets);
+    // As the idempotency step reads it: never on a safe method.
+    const idempotent = SAFE_METHOD_NAMES.has(route.method)
+      ? undefined
+      : this.reflector.getAllAndOverride(Idempotent, targets);
     const args = (Reflect.getMetadata(
       ROUTE_ARGS_METADATA,
       route.controller,
