@@ -50,6 +50,16 @@ const ADAPTERS: readonly Adapter[] = SELECTED_ADAPTERS;
 const MEASURED_SCENARIOS: readonly Scenario[] = SCENARIOS.filter(
   ({ name }) => process.env.BENCH_SCENARIOS?.split(',').includes(name) ?? true,
 );
+/**
+ * `BENCH_DECOMPOSE=1` adds `bare-contract`, the contract's bytes sent by
+ * hand, to the scenarios of DECOMPOSED. Off by default: its rounds and
+ * warm-ups were about 28 s of a run that must fit in 5 minutes, and
+ * `bench:instructions`, which always includes it, gives the steadier
+ * decomposition.
+ */
+const DECOMPOSE = process.env.BENCH_DECOMPOSE === '1';
+const decomposed = (scenario: Scenario) =>
+  DECOMPOSE && DECOMPOSED.includes(scenario.name);
 const RESULTS = join(__dirname, '..', '..', '..', 'bench', 'results.json');
 interface Row {
   scenario: string;
@@ -150,14 +160,6 @@ async function record(url: string) {
   return recorded;
 }
 
-/** The module's mean CPU µs per request over an adapter's measured scenarios (0 where /proc is missing). */
-function moduleCpuUs(rows: readonly Row[], adapter: Adapter): number {
-  const costs = rows
-    .filter((row) => row.adapter === adapter && row.subject === 'module')
-    .map((row) => row.cpuUs ?? 0);
-  return costs.reduce((sum, cost) => sum + cost, 0) / (costs.length || 1);
-}
-
 /** What the server reports after a forced GC; `external`: Buffers and other memory outside V8's heap. */
 type MemoryUsage = Pick<NodeJS.MemoryUsage, 'rss' | 'heapUsed' | 'external'>;
 
@@ -201,20 +203,17 @@ async function main(): Promise<void> {
     let since = Date.now();
     // Started side by side on both cores, then pinned: booting Nest is about
     // a second of CPU per subject, and nothing is measured yet.
-    const [bare, module, peer, bareContract] = await Promise.all(
-      (['bare', 'module', 'peer', 'bare-contract'] as const).map((subject) =>
-        start(subject, adapter),
-      ),
-    );
-    const subjects: Partial<Record<Subject, Running>> = {
-      bare,
-      module,
-      peer,
-      'bare-contract': bareContract,
-      raw: await start('raw', adapter, {
-        recorded: await record(module.url),
+    const booted: Subject[] = ['bare', 'module', 'peer'];
+    if (DECOMPOSE) booted.push('bare-contract');
+    const subjects: Partial<Record<Subject, Running>> = {};
+    await Promise.all(
+      booted.map(async (subject) => {
+        subjects[subject] = await start(subject, adapter);
       }),
-    };
+    );
+    subjects.raw = await start('raw', adapter, {
+      recorded: await record(subjects.module!.url),
+    });
     if (pinned) {
       for (const running of Object.values(subjects))
         pin('0', running.child.pid);
@@ -226,18 +225,21 @@ async function main(): Promise<void> {
         'bare',
         'module',
         'peer',
-        ...(DECOMPOSED.includes(scenario.name)
-          ? (['bare-contract'] as const)
-          : []),
+        ...(decomposed(scenario) ? (['bare-contract'] as const) : []),
       ];
       const samples: Record<
         string,
         { rps: number[]; p99: number[]; cpu: number[] }
       > = {};
       since = Date.now();
-      // raw's few lines of JavaScript need no warming.
-      for (const subject of order)
-        if (subject !== 'raw') await warmUp(subjects[subject]!, scenario);
+      // Nothing is measured yet: the subjects warm up side by side on both
+      // cores, then go back to core 0. raw's few lines need no warming.
+      const warmed = order
+        .filter((subject) => subject !== 'raw')
+        .map((subject) => subjects[subject]!);
+      if (pinned) for (const running of warmed) pin('0,1', running.child.pid);
+      await Promise.all(warmed.map((running) => warmUp(running, scenario)));
+      if (pinned) for (const running of warmed) pin('0', running.child.pid);
       spent.warmUp += Date.now() - since;
       since = Date.now();
       for (let round = 0; round < ROUNDS; round++) {
@@ -286,7 +288,7 @@ async function main(): Promise<void> {
       });
       rows.push(row('raw', 'bare'), row('module', 'bare'), row('peer', 'bare'));
       if (scenario.kind === 'error') rows.push(row('module', 'peer'));
-      if (DECOMPOSED.includes(scenario.name)) {
+      if (decomposed(scenario)) {
         rows.push(row('bare-contract', 'bare'), row('module', 'bare-contract'));
       }
       process.stderr.write(
@@ -303,15 +305,13 @@ async function main(): Promise<void> {
   // Memory: the mixed scenarios, 20k requests, then 180k more. Both adapters
   // at once: each server is the bottleneck of its own load, so running them
   // side by side shortens the run (6 min 8 s → 5 min 31 s in all, measured)
-  // and changes no figure (heap after GC). The server that costs the most
-  // CPU per request (Express) sets the pace, so it gets core 0 to itself;
-  // the other server and both loads share core 1.
+  // and changes no figure (heap after GC).
+  // Unpinned again: the two servers and their loads share both cores.
+  // (Express alone on core 0, the rest on core 1, took 79 s against 68 s
+  // unpinned, measured: its collector's helper threads lost the other core.)
   if (pinned) {
-    const costliest = [...modules.keys()].sort(
-      (a, b) => moduleCpuUs(rows, b) - moduleCpuUs(rows, a),
-    )[0];
-    for (const [adapter, running] of modules)
-      if (adapter !== costliest) pin('1', running.child.pid);
+    pin('0,1');
+    for (const running of modules.values()) pin('0,1', running.child.pid);
   }
   const memoryStartedAt = Date.now();
   const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
