@@ -509,6 +509,23 @@ describe.each(ADAPTERS)(
       expect(await replay.json()).toEqual({ ...stored, requestId: replayId });
       expect(noteCalls.count).toBe(handlerRuns);
     });
+
+    it('stores no 5xx that says to retry (Retry-After): the retry runs the handler', async () => {
+      const key = newKey();
+      const busy = await send('POST', '/notes', { text: 'y', busy: true }, key);
+      expect(busy.headers.get('retry-after')).toBe('5');
+      await expectProblem(busy, 503);
+      const handlerRuns = noteCalls.count;
+      const retry = await send(
+        'POST',
+        '/notes',
+        { text: 'y', busy: true },
+        key,
+      );
+      expect(retry.headers.get('idempotent-replayed')).toBeNull();
+      await expectProblem(retry, 503);
+      expect(noteCalls.count).toBe(handlerRuns + 1);
+    });
   },
 );
 

@@ -13,7 +13,10 @@ export interface IdempotencyOptions {
   readonly lockTtlMs?: number;
   /** Treat every POST and PATCH as `@Idempotent()`. Default false. */
   readonly allUnsafeMethods?: boolean;
-  /** Store and replay 5xx outcomes too, instead of releasing the key. Default false. */
+  /**
+   * Store and replay 5xx outcomes too, instead of releasing the key; not one
+   * with `Retry-After` (a 503 asking to retry). Default false.
+   */
   readonly storeServerErrors?: boolean;
   /** The longest accepted key. Default 255. */
   readonly maxKeyLength?: number;

@@ -404,7 +404,16 @@ export class IdempotencyService {
           this.warn('Could not store an idempotent response', error);
         }),
       fail: (problem) => {
-        if (!this.options.storeServerErrors || problem.status < 500)
+        // A problem that tells the client when to retry (a 503 with
+        // Retry-After) is not an outcome: stored, it would be replayed for
+        // the whole ttlMs against its own advice.
+        if (
+          !this.options.storeServerErrors ||
+          problem.status < 500 ||
+          Object.keys(problem.headers).some(
+            (name) => name.toLowerCase() === 'retry-after',
+          )
+        )
           return release();
         // Stored as sent, without the first request's id.
         const { requestId: _requestId, ...body } = problem.body;
