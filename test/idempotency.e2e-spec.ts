@@ -1,4 +1,5 @@
 import {
+  All,
   type CallHandler,
   Controller,
   type ExecutionContext,
@@ -7,6 +8,7 @@ import {
   Module,
   type NestInterceptor,
   Post,
+  Req,
   RequestTimeoutException,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
@@ -695,6 +697,14 @@ class CounterController {
   read(): { value: number } {
     return { value: counter.value };
   }
+
+  /** Every method: a GET here is as safe as on `read`. */
+  @All('any')
+  any(@Req() request: { method: string }): { value: number } {
+    return {
+      value: request.method === 'GET' ? counter.value : ++counter.value,
+    };
+  }
 }
 
 describe.each(ADAPTERS)(
@@ -729,6 +739,22 @@ describe.each(ADAPTERS)(
       const after = await read();
       expect(after.headers.get('idempotent-replayed')).toBeNull();
       expect(((await after.json()) as Json).value).toBe(before.value + 1);
+    });
+
+    it('leaves a GET to an @All() route alone, and makes its POST idempotent', async () => {
+      const key = newKey();
+      const call = (method: string) =>
+        fetch(`${running.baseUrl}/counter/any`, {
+          method,
+          headers: { 'idempotency-key': key },
+        });
+      const before = (await (await call('GET')).json()) as Json;
+      expect((await call('POST')).status).toBe(200);
+      const after = await call('GET');
+      expect(after.headers.get('idempotent-replayed')).toBeNull();
+      expect(((await after.json()) as Json).value).toBe(before.value + 1);
+      const replay = await call('POST');
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
     });
 
     it('still makes its POST routes idempotent', async () => {

@@ -49,7 +49,7 @@ import {
   type StoredResponse,
 } from './idempotency-store.interface';
 import { Idempotent } from './idempotent.decorator';
-import { SAFE_METHODS } from './safe-methods';
+import { SAFE_METHOD_NAMES, SAFE_METHODS } from './safe-methods';
 import { IDEMPOTENCY_INTERCEPTOR } from './idempotency.interceptor';
 import { InMemoryIdempotencyStore } from './in-memory-idempotency.store';
 import { clientProblem } from '../problem/without-stack';
@@ -75,6 +75,8 @@ type Handler = (...args: never[]) => unknown;
 interface IdempotentRoute {
   readonly required: boolean;
   readonly ttlMs: number;
+  /** An `@All()` route: a safe method's request to it takes no part. */
+  readonly anyMethod: boolean;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -209,6 +211,7 @@ export class IdempotencyService {
     }
     return {
       required: declared?.required ?? false,
+      anyMethod: method === RequestMethod.ALL,
       ttlMs:
         declared?.ttlMs === undefined
           ? this.options.ttlMs
@@ -275,6 +278,8 @@ export class IdempotencyService {
     const route = this.routeOf(context);
     if (!route) return undefined;
     const request = plan.request as HttpRequest;
+    if (route.anyMethod && SAFE_METHOD_NAMES.has(request.method ?? ''))
+      return undefined;
     const header = request.headers['idempotency-key'];
     if (header === undefined) {
       if (route.required) {
