@@ -1,9 +1,13 @@
-import { Controller, Get, Module, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Module, Param, Post } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import {
   HalEmbedded,
   HalLink,
+  HalOperation,
   HalProblemModule,
+  HalResource,
+  Operation,
+  OperationsService,
   RouteTable,
 } from 'nestjs-hal-problem';
 import {
@@ -1078,3 +1082,59 @@ describe('HAL links to wildcard routes on express', () => {
     );
   });
 });
+
+describe.each(ADAPTERS)(
+  '@HalOperation with a monitor parameter named otherwise on %s',
+  (adapter) => {
+    @HalOperation(() => [ExportsController, 'status'], {
+      idParam: 'operationId',
+    })
+    class ExportOperation extends Operation {}
+
+    @Controller('exports')
+    class ExportsController {
+      constructor(private readonly operations: OperationsService) {}
+
+      @Post()
+      @HttpCode(202)
+      @HalResource(ExportOperation)
+      start(): Promise<Operation> {
+        return this.operations.start('export', () =>
+          Promise.resolve({ resultHref: '/exports/1/file' }),
+        );
+      }
+
+      @Get('operations/:operationId')
+      @HalResource(ExportOperation)
+      status(@Param('operationId') id: string): Promise<Operation> {
+        return this.operations.get(id);
+      }
+    }
+
+    let running: RunningApp;
+    beforeAll(async () => {
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({
+          imports: [HalProblemModule.forRoot()],
+          controllers: [ExportsController],
+        }),
+      );
+    });
+    afterAll(() => running.close());
+
+    it('links the monitor by the id in that parameter, and sends its Location', async () => {
+      const accepted = await fetch(`${running.baseUrl}/exports`, {
+        method: 'POST',
+      });
+      expect(accepted.status).toBe(202);
+      const body = (await accepted.json()) as Json;
+      const monitor = `/exports/operations/${body.id}`;
+      expect(body._links.self).toEqual({ href: monitor });
+      expect(accepted.headers.get('location')).toBe(monitor);
+      const polled = await fetch(`${running.baseUrl}${monitor}`);
+      expect(polled.status).toBe(200);
+      expect(((await polled.json()) as Json)._links.self.href).toBe(monitor);
+    });
+  },
+);

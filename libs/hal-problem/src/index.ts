@@ -82,7 +82,10 @@ export {
   type OperationOutcome,
   type StartOperationOptions,
 } from './operations/operations.service';
-export { HalOperation } from './operations/hal-operation.decorator';
+export {
+  HalOperation,
+  type HalOperationOptions,
+} from './operations/hal-operation.decorator';
 export type {
   AuthPrincipal,
   JwtAuthOptions,

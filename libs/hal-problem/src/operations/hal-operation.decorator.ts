@@ -3,6 +3,17 @@ import { HalLink } from '../hal/hal-link.decorator';
 import type { HandlerName } from '../hal/hal-link.interface';
 import type { Operation } from './operation';
 
+/** Options of `@HalOperation()`. */
+export interface HalOperationOptions {
+  /**
+   * The monitor route's path parameter that holds the operation's id.
+   * Default `id` (`@Get(':id')`); with `@Get(':operationId')`, say
+   * `operationId`, or the `self` link stays a template and the 202 has no
+   * `Location`.
+   */
+  readonly idParam?: string;
+}
+
 /**
  * The links of a status-monitor resource: `self` to the monitor route and,
  * once the work is done, `result` to where its result lives.
@@ -13,6 +24,7 @@ import type { Operation } from './operation';
  */
 export function HalOperation<T>(
   monitor: () => readonly [Type<T>, HandlerName<T>],
+  { idParam = 'id' }: HalOperationOptions = {},
 ): ClassDecorator {
   // applyDecorators applies in order and each HalLink prepends: `self` is listed last to come first.
   return applyDecorators(
@@ -21,6 +33,10 @@ export function HalOperation<T>(
         operation.status === 'done' && operation.resultHref !== undefined,
       params: (operation) => ({ resultHref: operation.resultHref }),
     }),
-    HalLink('self', monitor),
+    idParam === 'id'
+      ? HalLink('self', monitor)
+      : HalLink<T, Operation>('self', monitor, {
+          params: (operation) => ({ [idParam]: operation.id }),
+        }),
   );
 }
