@@ -149,6 +149,18 @@ describe('OperationsService', () => {
   it('answers an unknown id with a 404 problem', async () => {
     await expect(service().get('nope')).rejects.toMatchObject({ status: 404 });
   });
+
+  it.each([Number.NaN, 0, -1, Infinity])(
+    'refuses a ttlMs of %s, which would keep no operation',
+    async (ttlMs) => {
+      const work = jest.fn(() => Promise.resolve({}));
+      await expect(service().start('test', work, { ttlMs })).rejects.toThrow(
+        /ttlMs must be a number of milliseconds above 0/,
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(work).not.toHaveBeenCalled();
+    },
+  );
 });
 
 describe('InMemoryOperationStore', () => {

@@ -75,6 +75,12 @@ export class OperationsService {
     options: StartOperationOptions = {},
   ): Promise<Operation> {
     const ttlMs = options.ttlMs ?? 3_600_000;
+    // A programming error, said at once: NaN (`Number()` of an unset
+    // variable) or 0 kept no operation, or made Redis refuse every save.
+    if (!(ttlMs > 0) || ttlMs > Number.MAX_SAFE_INTEGER)
+      throw new TypeError(
+        `OperationsService.start: ttlMs must be a number of milliseconds above 0, not ${String(ttlMs)}`,
+      );
     const now = new Date().toISOString();
     const record: OperationRecord = {
       id: randomUUID(),
