@@ -1,4 +1,12 @@
-import { Controller, Get, HttpCode, Module, Param, Post } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Module,
+  Param,
+  Post,
+} from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import {
   HalEmbedded,
@@ -16,6 +24,7 @@ import {
   Test,
   type RunningApp,
 } from './support/adapters';
+import { expectProblem } from './support/problem-assertions';
 import { startAppendingProxy } from './support/appending-proxy';
 import {
   absoluteFormRequest,
@@ -1109,6 +1118,23 @@ describe.each(ADAPTERS)(
       status(@Param('operationId') id: string): Promise<Operation> {
         return this.operations.get(id);
       }
+
+      /** Owned by the caller (a header here; a principal's subject in an app). */
+      @Post('mine')
+      @HttpCode(202)
+      startMine(@Headers('x-user') user: string): Promise<Operation> {
+        return this.operations.start('export', () => Promise.resolve(), {
+          owner: user,
+        });
+      }
+
+      @Get('mine/:id')
+      mine(
+        @Param('id') id: string,
+        @Headers('x-user') user: string | undefined,
+      ): Promise<Operation> {
+        return this.operations.get(id, { owner: user });
+      }
     }
 
     let running: RunningApp;
@@ -1122,6 +1148,28 @@ describe.each(ADAPTERS)(
       );
     });
     afterAll(() => running.close());
+
+    it("answers another owner's operation with the 404 of an unknown one", async () => {
+      const as = (user: string | undefined, path: string, method = 'GET') =>
+        fetch(`${running.baseUrl}${path}`, {
+          method,
+          headers: user === undefined ? {} : { 'x-user': user },
+        });
+      const started = (await (
+        await as('ann', '/exports/mine', 'POST')
+      ).json()) as Json;
+      const path = `/exports/mine/${started.id}`;
+      expect((await as('ann', path)).status).toBe(200);
+      const unknown = await expectProblem(
+        await as('ann', '/exports/mine/00000000-0000-4000-8000-000000000000'),
+        404,
+      );
+      for (const reader of ['bob', undefined]) {
+        const refused = await expectProblem(await as(reader, path), 404);
+        expect(refused.type).toBe(unknown.type);
+        expect(refused.title).toBe(unknown.title);
+      }
+    });
 
     it('links the monitor by the id in that parameter, and sends its Location', async () => {
       const accepted = await fetch(`${running.baseUrl}/exports`, {

@@ -81,6 +81,7 @@ export {
   OperationNotFound,
   type OperationOutcome,
   type StartOperationOptions,
+  type GetOperationOptions,
 } from './operations/operations.service';
 export {
   HalOperation,

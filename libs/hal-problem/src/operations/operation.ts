@@ -16,6 +16,8 @@ export interface OperationRecord {
   readonly problem?: ProblemDetails;
   /** Seconds a client should wait before polling again while unfinished. */
   readonly retryAfter: number;
+  /** Who may read it (`start(..., { owner })`); absent: anyone the route lets in. */
+  readonly owner?: string;
 }
 
 /**
@@ -35,6 +37,8 @@ export class Operation {
   declare readonly resultHref?: string;
   /** Not part of the body: it is sent as `Retry-After`. */
   declare readonly retryAfter: number;
+  /** Not part of the body: who may read it. */
+  declare readonly owner?: string;
 
   constructor(record: OperationRecord) {
     this.id = record.id;
@@ -49,6 +53,10 @@ export class Operation {
     });
     Object.defineProperty(this, 'retryAfter', {
       value: record.retryAfter,
+      enumerable: false,
+    });
+    Object.defineProperty(this, 'owner', {
+      value: record.owner,
       enumerable: false,
     });
   }
@@ -67,6 +75,7 @@ export class Operation {
       retryAfter: this.retryAfter,
       ...(this.resultHref === undefined ? {} : { resultHref: this.resultHref }),
       ...(this.problem === undefined ? {} : { problem: this.problem }),
+      ...(this.owner === undefined ? {} : { owner: this.owner }),
     };
   }
 }

@@ -17,9 +17,10 @@ function service(store?: InMemoryOperationStore): OperationsService {
 async function settle(
   operations: OperationsService,
   id: string,
+  owner?: string,
 ): Promise<Operation> {
   for (let i = 0; i < 100; i++) {
-    const operation = await operations.get(id);
+    const operation = await operations.get(id, { owner });
     if (operation.finished) return operation;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
@@ -148,6 +149,30 @@ describe('OperationsService', () => {
 
   it('answers an unknown id with a 404 problem', async () => {
     await expect(service().get('nope')).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("answers another owner's operation as an unknown one", async () => {
+    const operations = service();
+    const started = await operations.start('test', () => Promise.resolve({}), {
+      owner: 'ann',
+    });
+    expect(Object.keys(started)).not.toContain('owner');
+    expect((await operations.get(started.id, { owner: 'ann' })).id).toBe(
+      started.id,
+    );
+    for (const reader of [{ owner: 'bob' }, {}])
+      await expect(operations.get(started.id, reader)).rejects.toMatchObject({
+        status: 404,
+      });
+    // The owner outlives the updates of the work.
+    const done = await settle(operations, started.id, 'ann');
+    expect(done.status).toBe('done');
+    await expect(operations.get(started.id, {})).rejects.toMatchObject({
+      status: 404,
+    });
+    // Without an owner, anyone the route lets in reads it, as before.
+    const open = await operations.start('test', () => Promise.resolve({}));
+    expect((await operations.get(open.id, { owner: 'bob' })).id).toBe(open.id);
   });
 
   it.each([Number.NaN, 0, -1, Infinity])(

@@ -49,6 +49,18 @@ export interface StartOperationOptions {
   retryAfter?: number;
   /** How long the operation is kept after its last update. Default 1 hour. */
   ttlMs?: number;
+  /**
+   * Who may read the operation, e.g. the caller's `principal.subject`:
+   * `get(id, { owner })` with another owner, or none, answers 404 as for an
+   * unknown id, so one client cannot follow another's work by its id.
+   */
+  owner?: string;
+}
+
+/** Options of `OperationsService.get()`. */
+export interface GetOperationOptions {
+  /** The reader, compared with the `owner` the operation was started with. */
+  owner?: string;
 }
 
 /**
@@ -90,6 +102,7 @@ export class OperationsService {
       updatedAt: now,
       // Retry-After is a whole, non-negative number of seconds (RFC 9110 §10.2.3).
       retryAfter: retryAfterSeconds(options.retryAfter) ?? 1,
+      ...(options.owner === undefined ? {} : { owner: options.owner }),
     };
     await this.store.save(record, ttlMs).catch(storeUnavailable('started'));
     const operation = new Operation(record);
@@ -97,9 +110,13 @@ export class OperationsService {
     return operation;
   }
 
-  async get(id: string): Promise<Operation> {
+  async get(id: string, options: GetOperationOptions = {}): Promise<Operation> {
     const record = await this.store.get(id).catch(storeUnavailable('read'));
-    if (!record)
+    // Another owner's operation is not disclosed: the same 404.
+    if (
+      !record ||
+      (record.owner !== undefined && record.owner !== options.owner)
+    )
       throw clientProblem(OperationNotFound, {
         detail: `There is no operation ${id}.`,
       });
