@@ -1108,6 +1108,28 @@ describe.each(ADAPTERS)(
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
 
+    it('answers a body nested too deeply for validation with 400, not 500', async () => {
+      // No depth limit without useStrictBodyParsing: class-transformer then
+      // recurses into every level and runs out of stack.
+      const depth = 10_000;
+      const body = await expectProblem(
+        await fetch(`${running.baseUrl}/fixture/widgets`, {
+          method: 'POST',
+          body: `{"name":"ok","labels":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`,
+          headers: { 'content-type': 'application/json' },
+        }),
+        400,
+      );
+      expect(body.errors).toEqual([
+        {
+          title: 'too_deep',
+          detail: '`body` is nested too deeply to be validated.',
+          pointer: '#',
+        },
+      ]);
+      expect(JSON.stringify(body)).not.toMatch(/call stack|RangeError/i);
+    });
+
     it("never sends a decompression library's message", async () => {
       // Express's parser inflates gzip: garbage fails in zlib ("incorrect
       // header check"), which it passes on as a 400 with zlib's message.

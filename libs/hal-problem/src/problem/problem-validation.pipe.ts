@@ -230,6 +230,21 @@ export class ProblemValidationPipe extends ValidationPipe {
           stripped ? [...stripped, ...error.errors] : error.errors,
           metadata,
         );
+      // class-transformer and class-validator recurse into every level of a
+      // value; one nested deeper than the stack allows (platform parsers set
+      // no depth limit without useStrictBodyParsing) is the client's: a 400.
+      if (error instanceof RangeError && /call stack/i.test(error.message))
+        this.fail(
+          [
+            {
+              property: '',
+              value: undefined,
+              constraints: { tooDeep: 'is nested too deeply to be validated' },
+              children: [],
+            },
+          ],
+          metadata,
+        );
       throw error;
     }
     // Without transform the handler gets the body as sent: nothing dropped.

@@ -281,6 +281,8 @@ function describeViolation(
   message: string,
 ): string {
   if (title === 'unrecognized_key') return `\`${where}\` is not allowed.`;
+  if (title === 'too_deep')
+    return `\`${where}\` is nested too deeply to be validated.`;
   if (title === 'invalid_type') {
     const expected = EXPECTED_TYPES.get(constraint) ?? 'a value';
     const shown = expected === 'a value' ? expected : `\`${expected}\``;
