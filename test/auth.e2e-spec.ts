@@ -119,6 +119,12 @@ describe.each(ADAPTERS)('bearer authentication on %s', (adapter) => {
       'The access token is not valid yet.',
     ],
     [
+      'issued in the future',
+      signToken({ iat: Math.floor(Date.now() / 1000) + 600 }),
+      'not_yet_valid',
+      'The access token is not valid yet.',
+    ],
+    [
       'signed with another key',
       signToken({}, {}, 'another-secret-that-is-long-enough-0123456789'),
       'bad_signature',

@@ -364,6 +364,17 @@ export class AuthConfig {
     // be good forever. RFC 9068 §2.2 makes it required of access tokens.
     if (this.options.requireExpiration && typeof payload.exp !== 'number')
       throw new MissingClaimError('exp');
+    // Issued in the future (beyond the clock tolerance): jsonwebtoken checks
+    // `nbf` and `exp` but not `iat`, and an issuer does not date its tokens
+    // ahead; a forged or mis-clocked token is refused as not yet valid.
+    if (
+      typeof payload.iat === 'number' &&
+      payload.iat > Date.now() / 1000 + this.options.clockTolerance
+    )
+      throw new jwt.NotBeforeError(
+        'jwt issued in the future',
+        new Date(payload.iat * 1000),
+      );
     return {
       subject: payload.sub,
       scopes: scopesOf(payload, this.options.scpClaim),
