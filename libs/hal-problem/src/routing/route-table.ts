@@ -115,8 +115,11 @@ function ignoresDuplicateSlashes(instance: unknown): boolean {
         }
       | undefined
   )?.initialConfig;
+  // `||`, as Nest's getRouteMatchingOptions reads the others: Fastify fills
+  // initialConfig.routerOptions with defaults (false) for what it was not
+  // given, while its router still takes the top-level option there.
   return !!(
-    config?.routerOptions?.ignoreDuplicateSlashes ??
+    config?.routerOptions?.ignoreDuplicateSlashes ||
     config?.ignoreDuplicateSlashes
   );
 }
