@@ -257,3 +257,33 @@ describe('principalScope', () => {
     ).not.toBe(principalScope(principal, ['a', 'b']));
   });
 });
+
+describe('AuthConfig clockTolerance', () => {
+  const futureIat = () =>
+    jwt.sign(
+      {
+        sub: 's',
+        iat: Math.floor(Date.now() / 1000) + 600,
+        exp: Math.floor(Date.now() / 1000) + 1200,
+      },
+      secret,
+      { issuer: 'iss', audience: 'aud' },
+    );
+
+  // NaN (Number() of an unset variable) made `iat > now + NaN` false: a
+  // token issued ten minutes ahead was accepted.
+  it.each([Number.NaN, 'soon' as unknown as number])(
+    'refuses clockTolerance: %p at startup',
+    (clockTolerance) => {
+      expect(
+        () => new AuthConfig({ auth: { ...auth, clockTolerance } }),
+      ).toThrow(/auth\.clockTolerance must be a number of seconds/);
+    },
+  );
+
+  it('still refuses a token issued in the future with the default tolerance', async () => {
+    expect(
+      await new AuthConfig({ auth }).verify(futureIat(), {}),
+    ).toBeUndefined();
+  });
+});

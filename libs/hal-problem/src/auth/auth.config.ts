@@ -316,6 +316,13 @@ export class AuthConfig {
       Math.max(options.clockTolerance ?? 5, 0),
       MAX_CLOCK_TOLERANCE,
     );
+    // NaN (`Number()` of an unset variable) would make `iat > now + NaN`
+    // false: a token issued in the future would pass. jsonwebtoken reads
+    // it as 0 for `nbf` and `exp`; say it at start rather than guess.
+    if (this.enabled && Number.isNaN(clockTolerance))
+      throw new TypeError(
+        `HalProblemModule: auth.clockTolerance must be a number of seconds, not ${String(options.clockTolerance)}`,
+      );
     const issuer = trustedIssuers(options) ?? '';
     this.options = {
       ...options,
