@@ -1130,11 +1130,11 @@ describe.each(ADAPTERS)(
       expect(JSON.stringify(body)).not.toMatch(/call stack|RangeError/i);
     });
 
-    it('answers a body of nested arrays up to the size limit without tens of seconds of work', async () => {
-      // 49,000 levels in 98 kB: the unknown-key walks copied the path at
-      // each level (d²/2 copies), 24 s of CPU on one request before its 400.
+    it('answers a body of nested arrays up to the size limit with too_deep', async () => {
+      // 49,000 levels in 98 kB. The unknown-key walks copied the path at
+      // each level (d²/2 copies): 24 s of CPU, the event loop blocked, before
+      // the 400 (measured; the test then ran past Jest's 5 s timeout).
       const depth = 49_000;
-      const started = Date.now();
       const body = await expectProblem(
         await fetch(`${running.baseUrl}/fixture/widgets`, {
           method: 'POST',
@@ -1143,7 +1143,6 @@ describe.each(ADAPTERS)(
         }),
         400,
       );
-      expect(Date.now() - started).toBeLessThan(5_000);
       expect((body.errors as { title: string }[])[0].title).toBe('too_deep');
     });
 
