@@ -51,9 +51,16 @@ describe('AuthConfig with keysByIssuer', () => {
     expect(await config.verify(sign('__proto__', secretA), {})).toBeUndefined();
   });
 
-  it('trusts the named issuers, so scopes carry the issuer', () => {
+  it('trusts the named issuers, so scopes carry the issuer', async () => {
     expect(config.verifyOptions.issuer).toEqual(['a', 'b']);
-    expect(config.options.issuer).toEqual(['a', 'b']);
+    // One `sub` from each issuer: two clients, two rate-limit buckets and
+    // idempotency scopes.
+    const fromA = await config.verify(sign('a', secretA), {});
+    const fromB = await config.verify(sign('b', secretB), {});
+    expect(fromA?.subject).toBe(fromB?.subject);
+    expect(principalScope(fromA!, config.options.issuer)).not.toBe(
+      principalScope(fromB!, config.options.issuer),
+    );
   });
 });
 
