@@ -890,6 +890,15 @@ class AccountsController {
     return { q: '\ud800', ids: [1, 2] };
   }
 
+  /** Reserved and fragment expansions of values holding a lone `%`. */
+  @Get('reserved-values')
+  @HalLink('self', '/accounts/reserved-values')
+  @HalLink('related', 'https://docs.example.test/files/{+path}{?v}')
+  @HalLink('describedby', 'https://docs.example.test/guide{#section}')
+  reservedValues(): { path: string; v: string; section: string } {
+    return { path: 'a b/50%e é', v: '1', section: '50%e-off now' };
+  }
+
   @Get(':id/profile')
   profile(@Param('id') id: string): { id: string } {
     return { id };
@@ -996,6 +1005,17 @@ describe.each(ADAPTERS)(
         'https://docs.example.test/search?q=%EF%BF%BD',
       );
       expect(body._links.related.href).toBe('https://docs.example.test/#1,2');
+    });
+
+    it('percent-encodes a lone % in {+var} and {#var}: every href is a URI', async () => {
+      const { response, body } = await get('/accounts/reserved-values');
+      expect(response.status).toBe(200);
+      expect(body._links.related.href).toBe(
+        'https://docs.example.test/files/a%20b/50%25e%20%C3%A9?v=1',
+      );
+      expect(body._links.describedby.href).toBe(
+        'https://docs.example.test/guide#50%25e-off%20now',
+      );
     });
 
     it('percent-encodes what Node lets through in a target, so self and instance are URIs', async () => {

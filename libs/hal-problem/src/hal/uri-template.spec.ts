@@ -88,6 +88,17 @@ describe('compileUriTemplate with values url-template cannot take as they are', 
     ).toBe('/x?flags=true&flags=false');
   });
 
+  it('percent-encodes a lone `%` in reserved and fragment expansions (RFC 6570 §3.2.3)', () => {
+    // url-template leaves a value holding `%` and one hex digit as it is.
+    const template = compileUriTemplate('/files/{+path}{?v}{#part}');
+    expect(
+      template.expandFrom({ path: 'a b/50%e é', v: '1', part: '%41%e' }),
+    ).toBe('/files/a%20b/50%25e%20%C3%A9?v=1#%41%25e');
+    expect(
+      compileUriTemplate('{+a:2,b}').expand({ a: 'é%ex', b: ['%4', 'c'] }),
+    ).toBe('%C3%A9%25,%254,c');
+  });
+
   it('leaves a link as its template when a prefix would split a character', () => {
     const template = compileUriTemplate('https://x.test/e/{name:1}');
     expect(template.expandFrom({ name: '\u{1F600}x' })).toBeUndefined();

@@ -211,14 +211,85 @@ function asText(value: PrimitiveValue | PrimitiveValue[]): string | string[] {
     : wellFormed(String(value));
 }
 
+const RESERVED_EXPRESSION = /^\{([+#])([^{}]*)\}$/;
+const VARIABLE_SPEC = /^([^:*]+)(?::(\d+)|\*)?$/;
+
 /**
- * Any other RFC 6570 template, expanded by `url-template`. A prefix
+ * A `{+var}` or `{#var}` expression (RFC 6570 §3.2.3, §3.2.4), expanded with
+ * the module's `encodeReserved`: url-template's leaves a value as it is when
+ * it holds a `%` and one hex digit (`50%e`, or `é%a b`), so the link carried
+ * a raw `%`, spaces and non-ASCII, which is no URI. Values reach here as text.
+ */
+function reservedExpansion(
+  operator: string,
+  list: string,
+): ((values: TemplateValues) => string) | undefined {
+  const specs: { name: string; prefix: number | undefined }[] = [];
+  for (const spec of list.split(',')) {
+    const match = VARIABLE_SPEC.exec(spec.trim());
+    if (!match) return undefined;
+    specs.push({
+      name: match[1],
+      prefix: match[2] === undefined ? undefined : Number(match[2]),
+    });
+  }
+  const first = operator === '#' ? '#' : '';
+  return (values) => {
+    const expanded: string[] = [];
+    for (const { name, prefix } of specs) {
+      const value = values[name];
+      if (value === undefined || value === null) continue;
+      if (Array.isArray(value)) {
+        const members = value.filter((member) => member !== null);
+        if (members.length > 0)
+          expanded.push(
+            members.map((member) => encodeReserved(String(member))).join(','),
+          );
+        continue;
+      }
+      const text = String(value);
+      // A prefix counts characters (§2.4.1), so it never splits a pair.
+      expanded.push(
+        encodeReserved(
+          prefix === undefined ? text : [...text].slice(0, prefix).join(''),
+        ),
+      );
+    }
+    return expanded.length > 0 ? first + expanded.join(',') : '';
+  };
+}
+
+/**
+ * The template's expander: each `{+…}`/`{#…}` expression by
+ * `reservedExpansion`, every other part by url-template.
+ */
+function expanderOf(template: string): {
+  expand(values: TemplateValues): string;
+} {
+  const parts = template
+    .split(PARTS)
+    .filter((part) => part !== '')
+    .map((part) => {
+      const reserved = RESERVED_EXPRESSION.exec(part);
+      const own = reserved && reservedExpansion(reserved[1], reserved[2]);
+      if (own) return own;
+      const parsed = parseTemplate(part);
+      return (values: TemplateValues) => parsed.expand(values);
+    });
+  return {
+    expand: (values) => parts.map((part) => part(values)).join(''),
+  };
+}
+
+/**
+ * Any other RFC 6570 template, expanded by `url-template` (but for its
+ * reserved expressions, above). A prefix
  * (`{name:1}`) is cut in UTF-16 units there and can split a surrogate pair,
  * which its encoding refuses: such a link is sent as its template
  * (`undefined`) rather than failing the response.
  */
 function withUrlTemplate(template: string): CompiledTemplate {
-  const parsed = parseTemplate(template);
+  const parsed = expanderOf(template);
   const variables = templateVariables(template);
   const optional = optionalVariables(template);
   const expand = (values: TemplateValues): string | undefined => {
