@@ -224,6 +224,7 @@ export class HalProblemOpenApi {
     )[route.handlerName];
     const targets = [handler, route.controller];
     const responses = (operation.responses ??= {});
+    this.declarePathParameters(route, operation);
     const plan = this.renderer.planFor(route.controller, handler);
     // The guards' own rule, so the document says what the route does.
     const access = routeAccess(this.reflector, [handler, route.controller]);
@@ -469,6 +470,38 @@ export class HalProblemOpenApi {
         },
       };
     }
+  }
+
+  /**
+   * Every variable of the path gets a path parameter (OpenAPI 3 §4.8.2:
+   * each template expression MUST have one): `@nestjs/swagger` writes one
+   * only for a `@Param()` the handler reads, and a handler that ignores its
+   * id (`@ApiNotImplemented()`) left the document invalid.
+   */
+  private declarePathParameters(route: RouteEntry, operation: Operation): void {
+    const pathItem = this.document.paths[route.template] as {
+      parameters?: Schema[];
+    };
+    const declared = [
+      ...(operation.parameters ?? []),
+      ...(pathItem.parameters ?? []),
+    ];
+    const missing = route.pathParams.filter(
+      (name) =>
+        !declared.some(
+          (parameter) => parameter.in === 'path' && parameter.name === name,
+        ),
+    );
+    if (missing.length === 0) return;
+    operation.parameters = [
+      ...(operation.parameters ?? []),
+      ...missing.map((name) => ({
+        name,
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      })),
+    ];
   }
 
   /** The problem types the catalog knows for a status, plus about:blank. */
