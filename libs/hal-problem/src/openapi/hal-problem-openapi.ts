@@ -370,22 +370,33 @@ export class HalProblemOpenApi {
     // Problem responses.
     const problems = new Map<
       number,
-      { schema: string; headers?: Schema; description?: string }
+      { schema: Schema; headers?: Schema; description?: string }
     >();
     const add = (
       code: number,
-      extra: { schema?: string; headers?: Schema; description?: string } = {},
+      extra: { schema?: Schema; headers?: Schema; description?: string } = {},
     ) =>
       problems.set(code, {
-        schema: extra.schema ?? 'ProblemDetails',
+        schema: extra.schema ?? ref('ProblemDetails'),
         headers: extra.headers,
         description: extra.description,
       });
+    // 400s that carry no `errors`: a malformed body, a malformed
+    // Authorization header (the auth guard), a malformed Idempotency-Key.
+    const otherBadRequests = hasBody || guarded || idempotent !== undefined;
     if (validated)
       add(400, {
-        schema: 'ValidationProblemDetails',
-        description: 'The request failed validation.',
+        schema: otherBadRequests
+          ? {
+              anyOf: [ref('ValidationProblemDetails'), ref('ProblemDetails')],
+            }
+          : ref('ValidationProblemDetails'),
+        description: otherBadRequests
+          ? 'The request failed validation (with errors), or is malformed.'
+          : 'The request failed validation.',
       });
+    else if (otherBadRequests)
+      add(400, { description: 'The request is malformed.' });
     if (hasBody) {
       add(413, { description: 'The body is larger than the server accepts.' });
       add(415, {
@@ -456,7 +467,7 @@ export class HalProblemOpenApi {
         ...(problem.headers ? { headers: problem.headers } : {}),
         content: {
           [PROBLEM_CONTENT_TYPE]: {
-            schema: ref(problem.schema),
+            schema: problem.schema,
             examples: Object.fromEntries(
               types.map((type) => [
                 type.slug,
