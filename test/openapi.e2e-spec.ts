@@ -536,6 +536,19 @@ describe.each(ADAPTERS)(
           ).some((parameter) => parameter.name === 'Idempotency-Key');
         expect(takesKey('post')).toBe(true);
         expect(takesKey('get')).toBe(false);
+        // A replay is labelled for its own Accept, as the creation is (plainJson).
+        const validator = new OpenApiResponseValidator(document);
+        for (const status of [201, 200]) {
+          const response = await fetch(`${running.baseUrl}/ledgers`, {
+            method: 'POST',
+            headers: { accept: 'application/json', 'idempotency-key': '"k"' },
+          });
+          expect(response.status).toBe(status);
+          expect(response.headers.get('content-type')).toMatch(
+            /^application\/json/,
+          );
+          validator.check('POST', '/ledgers', response, await response.json());
+        }
       } finally {
         await running.close();
       }

@@ -361,7 +361,13 @@ export class HalProblemOpenApi {
               ...headers,
               'Idempotent-Replayed': header('Always "true" on a replay.'),
             },
-            content: { [HAL_CONTENT_TYPE]: { schema } },
+            // A replay is labelled for its own request's Accept.
+            content: this.plainJson
+              ? {
+                  [HAL_CONTENT_TYPE]: { schema },
+                  'application/json': { schema },
+                }
+              : { [HAL_CONTENT_TYPE]: { schema } },
           };
         }
       }
