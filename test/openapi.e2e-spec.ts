@@ -28,6 +28,7 @@ import {
   Test,
   type RunningApp,
 } from './support/adapters';
+import { authFixtureModule } from './fixtures/auth-fixture.module';
 import { OpenApiResponseValidator } from './support/openapi-validator';
 import { authorized, tokenFor } from './support/sample-client';
 
@@ -155,7 +156,16 @@ describe.each(ADAPTERS)('OpenAPI document of the sample on %s', (adapter) => {
         'idempotency-key-reused',
       ]),
     );
-    expect(create.security).toEqual([{ bearer: ['orders:write'] }]);
+    // OpenAPI 3.0: an http scheme's requirement lists no scopes (the 403 names them).
+    expect(document.openapi).toMatch(/^3\.0\./);
+    for (const item of Object.values(document.paths as Json))
+      for (const operation of Object.values(item as Json))
+        for (const requirement of (operation as Json).security ?? [])
+          expect(requirement).toEqual({ bearer: [] });
+    expect(create.security).toEqual([{ bearer: [] }]);
+    expect(
+      create.responses['403'].headers['WWW-Authenticate'].description,
+    ).toContain('scope="orders:write"');
     expect(document.paths['/health'].get.responses['429']).toBeUndefined();
     expect(document.paths['/'].get.responses['401']).toBeUndefined();
     // PATCH only ever answers 501: no success, no 404 for its id.
@@ -549,6 +559,38 @@ describe.each(ADAPTERS)(
           );
           validator.check('POST', '/ledgers', response, await response.json());
         }
+      } finally {
+        await running.close();
+      }
+    });
+  },
+);
+
+describe.each(ADAPTERS)(
+  'OpenAPI security requirements by document version on %s',
+  (adapter) => {
+    it('lists the scopes of an http bearer requirement in 3.1 only', async () => {
+      @Module(authFixtureModule())
+      class SecureDocModule {}
+      const running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [SecureDocModule] }),
+      );
+      try {
+        const security = (version: string) =>
+          (
+            HalProblemOpenApi.enhance(
+              running.app,
+              SwaggerModule.createDocument(
+                running.app,
+                new DocumentBuilder().setOpenAPIVersion(version).build(),
+              ),
+            ) as Json
+          ).paths['/secure/admin'].get.security;
+        expect(security('3.1.0')).toEqual([
+          { bearer: ['widgets:read', 'admin'] },
+        ]);
+        expect(security('3.0.3')).toEqual([{ bearer: [] }]);
       } finally {
         await running.close();
       }

@@ -165,6 +165,12 @@ export class HalProblemOpenApi {
   private readonly plainJson: boolean;
   private readonly auth: AuthConfig;
   private readonly throttled: boolean;
+  /**
+   * OpenAPI 3.0 allows scopes in a security requirement only for OAuth 2 and
+   * OpenID Connect schemes (for `http` bearer the list MUST be empty); 3.1
+   * allows role names for any scheme.
+   */
+  private readonly scopesInSecurity: boolean;
 
   private constructor(
     app: INestApplication,
@@ -177,6 +183,7 @@ export class HalProblemOpenApi {
     this.plainJson = app.get(HalConfig, { strict: false }).plainJson;
     this.auth = app.get(AuthConfig, { strict: false });
     this.throttled = HalProblemOpenApi.hasThrottler(app);
+    this.scopesInSecurity = !/^3\.0\./.test(String(document.openapi));
   }
 
   /** Enhances `document` in place and returns it. Call after `app.init()` or `createDocument()`. */
@@ -423,7 +430,9 @@ export class HalProblemOpenApi {
           },
         });
       }
-      operation.security = [{ bearer: [...(scopes ?? [])] }];
+      operation.security = [
+        { bearer: this.scopesInSecurity ? [...(scopes ?? [])] : [] },
+      ];
     }
     if (throttled) {
       add(429, {
