@@ -597,3 +597,44 @@ describe.each(ADAPTERS)(
     });
   },
 );
+
+@HalLink('self', '/tools/{id}')
+@HalLink('collection', '/tools')
+class ToolResource {
+  constructor(readonly id: string) {}
+}
+
+/** A handler whose return type is the resource class it returns. */
+@Controller('tools')
+@Public()
+class ToolsDocController {
+  @Get(':id')
+  find(@Param('id') id: string): ToolResource {
+    return new ToolResource(id);
+  }
+}
+
+describe.each(ADAPTERS)(
+  'OpenAPI of a handler typed with its resource class on %s',
+  (adapter) => {
+    it("documents the class's links, which the instance it returns carries", async () => {
+      const { running, document } = await documentedApp(adapter, [
+        ToolsDocController,
+      ]);
+      try {
+        const response = await fetch(`${running.baseUrl}/tools/t1`);
+        expect(response.status).toBe(200);
+        const body = (await response.json()) as Json;
+        expect(Object.keys(body._links)).toEqual(['self', 'collection']);
+        new OpenApiResponseValidator(document).check(
+          'GET',
+          '/tools/{id}',
+          response,
+          body,
+        );
+      } finally {
+        await running.close();
+      }
+    });
+  },
+);

@@ -5,7 +5,12 @@ import { getOptionsToken } from '@nestjs/throttler';
 import { AuthConfig } from '../auth/auth.config';
 import { routeAccess } from '../auth/route-access';
 import { HalConfig } from '../hal/hal.config';
-import { HAL_CONTENT_TYPE, HAL_SKIP_METADATA } from '../hal/hal.constants';
+import {
+  HAL_CONTENT_TYPE,
+  HAL_EMBEDDED_METADATA,
+  HAL_LINKS_METADATA,
+  HAL_SKIP_METADATA,
+} from '../hal/hal.constants';
 import { HalPage } from '../hal/hal-page';
 import { type HalShape, HalRenderer } from '../hal/hal.renderer';
 import { Idempotent } from '../idempotency/idempotent.decorator';
@@ -322,14 +327,17 @@ export class HalProblemOpenApi {
         if (!plan.explicitStatus) delete responses[status];
       } else {
         // For a page, the type is that of its items, not of the page itself.
+        // A return type that is a resource class (`find(): OrderResource`)
+        // names the class whose links the returned instance carries.
+        const type = metadata?.type ?? halClass(returnType);
         const shape = this.renderer.describe(
           route.controller,
           handler,
-          isPage ? undefined : metadata?.type,
+          isPage ? undefined : type,
         );
         const schema = isPage
           ? this.pageSchema(shape)
-          : this.resourceSchema(shape, this.stateRef(metadata?.type));
+          : this.resourceSchema(shape, this.stateRef(type));
         const existing = responses[successStatus] ?? {};
         const headers: Schema = {
           ...(existing.headers as Schema | undefined),
@@ -637,6 +645,15 @@ export class HalProblemOpenApi {
       },
     };
   }
+}
+
+/** A class that declares HAL links or embedded resources, else undefined. */
+function halClass(type: unknown): Type | undefined {
+  return typeof type === 'function' &&
+    (Reflect.getMetadata(HAL_LINKS_METADATA, type) !== undefined ||
+      Reflect.getMetadata(HAL_EMBEDDED_METADATA, type) !== undefined)
+    ? (type as Type)
+    : undefined;
 }
 
 function reasonPhrase200(status: string): string {
