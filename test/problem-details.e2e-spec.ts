@@ -149,6 +149,9 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       const response = await fetch(url('/fixture/missing-file'));
       const body = await expectProblem(response, 500);
       expect(JSON.stringify(body)).not.toMatch(/secret-dir|ENOENT/);
+      // The download's headers are not the problem's: no cache keeps the 500.
+      expect(response.headers.get('cache-control')).toBeNull();
+      expect(response.headers.get('content-disposition')).toBeNull();
     });
 
     it('drops headers Node would refuse to send, keeping the problem', async () => {

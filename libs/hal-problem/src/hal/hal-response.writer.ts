@@ -23,6 +23,7 @@ import { HalConfig } from './hal.config';
 import type { HalContext } from './hal-link.interface';
 import { HalRenderer, isStateObject, serializedState } from './hal.renderer';
 import { describeError } from '../problem/describe-error';
+import { clearRepresentationHeaders } from '../problem/representation-headers';
 
 type Reply = (response: object, body: unknown, statusCode?: number) => unknown;
 type Resource = Record<string, unknown>;
@@ -352,6 +353,9 @@ export class HalResponseWriter implements OnModuleInit {
         `${context.method} ${context.path} -> ${problem.status} (requestId=${context.requestId}): the stream of a StreamableFile failed`,
         describeError(error).stack,
       );
+      // As the filter does: the file's own headers (`@Header()`
+      // Cache-Control, Content-Disposition) must not describe the problem.
+      clearRepresentationHeaders(response);
       adapter.setHeader(response, 'Content-Type', PROBLEM_CONTENT_TYPE);
       this.send(response, JSON.stringify(problem.body), problem.status);
     });
