@@ -5,6 +5,7 @@ import {
   Get,
   Module,
   Param,
+  ParseIntPipe,
   Patch,
   Post,
   type Type,
@@ -631,6 +632,39 @@ describe.each(ADAPTERS)(
           '/tools/{id}',
           response,
           body,
+        );
+      } finally {
+        await running.close();
+      }
+    });
+  },
+);
+
+/** A route parameter parsed by one of Nest's pipes, which throw a bare 400. */
+@Controller('numbers')
+@Public()
+class NumbersDocController {
+  @Get(':n')
+  find(@Param('n', ParseIntPipe) n: number): { n: number } {
+    return { n };
+  }
+}
+
+describe.each(ADAPTERS)(
+  'OpenAPI of a parameter parsed by a pipe on %s',
+  (adapter) => {
+    it("documents the pipe's 400, which carries no errors member", async () => {
+      const { running, document } = await documentedApp(adapter, [
+        NumbersDocController,
+      ]);
+      try {
+        const response = await fetch(`${running.baseUrl}/numbers/abc`);
+        expect(response.status).toBe(400);
+        new OpenApiResponseValidator(document).check(
+          'GET',
+          '/numbers/{n}',
+          response,
+          await response.json(),
         );
       } finally {
         await running.close();

@@ -403,8 +403,13 @@ export class HalProblemOpenApi {
         description: extra.description,
       });
     // 400s that carry no `errors`: a malformed body, a malformed
-    // Authorization header (the auth guard), a malformed Idempotency-Key.
-    const otherBadRequests = hasBody || guarded || idempotent !== undefined;
+    // Authorization header (the auth guard), a malformed Idempotency-Key,
+    // an argument's own pipe (`ParseIntPipe` throws a bare 400).
+    const otherBadRequests =
+      hasBody ||
+      guarded ||
+      idempotent !== undefined ||
+      argKinds.some(({ pipes }) => pipes.length > 0);
     if (validated)
       add(400, {
         schema: otherBadRequests
