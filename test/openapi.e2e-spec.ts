@@ -14,6 +14,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
   ApiNotImplemented,
   ApiProblemResponses,
+  HalEmbedded,
   HalLink,
   HalProblemModule,
   HalResource,
@@ -666,6 +667,73 @@ describe.each(ADAPTERS)(
           response,
           await response.json(),
         );
+      } finally {
+        await running.close();
+      }
+    });
+  },
+);
+
+@HalLink('self', '/customers/{id}')
+class CustomerResource {
+  id: string;
+}
+
+@HalLink('self', '/invoices/{id}')
+class InvoiceResource {
+  id: string;
+  @HalEmbedded('author', { type: () => CustomerResource })
+  customer: CustomerResource;
+  @HalEmbedded('item', { type: () => CustomerResource })
+  payers: CustomerResource[];
+}
+
+/** Embedded resources that are one object, not a list. */
+@Controller('invoices')
+@Public()
+class InvoicesDocController {
+  @Get('i1')
+  @HalResource(InvoiceResource)
+  find(): object {
+    return { id: 'i1', customer: { id: 'c1' }, payers: [{ id: 'c2' }] };
+  }
+
+  @Get('i2/customer')
+  @HalLink('self', '/invoices/i2/customer')
+  @HalEmbedded('author', {
+    type: () => CustomerResource,
+    property: 'customer',
+  })
+  customer(): object {
+    return { customer: { id: 'c1' } };
+  }
+}
+
+describe.each(ADAPTERS)(
+  'OpenAPI of embedded resources that are one object on %s',
+  (adapter) => {
+    it('documents each as the object or list the response embeds', async () => {
+      const { running, document } = await documentedApp(adapter, [
+        InvoicesDocController,
+      ]);
+      try {
+        const validator = new OpenApiResponseValidator(document);
+        for (const [path, rels] of [
+          ['/invoices/i1', { author: false, item: true }],
+          ['/invoices/i2/customer', { author: false }],
+        ] as const) {
+          const response = await fetch(`${running.baseUrl}${path}`);
+          const body = (await response.json()) as Json;
+          for (const [rel, isList] of Object.entries(rels))
+            expect(Array.isArray(body._embedded[rel])).toBe(isList);
+          validator.check('GET', path, response, body);
+        }
+        const embedded =
+          document.paths['/invoices/i1'].get.responses['200'].content[
+            'application/hal+json'
+          ].schema.properties._embedded.properties;
+        expect(embedded.author.type).toBe('object');
+        expect(embedded.item.type).toBe('array');
       } finally {
         await running.close();
       }

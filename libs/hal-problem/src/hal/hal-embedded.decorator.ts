@@ -30,10 +30,19 @@ export function HalEmbedded(
     const holder = onHandler
       ? (descriptor.value as object)
       : target.constructor;
+    // A property's declared type (emitted before its decorators run) tells
+    // one resource from a list; a handler's returned value has none.
+    const designType: unknown = onHandler
+      ? undefined
+      : Reflect.getMetadata('design:type', target, key);
     const declaration: HalEmbeddedDeclaration = {
       rel,
       property: options.property ?? (onHandler ? rel : String(key)),
       type: options.type,
+      array:
+        typeof designType === 'function' && designType !== Object
+          ? designType === Array
+          : undefined,
     };
     const existing = (Reflect.getOwnMetadata(HAL_EMBEDDED_METADATA, holder) ??
       []) as HalEmbeddedDeclaration[];

@@ -83,4 +83,10 @@ export interface HalEmbeddedDeclaration {
   readonly property: string;
   /** The class whose `@HalLink`s the embedded resources carry. */
   readonly type?: () => Type;
+  /**
+   * Whether the DTO property is declared an array (its `design:type`), or
+   * undefined when unknown (on a handler): the OpenAPI document says
+   * whether `_embedded[rel]` is one resource or a list.
+   */
+  readonly array?: boolean;
 }

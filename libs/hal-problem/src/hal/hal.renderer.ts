@@ -53,6 +53,8 @@ interface CompiledEmbedded {
   readonly property: string;
   readonly plan: (() => ResourcePlan) | undefined;
   readonly type: (() => Type) | undefined;
+  /** Declared as an array, a single resource, or unknown (undefined). */
+  readonly array: boolean | undefined;
 }
 
 /** How to render a resource of one class or one handler. */
@@ -91,6 +93,8 @@ export interface HalShape {
     readonly item: HalShape | undefined;
     /** The class of the items, whose schema the document may have. */
     readonly typeName: string | undefined;
+    /** A list (true), one resource (false), or either (undefined). */
+    readonly array: boolean | undefined;
   }[];
   readonly curies: boolean;
 }
@@ -383,10 +387,11 @@ export class HalRenderer implements OnApplicationBootstrap {
     }
     return {
       links: [...links.values()],
-      embedded: plan.embedded.map(({ rel, plan: itemPlan, type }) => ({
+      embedded: plan.embedded.map(({ rel, plan: itemPlan, type, array }) => ({
         rel,
         item: itemPlan ? this.shapeOf(itemPlan()) : undefined,
         typeName: type?.().name,
+        array,
       })),
       curies: this.config.curies.size > 0,
     };
@@ -689,12 +694,13 @@ export class HalRenderer implements OnApplicationBootstrap {
         this.compileLink(declaration, where),
       ),
       arrayRels,
-      embedded: embeddedDeclarations.map(({ rel, property, type }) => {
+      embedded: embeddedDeclarations.map(({ rel, property, type, array }) => {
         this.config.assertRelation(rel, where);
         return {
           rel,
           property,
           type,
+          array,
           plan: type ? () => this.planForClass(type()) : undefined,
         };
       }),

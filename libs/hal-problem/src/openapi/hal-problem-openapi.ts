@@ -597,15 +597,21 @@ export class HalProblemOpenApi {
   private embeddedSchema(shape: HalShape): Schema {
     const properties: Record<string, Schema> = {};
     for (const embedded of shape.embedded) {
-      properties[embedded.rel] = {
-        type: 'array',
-        items: embedded.item
-          ? this.resourceSchema(
-              embedded.item,
-              this.stateRefByName(embedded.typeName),
-            )
-          : { type: 'object' },
-      };
+      const item = embedded.item
+        ? this.resourceSchema(
+            embedded.item,
+            this.stateRefByName(embedded.typeName),
+          )
+        : { type: 'object' };
+      const list = { type: 'array', items: item };
+      // The writer embeds a list as a list and one resource as an object
+      // (draft-kelly-json-hal §4.1.2); a property's declared type says which.
+      properties[embedded.rel] =
+        embedded.array === true
+          ? list
+          : embedded.array === false
+            ? item
+            : { anyOf: [item, list] };
     }
     return { type: 'object', properties };
   }
