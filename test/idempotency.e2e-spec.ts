@@ -125,6 +125,28 @@ describe.each(ADAPTERS)('idempotent requests on %s', (adapter) => {
     expect(calls.count).toBe(before + 1);
   });
 
+  it('replays a bare JSON number as it was sent', async () => {
+    const key = newKey();
+    const first = await post({ name: 'n' }, key, '/extras/count');
+    expect(first.status).toBe(201);
+    const sent = await first.text();
+    const replay = await post({ name: 'n' }, key, '/extras/count');
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(await replay.text()).toBe(sent);
+  });
+
+  it('stores no bytes or stream, which it could not replay: a retry runs again and gets them', async () => {
+    const key = newKey();
+    const before = calls.count;
+    const first = await post({ name: 'b' }, key, '/extras/bytes');
+    expect(first.status).toBe(201);
+    expect(await first.text()).toBe('bytes of b');
+    const retry = await post({ name: 'b' }, key, '/extras/bytes');
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    expect(await retry.text()).toBe('bytes of b');
+    expect(calls.count).toBe(before + 2);
+  });
+
   it('stores no error status the handler set itself: a retry runs again', async () => {
     const key = newKey();
     const before = calls.count;

@@ -22,7 +22,7 @@ import { HAL_CONTENT_TYPE } from './hal.constants';
 import { HalConfig } from './hal.config';
 import type { HalContext } from './hal-link.interface';
 import { HalRenderer, isStateObject, serializedState } from './hal.renderer';
-import { describeError } from '../problem/describe-error';
+import { describeError, logText } from '../problem/describe-error';
 import { clearRepresentationHeaders } from '../problem/representation-headers';
 
 type Reply = (response: object, body: unknown, statusCode?: number) => unknown;
@@ -126,6 +126,16 @@ function isResource(value: unknown): value is object {
   );
 }
 
+/** A body sent as bytes or streamed: not kept by an idempotency store. */
+function isUnstorable(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !isResource(value) &&
+    !Array.isArray(value)
+  );
+}
+
 /** `application/hal+json` or `application/json`, with or without parameters (Express adds a charset). */
 function isHalMediaType(type: string | undefined): boolean {
   if (type === undefined) return false;
@@ -210,6 +220,8 @@ export class HalResponseWriter implements OnModuleInit {
   private send: Reply = () => undefined;
 
   private readonly logger = new Logger('HalProblem');
+  /** Handlers already warned about, once each. */
+  private readonly warnedUnstorable = new WeakSet<object>();
 
   constructor(
     private readonly renderer: HalRenderer,
@@ -468,9 +480,27 @@ export class HalResponseWriter implements OnModuleInit {
       return pending
         .release()
         .then(() => this.send(response, body, statusCode));
+    // Bytes or a stream (StreamableFile, a Buffer) cannot be stored as they
+    // were sent, and a replay of nothing would answer an empty body: the
+    // key is released, so a retry runs the handler and gets its bytes.
+    if (isUnstorable(body)) {
+      this.warnUnstorable(plan);
+      return pending
+        .release()
+        .then(() => this.send(response, body, statusCode));
+    }
     return pending
       .complete(this.capture(response, body, status))
       .then(() => this.send(response, body, statusCode));
+  }
+
+  private warnUnstorable(plan: ResponsePlan): void {
+    const handler = plan.handler as object;
+    if (this.warnedUnstorable.has(handler)) return;
+    this.warnedUnstorable.add(handler);
+    this.logger.warn(
+      `${logText(`${plan.request.method ?? ''} (request ${plan.requestId})`)}: an @Idempotent() handler answered bytes or a stream, which cannot be replayed; its key is released, so a retry runs the handler again`,
+    );
   }
 
   /** What a replay must repeat: status, the headers that matter, the body as sent. */
