@@ -82,6 +82,46 @@ describe.each(ADAPTERS)('OpenAPI document of the sample on %s', (adapter) => {
     expect(ui.headers.get('content-type')).toMatch(/text\/html/);
   });
 
+  it('gives every problem example the members its schema requires', () => {
+    let examples = 0;
+    for (const [path, item] of Object.entries(document.paths as Json))
+      for (const [method, operation] of Object.entries(item as Json))
+        for (const [status, response] of Object.entries(
+          ((operation as Json).responses ?? {}) as Json,
+        )) {
+          const content = (response as Json).content?.[
+            'application/problem+json'
+          ] as Json | undefined;
+          for (const [name, example] of Object.entries(
+            (content?.examples ?? {}) as Json,
+          )) {
+            examples++;
+            const value = (example as Json).value as Json;
+            expect([
+              method,
+              path,
+              status,
+              name,
+              Object.keys(value).sort(),
+            ]).toEqual([
+              method,
+              path,
+              status,
+              name,
+              expect.arrayContaining([
+                'detail',
+                'instance',
+                'status',
+                'title',
+                'type',
+              ]),
+            ]);
+            expect(value.status).toBe(Number(status));
+          }
+        }
+    expect(examples).toBeGreaterThan(0);
+  });
+
   it('documents HAL bodies with exactly the declared rels', () => {
     const schema =
       document.paths['/orders/{id}'].get.responses['200'].content[

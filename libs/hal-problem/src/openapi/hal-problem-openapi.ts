@@ -15,7 +15,8 @@ import { HalPage } from '../hal/hal-page';
 import { type HalShape, HalRenderer } from '../hal/hal.renderer';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { SAFE_METHOD_NAMES } from '../idempotency/safe-methods';
-import { reasonPhrase } from '../problem/http-status';
+import { genericDetail, reasonPhrase } from '../problem/http-status';
+import { ProblemConfig } from '../problem/problem.config';
 import type { ProblemType } from '../problem/problem-type';
 import { ProblemTypeCatalog } from '../problem/problem-type.catalog';
 import { type RouteEntry, RouteTable } from '../routing/route-table';
@@ -176,6 +177,7 @@ export class HalProblemOpenApi {
    * allows role names for any scheme.
    */
   private readonly scopesInSecurity: boolean;
+  private readonly instanceStyle: ProblemConfig['instance'];
 
   private constructor(
     app: INestApplication,
@@ -189,6 +191,7 @@ export class HalProblemOpenApi {
     this.auth = app.get(AuthConfig, { strict: false });
     this.throttled = HalProblemOpenApi.hasThrottler(app);
     this.scopesInSecurity = !/^3\.0\./.test(String(document.openapi));
+    this.instanceStyle = app.get(ProblemConfig, { strict: false }).instance;
   }
 
   /** Enhances `document` in place and returns it. Call after `app.init()` or `createDocument()`. */
@@ -501,7 +504,15 @@ export class HalProblemOpenApi {
                 type.slug,
                 {
                   summary: type.title,
-                  value: { type: type.type, title: type.title, status: code },
+                  // Every member the schema requires, so the example is
+                  // one a client could receive.
+                  value: {
+                    type: type.type,
+                    title: type.title,
+                    status: code,
+                    detail: type.description ?? genericDetail(code),
+                    instance: this.exampleInstance(route),
+                  },
                 },
               ]),
             ),
@@ -544,9 +555,16 @@ export class HalProblemOpenApi {
   }
 
   /** The problem types the catalog knows for a status, plus about:blank. */
+  /** An `instance` as the module writes it, for an example of `route`. */
+  private exampleInstance(route: RouteEntry): string {
+    return this.instanceStyle === 'urn-uuid'
+      ? 'urn:uuid:00000000-0000-4000-8000-000000000000'
+      : route.template.replace(/\{[^}]*\}/g, '1');
+  }
+
   private typesFor(
     status: number,
-  ): { slug: string; type: string; title: string }[] {
+  ): { slug: string; type: string; title: string; description?: string }[] {
     return [
       { slug: 'about-blank', type: 'about:blank', title: reasonPhrase(status) },
       ...this.catalog.list().filter((entry) => entry.status === status),
