@@ -82,6 +82,39 @@ describe.each(ADAPTERS)('OpenAPI document of the sample on %s', (adapter) => {
     expect(ui.headers.get('content-type')).toMatch(/text\/html/);
   });
 
+  it("describes the orders' query parameters and creation body as validation takes them", () => {
+    const list = document.paths['/orders'].get as Json;
+    const query = Object.fromEntries(
+      (list.parameters as Json[])
+        .filter((parameter) => parameter.in === 'query')
+        .map((parameter) => [parameter.name, parameter]),
+    );
+    expect(query.page).toMatchObject({
+      required: false,
+      schema: { type: 'integer', minimum: 1, default: 1 },
+    });
+    expect(query.size).toMatchObject({
+      required: false,
+      schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+    });
+    expect(query.status.schema.enum).toEqual(['open', 'shipped', 'cancelled']);
+    const body = document.components.schemas.CreateOrderDto as Json;
+    expect(body.required).toEqual(['items', 'currency']);
+    expect(body.properties.items).toMatchObject({
+      type: 'array',
+      minItems: 1,
+      maxItems: 50,
+    });
+    expect(body.properties.currency.enum).toEqual(['EUR', 'USD', 'GBP']);
+    expect(body.properties.note).toMatchObject({ maxLength: 500 });
+    const item = document.components.schemas.CreateOrderItemDto as Json;
+    expect(item.required).toEqual(['sku', 'quantity', 'unitPrice']);
+    expect(item.properties.quantity).toMatchObject({
+      type: 'integer',
+      minimum: 1,
+    });
+  });
+
   it('gives every problem example the members its schema requires', () => {
     let examples = 0;
     for (const [path, item] of Object.entries(document.paths as Json))

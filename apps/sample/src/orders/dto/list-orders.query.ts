@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { ORDER_STATUSES, type OrderStatus } from '../order';
@@ -14,6 +15,7 @@ const decimal = Transform(({ value }: { value: unknown }) =>
 );
 
 export class ListOrdersQuery {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 1 })
   @IsOptional()
   @decimal
   @IsInt()
@@ -21,6 +23,12 @@ export class ListOrdersQuery {
   @Max(Number.MAX_SAFE_INTEGER)
   page: number = 1;
 
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 100,
+    default: 20,
+  })
   @IsOptional()
   @decimal
   @IsInt()
@@ -28,6 +36,7 @@ export class ListOrdersQuery {
   @Max(100)
   size: number = 20;
 
+  @ApiPropertyOptional({ enum: ORDER_STATUSES })
   @IsOptional()
   @IsIn(ORDER_STATUSES)
   status?: OrderStatus;
