@@ -128,12 +128,7 @@ function isResource(value: unknown): value is object {
 
 /** A body sent as bytes or streamed: not kept by an idempotency store. */
 function isUnstorable(value: unknown): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !isResource(value) &&
-    !Array.isArray(value)
-  );
+  return typeof value === 'object' && value !== null && !isResource(value);
 }
 
 /** `application/hal+json` or `application/json`, with or without parameters (Express adds a charset). */

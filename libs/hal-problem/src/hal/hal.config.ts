@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { HalProblemModuleOptions } from '../hal-problem-module-options.interface';
 import { HAL_PROBLEM_MODULE_OPTIONS } from '../hal-problem.module-definition';
-import { unquote } from '../throttle/client-address';
+import { checkedTrustProxy, unquote } from '../throttle/client-address';
 import { IANA_LINK_RELATIONS } from './hal.constants';
 
 /** A CURIE: a compact name for a family of documented link relations. */
@@ -147,23 +147,7 @@ export class HalConfig {
       );
     }
     this.fixedBaseUrl = this.mode === 'fixed' ? links.replace(/\/+$/, '') : '';
-    const trustProxy: unknown = hal.trustProxy ?? false;
-    if (
-      typeof trustProxy !== 'boolean' &&
-      !(
-        typeof trustProxy === 'number' &&
-        Number.isSafeInteger(trustProxy) &&
-        trustProxy >= 0
-      )
-    ) {
-      throw new Error(
-        `HalProblemModule: hal.trustProxy must be true, false or the number of proxies in front of the app (a whole number from 0), got ${
-          typeof trustProxy === 'string'
-            ? `"${trustProxy}"`
-            : String(trustProxy)
-        }`,
-      );
-    }
+    const trustProxy = checkedTrustProxy('hal.trustProxy', hal.trustProxy);
     this.trustProxy = trustProxy === 0 ? false : trustProxy;
     this.plainJson = hal.plainJson ?? true;
     // `result` is the library's own rel for finished operations (see @HalOperation).

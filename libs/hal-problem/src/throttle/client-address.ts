@@ -114,18 +114,23 @@ export function addressBucket(address: string, ipv6Prefix = 64): string {
 }
 
 /**
- * `throttle.trustProxy` as a hop count: `true` is the nearest proxy (1),
- * `false` or absent none. Anything else fails the start: `'true'` read from
- * an environment variable silently trusted no proxy (every client behind
- * it shared one bucket), and `NaN` made no address at all.
+ * A `trustProxy` option, checked at start: a boolean or a whole number of
+ * proxies from 0 (absent: false). Anything else fails the start: `'true'`
+ * read from an environment variable silently trusted no proxy (every
+ * client behind it shared one bucket), and `NaN` made no address at all.
  */
-export function proxyHops(trust: unknown): number {
-  if (trust === undefined || trust === null || trust === false) return 0;
-  if (trust === true) return 1;
-  if (typeof trust === 'number' && Number.isSafeInteger(trust) && trust >= 0)
+export function checkedTrustProxy(
+  option: string,
+  trust: unknown,
+): boolean | number {
+  if (trust === undefined || trust === null) return false;
+  if (
+    typeof trust === 'boolean' ||
+    (typeof trust === 'number' && Number.isSafeInteger(trust) && trust >= 0)
+  )
     return trust;
   throw new Error(
-    `HalProblemModule: throttle.trustProxy must be true, false or the number of proxies in front of the app (a whole number from 0), got ${
+    `HalProblemModule: ${option} must be true, false or the number of proxies in front of the app (a whole number from 0), got ${
       typeof trust === 'string'
         ? `"${trust}"`
         : typeof trust === 'number'
@@ -133,4 +138,10 @@ export function proxyHops(trust: unknown): number {
           : typeof trust
     }`,
   );
+}
+
+/** `throttle.trustProxy` as a hop count: `true` is the nearest proxy (1), `false` or absent none. */
+export function proxyHops(trust: unknown): number {
+  const checked = checkedTrustProxy('throttle.trustProxy', trust);
+  return checked === true ? 1 : checked === false ? 0 : checked;
 }
