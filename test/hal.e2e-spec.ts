@@ -6,6 +6,8 @@ import {
   Module,
   Param,
   Post,
+  Put,
+  Res,
 } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import {
@@ -1203,6 +1205,79 @@ describe.each(ADAPTERS)(
       const polled = await fetch(`${running.baseUrl}${monitor}`);
       expect(polled.status).toBe(200);
       expect(((await polled.json()) as Json)._links.self.href).toBe(monitor);
+    });
+  },
+);
+
+describe.each(ADAPTERS)(
+  'Location follows the status the handler sent on %s',
+  (adapter) => {
+    @HalLink('self', '/shelves2/{id}')
+    class Shelf {
+      constructor(readonly id: string) {}
+    }
+
+    const existing = new Set<string>(['1']);
+
+    @Controller('shelves2')
+    class ShelvesController {
+      /** An upsert: 201 when it creates, the route's 200 when it replaces. */
+      @Put(':id')
+      put(
+        @Param('id') id: string,
+        @Res({ passthrough: true }) response: { status(code: number): unknown },
+      ): Shelf {
+        if (!existing.has(id)) {
+          existing.add(id);
+          response.status(201);
+        }
+        return new Shelf(id);
+      }
+
+      /** Found rather than created: the handler answers 200 itself. */
+      @Post()
+      post(
+        @Res({ passthrough: true }) response: { status(code: number): unknown },
+      ): Shelf {
+        response.status(200);
+        return new Shelf('1');
+      }
+    }
+
+    let running: RunningApp;
+    beforeAll(async () => {
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({
+          imports: [HalProblemModule.forRoot()],
+          controllers: [ShelvesController],
+        }),
+      );
+    });
+    afterAll(() => running.close());
+
+    it('sends Location on a 201 the handler set on a 200 route', async () => {
+      const created = await fetch(`${running.baseUrl}/shelves2/7`, {
+        method: 'PUT',
+      });
+      expect(created.status).toBe(201);
+      expect(created.headers.get('location')).toBe('/shelves2/7');
+      const replaced = await fetch(`${running.baseUrl}/shelves2/7`, {
+        method: 'PUT',
+      });
+      expect(replaced.status).toBe(200);
+      expect(replaced.headers.get('location')).toBeNull();
+    });
+
+    it('sends no Location on a 200 the handler set on a 201 route', async () => {
+      const found = await fetch(`${running.baseUrl}/shelves2`, {
+        method: 'POST',
+      });
+      expect(found.status).toBe(200);
+      expect(((await found.json()) as Json)._links.self.href).toBe(
+        '/shelves2/1',
+      );
+      expect(found.headers.get('location')).toBeNull();
     });
   },
 );

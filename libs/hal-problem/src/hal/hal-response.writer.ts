@@ -195,8 +195,9 @@ function contentTypeFor(accept: string | string[] | undefined): string {
 /**
  * Renders every successful body as HAL where Nest sends it: in the HTTP
  * adapter's `reply`, for responses the module's guard planned. It adds links
- * and embedded resources, sets `Content-Type` and `Vary`, and for 201/202
- * sets `Location` to the new resource's (or monitor's) `self`. An empty
+ * and embedded resources, sets `Content-Type` and `Vary`, and for a 201 or
+ * 202 (the status sent, whoever set it) sets `Location` to the new
+ * resource's (or monitor's) `self`. An empty
  * result becomes 204 unless the handler declares its status with
  * `@HttpCode()`; strings, buffers, streams and `@SkipHal()` handlers pass
  * through untouched. It also sends idempotent replays and stores what an
@@ -447,7 +448,9 @@ export class HalResponseWriter implements OnModuleInit {
     if (value instanceof Operation && !value.finished) {
       adapter.setHeader(response, 'Retry-After', String(value.retryAfter));
     }
-    const { status } = plan.handler;
+    // The status being sent: a handler may set its own (an upsert's 201 on
+    // a PUT), and Nest set the route's on the response before it ran.
+    const status = currentStatus(response) ?? plan.handler.status;
     if (
       (status === 201 || status === 202) &&
       this.renderer.declaresSelf(value, plan.handler)
