@@ -152,7 +152,7 @@ describe('HalConfig', () => {
         expect(hops(2, 'path').baseUrlFor(request(headers))).toBe('/shop');
       });
 
-      it('ignores a header with fewer than N elements, as without trustProxy', () => {
+      it('reads the leftmost element of a header with fewer than N, which a proxy replaced', () => {
         expect(
           hops(2).baseUrlFor(
             request({
@@ -162,7 +162,7 @@ describe('HalConfig', () => {
               'x-forwarded-prefix': '/shop',
             }),
           ),
-        ).toBe('http://internal');
+        ).toBe('https://api.test/shop');
         // Each header on its own: a proxy that overwrites Proto but appends Host.
         expect(
           hops(2).baseUrlFor(
@@ -172,7 +172,13 @@ describe('HalConfig', () => {
               'x-forwarded-proto': 'https',
             }),
           ),
-        ).toBe('http://a.test');
+        ).toBe('https://a.test');
+        // An empty element is not skipped for a fuller one.
+        expect(
+          hops(3).baseUrlFor(
+            request({ host: 'internal', 'x-forwarded-host': ', b.test' }),
+          ),
+        ).toBe('http://internal');
       });
 
       it("ignores a client's Forwarded when the proxy appended X-Forwarded-*", () => {
@@ -215,7 +221,7 @@ describe('HalConfig', () => {
               'x-forwarded-host': 'api.test',
             }),
           ),
-        ).toBe('http://internal');
+        ).toBe('http://api.test');
       });
 
       it('reads Forwarded N elements from the right when no X-Forwarded-* came', () => {
@@ -225,8 +231,17 @@ describe('HalConfig', () => {
           hops(1).baseUrlFor(request({ host: 'internal', forwarded })),
         ).toBe('https://api.test:8443');
         expect(
-          hops(3).baseUrlFor(request({ host: 'internal', forwarded })),
-        ).toBe('http://internal');
+          hops(2).baseUrlFor(request({ host: 'internal', forwarded })),
+        ).toBe('http://evil.test');
+        // Fewer elements than hops: the leftmost, a replacing proxy's.
+        expect(
+          hops(3).baseUrlFor(
+            request({
+              host: 'internal',
+              forwarded: 'host=api.test;proto=https',
+            }),
+          ),
+        ).toBe('https://api.test');
         // The trusted element names no host: the Host header, not an element further left.
         expect(
           hops(1).baseUrlFor(

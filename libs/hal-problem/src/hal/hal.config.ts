@@ -27,8 +27,9 @@ export interface HalOptions {
    * number N (recommended) is the count of proxies that append to them:
    * each header is read at its element N from the right, the one the
    * outermost trusted proxy wrote, never an element a client put further
-   * left; a header with fewer than N elements was not written by them and
-   * is ignored, as without `trustProxy`. With a number, a request that
+   * left; a header with fewer than N elements (a proxy replaced it) is
+   * read at its leftmost, as `throttle.trustProxy` reads
+   * `X-Forwarded-For`. With a number, a request that
    * carries `X-Forwarded-For`, `-Host` or `-Proto` is read from
    * `X-Forwarded-*` only, any other from `Forwarded` (RFC 7239) only.
    * `true` reads the first (leftmost, client-forgeable) element of each,
@@ -79,8 +80,12 @@ function forwarded(headers: Headers): Record<string, string> {
 
 /**
  * The element `hops` from the right of a list header, the one the
- * outermost of `hops` appending proxies wrote; undefined when the header
- * has fewer elements (no trusted proxy wrote it) or that element is empty.
+ * outermost of `hops` appending proxies wrote, or the leftmost when the
+ * header has fewer (a trusted proxy replaced it rather than appending, so
+ * every element is a trusted proxy's; `throttle.trustProxy` and Express
+ * read `X-Forwarded-For` the same way); undefined when that element is
+ * empty. A client can send as many elements as it likes of a header no
+ * trusted proxy writes, so a count guards only headers they write.
  * Lines of the same name count in order, as Node joins them with `, `.
  * Empty elements count too: skipping a proxy's empty element would hand
  * its place to the client's element on its left. Split on every comma
@@ -94,8 +99,7 @@ function fromRight(
 ): string | undefined {
   if (value === undefined) return undefined;
   const elements = (Array.isArray(value) ? value.join(',') : value).split(',');
-  if (elements.length < hops) return undefined;
-  return elements[elements.length - hops].trim() || undefined;
+  return elements[Math.max(elements.length - hops, 0)].trim() || undefined;
 }
 
 /**
