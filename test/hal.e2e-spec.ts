@@ -220,6 +220,19 @@ describe.each(ADAPTERS)('HAL on %s', (adapter) => {
         'application/hal+json;q=0.0001, application/json;q=0.5',
         'application/json',
       ],
+      // Commas and semicolons inside a quoted parameter value are text.
+      [
+        'text/plain;x=", application/hal+json;q=0;y=", */*',
+        'application/hal+json',
+      ],
+      [
+        'application/hal+json;p=";q=0;", application/json;q=0.5',
+        'application/hal+json',
+      ],
+      [
+        'application/hal+json;p="a\\"b;q=0;", application/json;q=0.5',
+        'application/hal+json',
+      ],
     ])(
       'labels the body by the weights of Accept (%s -> %s)',
       async (accept, type) => {

@@ -24,6 +24,7 @@ import type { HalContext } from './hal-link.interface';
 import { HalRenderer, isStateObject, serializedState } from './hal.renderer';
 import { describeError, logText } from '../problem/describe-error';
 import { clearRepresentationHeaders } from '../problem/representation-headers';
+import { withoutQuotedText } from '../problem/media-type';
 
 type Reply = (response: object, body: unknown, statusCode?: number) => unknown;
 type Resource = Record<string, unknown>;
@@ -159,8 +160,12 @@ function specificity(range: string, type: string): number {
  * labelled `application/json`. An `Accept` naming neither gets HAL.
  */
 function contentTypeFor(accept: string | string[] | undefined): string {
-  const value = Array.isArray(accept) ? accept.join(',') : accept;
-  if (!value) return HAL_CONTENT_TYPE;
+  const joined = Array.isArray(accept) ? accept.join(',') : accept;
+  if (!joined) return HAL_CONTENT_TYPE;
+  // A parameter's quoted value is text: its commas and semicolons separate
+  // nothing, and no weight or range is read in it. Emptied, so the split
+  // below stays the common case's.
+  const value = joined.includes('"') ? withoutQuotedText(joined) : joined;
   let halQuality = 0;
   let halSpecificity = -1;
   let jsonQuality = 0;

@@ -1,4 +1,4 @@
-import { compileMediaTypes, essence } from './media-type';
+import { compileMediaTypes, essence, withoutQuotedText } from './media-type';
 
 describe('media types', () => {
   const matches = compileMediaTypes([
@@ -30,5 +30,23 @@ describe('media types', () => {
 
   it('reduces a Content-Type to its essence', () => {
     expect(essence('Application/JSON; charset=UTF-8')).toBe('application/json');
+  });
+});
+
+describe('withoutQuotedText', () => {
+  it.each([
+    ['a/b;p="x, c/d;q=0", e/f', 'a/b;p="", e/f'],
+    ['a/b;p="x\\"y;q=0;", e/f', 'a/b;p="", e/f'],
+    ['a/b;p="x\\\\", e/f;q="1"', 'a/b;p="", e/f;q=""'],
+    ['no quotes, at all', 'no quotes, at all'],
+    // Never closed: the rest is inside it.
+    ['a/b, c/d;p="x, e/f', 'a/b, c/d;p=""'],
+  ])('%s -> %s', (value, expected) => {
+    expect(withoutQuotedText(value)).toBe(expected);
+  });
+
+  it('empties an unclosed quote full of escapes, 16 kB as a header may be', () => {
+    const value = `a/b;p="${'\\"'.repeat(8000)}`;
+    expect(withoutQuotedText(value)).toBe('a/b;p=""');
   });
 });
