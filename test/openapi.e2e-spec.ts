@@ -155,6 +155,48 @@ describe.each(ADAPTERS)('OpenAPI document of the sample on %s', (adapter) => {
     expect(examples).toBeGreaterThan(0);
   });
 
+  it('lists in each problem response only the types its route can send', () => {
+    const examples = (path: string, method: string, status: string) =>
+      Object.keys(
+        document.paths[path][method].responses[status].content[
+          'application/problem+json'
+        ].examples as Json,
+      );
+    expect(examples('/orders', 'get', '401')).toEqual([
+      'about-blank',
+      'authentication-required',
+      'invalid-token',
+    ]);
+    // The OAuth endpoint's own 400s stay on it.
+    expect(examples('/orders', 'get', '400')).toEqual([
+      'about-blank',
+      'invalid-authorization-request',
+    ]);
+    expect(examples('/oauth/token', 'post', '400')).toEqual([
+      'about-blank',
+      'oauth-invalid-request',
+    ]);
+    // Idempotency's on the idempotent route only; its key is optional there.
+    expect(examples('/orders', 'post', '400')).toEqual([
+      'about-blank',
+      'idempotency-key-invalid',
+      'invalid-authorization-request',
+    ]);
+    expect(examples('/orders/{id}', 'get', '404')).toEqual([
+      'about-blank',
+      'order-not-found',
+    ]);
+    // The monitor of a @HalOperation class, and the result it points to.
+    expect(examples('/reports/{id}', 'get', '404')).toEqual([
+      'about-blank',
+      'operation-not-found',
+    ]);
+    expect(examples('/reports/{id}/result', 'get', '404')).toEqual([
+      'about-blank',
+      'report-not-found',
+    ]);
+  });
+
   it('documents HAL bodies with exactly the declared rels', () => {
     const schema =
       document.paths['/orders/{id}'].get.responses['200'].content[

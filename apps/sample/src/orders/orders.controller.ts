@@ -25,7 +25,11 @@ import { ListOrdersQuery } from './dto/list-orders.query';
 import type { Order } from './order';
 import { OrderResource } from './order.resource';
 import { OrdersService } from './orders.service';
-import { OrderNotOpen, OrderTotalTooHigh } from './orders.problems';
+import {
+  OrderNotFound,
+  OrderNotOpen,
+  OrderTotalTooHigh,
+} from './orders.problems';
 
 @Controller('orders')
 export class OrdersController {
@@ -43,6 +47,7 @@ export class OrdersController {
   @Get(':id')
   @HalResource(OrderResource)
   @Scopes('orders:read')
+  @ApiProblemResponses(OrderNotFound)
   @ApiHalResponse(OrderResource)
   findOne(@Param('id') id: string): Order {
     return this.orders.get(id);
@@ -59,7 +64,7 @@ export class OrdersController {
   }
 
   @Post(':id/cancel')
-  @ApiProblemResponses(OrderNotOpen)
+  @ApiProblemResponses(OrderNotFound, OrderNotOpen)
   @HttpCode(200)
   @HalResource(OrderResource)
   @Scopes('orders:write')
@@ -69,7 +74,7 @@ export class OrdersController {
   }
 
   @Post(':id/ship')
-  @ApiProblemResponses(OrderNotOpen)
+  @ApiProblemResponses(OrderNotFound, OrderNotOpen)
   @HttpCode(200)
   @HalResource(OrderResource)
   @Scopes('orders:write')
@@ -90,6 +95,7 @@ export class OrdersController {
   @Delete(':id')
   @HttpCode(204)
   @Scopes('orders:write')
+  @ApiProblemResponses(OrderNotFound)
   remove(@Param('id') id: string): void {
     this.orders.delete(id);
   }

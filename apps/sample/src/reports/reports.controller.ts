@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import {
   ApiHalResponse,
+  ApiProblemResponses,
   HalResource,
   type Operation,
   OperationsService,
@@ -10,7 +11,7 @@ import {
 import type { SampleConfig } from '../config/sample-config';
 import { SAMPLE_CONFIG } from '../config/sample-config.token';
 import { ReportOperation, ReportResource } from './report.resources';
-import { type Report, ReportsService } from './reports.service';
+import { type Report, ReportNotFound, ReportsService } from './reports.service';
 
 @Controller('reports')
 @Scopes('reports:write')
@@ -50,6 +51,7 @@ export class ReportsController {
 
   @Get(':id/result')
   @HalResource(ReportResource)
+  @ApiProblemResponses(ReportNotFound)
   @ApiHalResponse(ReportResource)
   result(@Param('id') id: string): Promise<Report> {
     return this.reports.get(id);

@@ -9,11 +9,28 @@ import {
   HAL_CONTENT_TYPE,
   HAL_EMBEDDED_METADATA,
   HAL_LINKS_METADATA,
+  HAL_RESOURCE_METADATA,
   HAL_SKIP_METADATA,
 } from '../hal/hal.constants';
 import { HalPage } from '../hal/hal-page';
 import { type HalShape, HalRenderer } from '../hal/hal.renderer';
 import { Idempotent } from '../idempotency/idempotent.decorator';
+import {
+  IdempotencyKeyInvalid,
+  IdempotencyKeyMissing,
+  IdempotencyKeyReused,
+  IdempotencyRequestInFlight,
+} from '../idempotency/idempotency.problems';
+import {
+  AuthenticationRequired,
+  InsufficientScope,
+  InvalidAuthorizationRequest,
+  InvalidToken,
+} from '../auth/auth.problems';
+import { QuotaExceeded } from '../throttle/throttle.problems';
+import { isOperationClass } from '../operations/hal-operation.decorator';
+import { OperationNotFound } from '../operations/operations.service';
+import { resolveHalResourceType } from '../hal/hal-resource.decorator';
 import { SAFE_METHOD_NAMES } from '../idempotency/safe-methods';
 import { genericDetail, reasonPhrase } from '../problem/http-status';
 import { ProblemConfig } from '../problem/problem.config';
@@ -52,6 +69,39 @@ const THROTTLER_SKIP = 'THROTTLER:SKIP';
 const ARG_BODY = '3';
 const ARG_QUERY = '4';
 const ARG_PARAM = '5';
+
+/** What a route can answer, for choosing the problem types it documents. */
+interface RouteFeatures {
+  readonly guarded: boolean;
+  readonly scoped: boolean;
+  readonly idempotent: boolean;
+  readonly keyRequired: boolean;
+  readonly throttled: boolean;
+  /** Serves a status monitor (`@HalResource` or `@ApiHalResponse` of an `Operation`). */
+  readonly monitor: boolean;
+  /** The problem types `@ApiProblemResponses` names, by slug. */
+  readonly declared: ReadonlySet<string>;
+}
+
+/**
+ * The module's own problem types, each documented only on routes whose
+ * feature can send it: an unguarded route never answers `invalid-token`.
+ */
+const MODULE_PROBLEM_TYPES: ReadonlyMap<
+  string,
+  (route: RouteFeatures) => boolean
+> = new Map([
+  [AuthenticationRequired.slug, (route) => route.guarded],
+  [InvalidToken.slug, (route) => route.guarded],
+  [InvalidAuthorizationRequest.slug, (route) => route.guarded],
+  [InsufficientScope.slug, (route) => route.scoped],
+  [IdempotencyKeyInvalid.slug, (route) => route.idempotent],
+  [IdempotencyKeyMissing.slug, (route) => route.keyRequired],
+  [IdempotencyRequestInFlight.slug, (route) => route.idempotent],
+  [IdempotencyKeyReused.slug, (route) => route.idempotent],
+  [QuotaExceeded.slug, (route) => route.throttled],
+  [OperationNotFound.slug, (route) => route.monitor],
+]);
 
 const ref = (name: string): Schema => ({
   $ref: `#/components/schemas/${name}`,
@@ -491,8 +541,32 @@ export class HalProblemOpenApi {
         'An unexpected condition; the detail is generic, never internal.',
     });
 
+    const resourceType =
+      resolveHalResourceType(
+        this.reflector.get<Type | (() => Type) | undefined>(
+          HAL_RESOURCE_METADATA,
+          handler,
+        ),
+      ) ??
+      this.reflector.get<ApiHalResponseMetadata | undefined>(
+        API_HAL_RESPONSE_METADATA,
+        handler,
+      )?.type;
+    const features: RouteFeatures = {
+      guarded,
+      scoped: guarded && (scopes?.length ?? 0) > 0,
+      idempotent: idempotent !== undefined,
+      keyRequired: idempotent?.required === true,
+      throttled,
+      monitor: resourceType !== undefined && isOperationClass(resourceType),
+      declared: new Set(
+        (declared ?? []).flatMap((entry) =>
+          typeof entry === 'number' ? [] : [entry.slug],
+        ),
+      ),
+    };
     for (const [code, problem] of problems) {
-      const types = this.typesFor(code);
+      const types = this.typesFor(code, features);
       responses[String(code)] = {
         description: problem.description ?? reasonPhrase(code),
         ...(problem.headers ? { headers: problem.headers } : {}),
@@ -554,7 +628,6 @@ export class HalProblemOpenApi {
     ];
   }
 
-  /** The problem types the catalog knows for a status, plus about:blank. */
   /** An `instance` as the module writes it, for an example of `route`. */
   private exampleInstance(route: RouteEntry): string {
     return this.instanceStyle === 'urn-uuid'
@@ -562,12 +635,26 @@ export class HalProblemOpenApi {
       : route.template.replace(/\{[^}]*\}/g, '1');
   }
 
+  /**
+   * The problem types a route can answer with `status`: about:blank, the
+   * module's own that its features send, and the app's that its
+   * `@ApiProblemResponses` names. An app type the route does not name is
+   * left out: the handler's code is not read, and listing every type of
+   * the status put `order-not-found` on the reports.
+   */
   private typesFor(
     status: number,
+    route: RouteFeatures,
   ): { slug: string; type: string; title: string; description?: string }[] {
+    const ofStatus = this.catalog
+      .list()
+      .filter((entry) => entry.status === status);
     return [
       { slug: 'about-blank', type: 'about:blank', title: reasonPhrase(status) },
-      ...this.catalog.list().filter((entry) => entry.status === status),
+      ...ofStatus.filter((entry) => {
+        const applies = MODULE_PROBLEM_TYPES.get(entry.slug);
+        return applies?.(route) === true || route.declared.has(entry.slug);
+      }),
     ];
   }
 

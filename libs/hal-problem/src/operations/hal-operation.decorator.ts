@@ -1,7 +1,18 @@
-import { applyDecorators, type Type } from '@nestjs/common';
+import { applyDecorators, SetMetadata, type Type } from '@nestjs/common';
 import { HalLink } from '../hal/hal-link.decorator';
 import type { HandlerName } from '../hal/hal-link.interface';
-import type { Operation } from './operation';
+import { Operation } from './operation';
+
+const HAL_OPERATION_METADATA = 'nestjs-hal-problem:hal-operation';
+
+/** A status monitor's class: `@HalOperation()` or an `Operation` subclass. */
+export function isOperationClass(type: Type): boolean {
+  return (
+    type === Operation ||
+    type.prototype instanceof Operation ||
+    Reflect.getMetadata(HAL_OPERATION_METADATA, type) === true
+  );
+}
 
 /** Options of `@HalOperation()`. */
 export interface HalOperationOptions {
@@ -28,6 +39,7 @@ export function HalOperation<T>(
 ): ClassDecorator {
   // applyDecorators applies in order and each HalLink prepends: `self` is listed last to come first.
   return applyDecorators(
+    SetMetadata(HAL_OPERATION_METADATA, true),
     HalLink<unknown, Operation>('result', '{+resultHref}', {
       when: (operation) =>
         operation.status === 'done' && operation.resultHref !== undefined,
