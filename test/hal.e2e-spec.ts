@@ -8,6 +8,7 @@ import {
   Post,
   Put,
   Res,
+  Header,
 } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import {
@@ -1291,6 +1292,66 @@ describe.each(ADAPTERS)(
         '/shelves2/1',
       );
       expect(found.headers.get('location')).toBeNull();
+    });
+  },
+);
+
+describe.each(ADAPTERS)(
+  "a handler's own Content-Type on a HAL resource on %s",
+  (adapter) => {
+    @HalLink('self', '/profiled/{id}')
+    class Profiled {
+      constructor(readonly id: string) {}
+    }
+
+    @Controller('profiled')
+    class ProfiledController {
+      @Get(':id')
+      @Header('Content-Type', 'application/vnd.acme.profiled+json')
+      get(@Param('id') id: string): Profiled {
+        return new Profiled(id);
+      }
+
+      @Get()
+      plain(): Profiled {
+        return new Profiled('0');
+      }
+    }
+
+    let running: RunningApp;
+    beforeAll(async () => {
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({
+          imports: [HalProblemModule.forRoot()],
+          controllers: [ProfiledController],
+        }),
+      );
+    });
+    afterAll(() => running.close());
+
+    it('is kept, and not negotiated on Accept', async () => {
+      const response = await fetch(`${running.baseUrl}/profiled/3`, {
+        headers: { accept: 'application/json' },
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(
+        /^application\/vnd\.acme\.profiled\+json/,
+      );
+      expect(response.headers.get('vary') ?? '').not.toMatch(/accept/i);
+      expect(((await response.json()) as Json)._links.self.href).toBe(
+        '/profiled/3',
+      );
+    });
+
+    it('is the HAL label, negotiated, when the handler sets none', async () => {
+      const response = await fetch(`${running.baseUrl}/profiled`, {
+        headers: { accept: 'application/json' },
+      });
+      expect(response.headers.get('content-type')).toMatch(
+        /^application\/json/,
+      );
+      expect(response.headers.get('vary')).toMatch(/Accept/);
     });
   },
 );

@@ -418,14 +418,19 @@ export class HalResponseWriter implements OnModuleInit {
   ): Resource {
     const adapter = this.adapterHost.httpAdapter;
     if (adapter.isHeadersSent(response)) return document;
-    const { plainJson } = this.config;
-    adapter.setHeader(
-      response,
-      'Content-Type',
-      plainJson
-        ? contentTypeFor(plan.request.headers.accept)
-        : HAL_CONTENT_TYPE,
-    );
+    // A media type the handler chose (`@Header('Content-Type', …)`: a
+    // vendor type, a profile) is kept, and not negotiated on Accept.
+    const chosen: unknown = adapter.getHeader(response, 'content-type');
+    const labelled = typeof chosen !== 'string' || chosen === '';
+    const plainJson = labelled && this.config.plainJson;
+    if (labelled)
+      adapter.setHeader(
+        response,
+        'Content-Type',
+        plainJson
+          ? contentTypeFor(plan.request.headers.accept)
+          : HAL_CONTENT_TYPE,
+      );
     // Keep what others vary on (CORS adds Origin). A `when` that read the
     // principal made the links depend on the credentials: a cache must key
     // on Authorization too, or serve one client's links to another.
