@@ -104,6 +104,34 @@ describeWithRedis.each(ADAPTERS)('rate limiting in Redis on %s', (adapter) => {
       await running.close();
     }
   });
+
+  it('with no block of its own (blockDuration 0), refuses the client until the window ends', async () => {
+    @Module(
+      throttleFixtureModule(2, {
+        storage: new RedisThrottlerStorage(redis, uniquePrefix('no-block')),
+        ttl: 60_000,
+        blockDuration: 0,
+      }),
+    )
+    class NoBlockModule {}
+    const running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [NoBlockModule] }),
+    );
+    try {
+      const get = () => fetch(`${running.baseUrl}/limited/open`);
+      expect((await get()).status).toBe(200);
+      expect((await get()).status).toBe(200);
+      const limited = await get();
+      await expectProblem(limited, 429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(50);
+      // A block of a millisecond would be over by now.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await expectProblem(await get(), 429);
+    } finally {
+      await running.close();
+    }
+  });
 });
 
 describeWithRedis(

@@ -158,6 +158,45 @@ describe.each(
   });
 });
 
+describe.each(
+  ADAPTERS.flatMap((adapter) =>
+    MEMORY_STORES.map(([name, create]) => [adapter, name, create] as const),
+  ),
+)(
+  'no block of its own (blockDuration 0) on %s with %s',
+  (adapter, _name, create) => {
+    it('refuses the client until the window ends, as @nestjs/throttler does', async () => {
+      @Module(
+        throttleFixtureModule(2, {
+          storage: create(),
+          ttl: 60_000,
+          blockDuration: 0,
+        }),
+      )
+      class NoBlockModule {}
+      const running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [NoBlockModule] }),
+      );
+      try {
+        const get = () => fetch(`${running.baseUrl}/limited/open`);
+        expect((await get()).status).toBe(200);
+        expect((await get()).status).toBe(200);
+        const limited = await get();
+        await expectProblem(limited, 429);
+        expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(50);
+        // A block of a millisecond would be over by now.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const again = await get();
+        await expectProblem(again, 429);
+        expect(again.headers.get('ratelimit')).toMatch(/^"default";r=0;t=\d+$/);
+      } finally {
+        await running.close();
+      }
+    });
+  },
+);
+
 describe.each(ADAPTERS)(
   'rate limiting behind a trusted proxy on %s',
   (adapter) => {

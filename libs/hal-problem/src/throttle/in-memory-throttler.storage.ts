@@ -90,7 +90,12 @@ export class InMemoryThrottlerStorage implements ThrottlerStorage {
     bucket.hits++;
     let blockLeft = 0;
     if (bucket.hits > limit) {
-      blockLeft = Math.max(1, Math.round(blockDuration));
+      // No block of its own (`blockDuration` 0, as @nestjs/throttler reads
+      // it): refused until the window ends, not for a millisecond.
+      blockLeft =
+        blockDuration > 0
+          ? Math.max(1, Math.round(blockDuration))
+          : Math.max(1, bucket.windowEndsAt - now);
       // The window ends with the block: the next hit starts a new one.
       bucket.blockedUntil = bucket.windowEndsAt = now + blockLeft;
       // Pinned: never dropped to make room before the block ends, or a

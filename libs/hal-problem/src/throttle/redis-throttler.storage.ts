@@ -9,7 +9,8 @@ export type ThrottlerStorageRecord = Awaited<
 /**
  * One atomic step of a fixed window with millisecond precision: count the
  * hit, start the window on the first hit, and block for `blockDuration`
- * once the count passes the limit. While blocked, hits are not counted;
+ * once the count passes the limit (until the window ends when
+ * `blockDuration` is 0). While blocked, hits are not counted;
  * the window ends with the block, so the first hit after it starts a new
  * one (as @nestjs/throttler's own storage resets a block's hits), and
  * `Retry-After` (the block's end) is when a request passes again.
@@ -30,6 +31,7 @@ if left < 0 then
   left = ttl
 end
 if hits > limit then
+  if blockDuration <= 0 then blockDuration = math.max(left, 1) end
   redis.call('SET', blockKey, '1', 'PX', blockDuration)
   redis.call('PEXPIRE', hitsKey, blockDuration)
   return {hits, blockDuration, blockDuration}
@@ -91,7 +93,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
         `${bucket}:blocked`,
         Math.max(1, Math.round(ttl)),
         limit,
-        Math.max(1, Math.round(blockDuration)),
+        // 0: no block of its own, refused until the window ends (as
+        // @nestjs/throttler reads a blockDuration of 0 or less).
+        blockDuration > 0 ? Math.max(1, Math.round(blockDuration)) : 0,
       );
     return throttlerRecord(Number(hits), Number(windowLeft), Number(blockLeft));
   }
