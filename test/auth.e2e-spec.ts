@@ -250,6 +250,36 @@ describe.each(ADAPTERS)('bearer authentication on %s', (adapter) => {
     );
   });
 
+  it('refuses a token in the query the framework reads after ";" too', async () => {
+    // Fastify with useSemicolonDelimiter reads `;access_token=` as the query.
+    const semicolon = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [AuthAppModule] }),
+      undefined,
+      { fastify: { useSemicolonDelimiter: true } },
+    );
+    try {
+      const token = signToken();
+      const response = await fetch(
+        `${semicolon.baseUrl}/secure/me;access_token=${token}`,
+        { headers: { authorization: `Bearer ${token}` } },
+      );
+      // Express has no such route (the path is "/secure/me;access_token=...").
+      const body = await expectProblem(
+        response,
+        adapter === 'fastify' ? 400 : 404,
+      );
+      if (adapter === 'fastify')
+        expect(body).toMatchObject({
+          error: 'invalid_request',
+          detail:
+            'Access tokens are accepted only in the Authorization header.',
+        });
+    } finally {
+      await semicolon.close();
+    }
+  });
+
   it('refuses two Authorization headers', async () => {
     const token = `Bearer ${signToken()}`;
     const response = await rawRequest(running.baseUrl, '/secure/me', {

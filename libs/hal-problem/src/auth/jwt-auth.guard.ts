@@ -24,6 +24,8 @@ const KEY_SOURCE_RETRY_AFTER_SECONDS = 5;
 
 type HttpRequest = {
   headers: Record<string, string | string[] | undefined>;
+  /** The query as the framework parsed it (Fastify's `useSemicolonDelimiter` reads one after `;`). */
+  query?: unknown;
   url?: string;
   rawHeaders?: string[];
   raw?: { rawHeaders?: string[]; url?: string };
@@ -117,9 +119,13 @@ export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
       });
     const url = request.raw?.url ?? request.url ?? '';
     const query = url.indexOf('?');
+    const parsed = request.query;
     if (
-      query !== -1 &&
-      new URLSearchParams(url.slice(query + 1)).has('access_token')
+      (query !== -1 &&
+        new URLSearchParams(url.slice(query + 1)).has('access_token')) ||
+      (typeof parsed === 'object' &&
+        parsed !== null &&
+        Object.hasOwn(parsed, 'access_token'))
     ) {
       return invalidRequest(
         'Access tokens are accepted only in the Authorization header.',
