@@ -105,6 +105,36 @@ describeWithRedis.each(ADAPTERS)('rate limiting in Redis on %s', (adapter) => {
     }
   });
 
+  it.each([
+    ['a window', { ttl: Infinity }],
+    ['a block', { blockDuration: Infinity }],
+  ])(
+    'limits with %s without end (Infinity), as the in-memory storages do',
+    async (_name, numbers) => {
+      @Module(
+        throttleFixtureModule(1, {
+          storage: new RedisThrottlerStorage(redis, uniquePrefix('endless')),
+          throttle: { onStorageError: 'fail-open' },
+          ...numbers,
+        }),
+      )
+      class EndlessModule {}
+      const running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [EndlessModule] }),
+      );
+      try {
+        const get = () => fetch(`${running.baseUrl}/limited/open`);
+        const first = await get();
+        expect(first.status).toBe(200);
+        expect(first.headers.get('ratelimit')).toMatch(/^"default";r=0;t=\d+$/);
+        await expectProblem(await get(), 429);
+      } finally {
+        await running.close();
+      }
+    },
+  );
+
   it('with no block of its own (blockDuration 0), refuses the client until the window ends', async () => {
     @Module(
       throttleFixtureModule(2, {

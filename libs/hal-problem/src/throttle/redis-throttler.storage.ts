@@ -91,14 +91,27 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
       await this.redis.halProblemThrottleHit(
         `${bucket}:hits`,
         `${bucket}:blocked`,
-        Math.max(1, Math.round(ttl)),
+        expiryMs(ttl),
         limit,
         // 0: no block of its own, refused until the window ends (as
         // @nestjs/throttler reads a blockDuration of 0 or less).
-        blockDuration > 0 ? Math.max(1, Math.round(blockDuration)) : 0,
+        blockDuration > 0 ? expiryMs(blockDuration) : 0,
       );
     return throttlerRecord(Number(hits), Number(windowLeft), Number(blockLeft));
   }
+}
+
+/**
+ * The longest window or block written to Redis: a century. `Infinity` (a
+ * window or block without end, which the in-memory storages keep) is no
+ * expiry Redis accepts, and a script refused on every hit would leave the
+ * client unlimited under `fail-open`.
+ */
+const MAX_EXPIRY_MS = 100 * 365.25 * 24 * 3600 * 1000;
+
+/** A window or block in whole milliseconds Redis accepts: at least 1, at most a century. */
+function expiryMs(value: number): number {
+  return Math.min(Math.max(1, Math.round(value)), MAX_EXPIRY_MS);
 }
 
 /** A fixed window's state as @nestjs/throttler wants it: times in whole seconds, rounded up. */
