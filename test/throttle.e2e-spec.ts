@@ -162,6 +162,37 @@ describe.each(
   ADAPTERS.flatMap((adapter) =>
     MEMORY_STORES.map(([name, create]) => [adapter, name, create] as const),
   ),
+)('a block without end (Infinity) on %s with %s', (adapter, _name, create) => {
+  it('still answers the 429 with one Retry-After, the RateLimit t', async () => {
+    @Module(
+      throttleFixtureModule(1, { storage: create(), blockDuration: Infinity }),
+    )
+    class EndlessBlockModule {}
+    const running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [EndlessBlockModule] }),
+    );
+    try {
+      const get = () => fetch(`${running.baseUrl}/limited/open`);
+      expect((await get()).status).toBe(200);
+      const limited = await get();
+      const retryAfter = limited.headers.get('retry-after');
+      expect(retryAfter).toMatch(/^\d{1,15}$/);
+      expect(limited.headers.get('ratelimit')).toBe(
+        `"default";r=0;t=${retryAfter}`,
+      );
+      const body = await expectProblem(limited, 429);
+      expect(body.detail).not.toContain('Infinity');
+    } finally {
+      await running.close();
+    }
+  });
+});
+
+describe.each(
+  ADAPTERS.flatMap((adapter) =>
+    MEMORY_STORES.map(([name, create]) => [adapter, name, create] as const),
+  ),
 )(
   'no block of its own (blockDuration 0) on %s with %s',
   (adapter, _name, create) => {

@@ -12,6 +12,7 @@ import { addressBucket, clientAddress, proxyHops } from './client-address';
 import { bearerToken } from '../auth/bearer-challenge';
 import {
   invalidPolicyName,
+  MAX_SF_INTEGER,
   type RateLimitState,
   rateLimitHeaders,
 } from './rate-limit-headers';
@@ -44,6 +45,9 @@ function quotaExceeded(
   for (const state of states)
     if (state === blocked || state.remaining <= 0)
       wait = Math.max(wait, Math.ceil(state.resetSeconds));
+  // A block without end (`Infinity`) still gets a Retry-After, the `t` the
+  // RateLimit field shows: an infinite one is no delay-seconds and was dropped.
+  wait = Math.min(wait, MAX_SF_INTEGER);
   return clientProblem(QuotaExceeded, {
     detail: `The rate limit "${blocked.name}" of ${blocked.limit} requests per ${Math.ceil(blocked.windowMs / 1000)} s is exhausted; retry after ${wait} s.`,
     extensions: { 'violated-policies': [blocked.name] },

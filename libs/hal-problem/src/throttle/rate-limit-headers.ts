@@ -30,7 +30,7 @@ function policyName(name: string): string {
 }
 
 /** The largest sf-integer (RFC 9651 §3.3.1: at most 15 digits). */
-const MAX_SF_INTEGER = 999_999_999_999_999;
+export const MAX_SF_INTEGER = 999_999_999_999_999;
 
 /** A count or a number of seconds as an sf-integer: whole, non-negative, at most 15 digits. */
 function sfInteger(value: number): number {
