@@ -8,6 +8,7 @@ import {
 import { expectProblem } from './support/problem-assertions';
 import { rawRequest } from './support/raw-http';
 import {
+  signRawToken,
   signToken,
   TEST_AUDIENCE,
   TEST_ISSUER,
@@ -123,6 +124,12 @@ describe.each(ADAPTERS)('bearer authentication on %s', (adapter) => {
       signToken({ iat: Math.floor(Date.now() / 1000) + 600 }),
       'not_yet_valid',
       'The access token is not valid yet.',
+    ],
+    [
+      'whose iat is no NumericDate (a string in the future)',
+      signRawToken({ iat: String(Math.floor(Date.now() / 1000) + 600) }),
+      'malformed',
+      undefined,
     ],
     [
       'signed with another key',

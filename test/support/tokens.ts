@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import jwt, { type SignOptions } from 'jsonwebtoken';
 
 export const TEST_SECRET =
@@ -38,4 +39,26 @@ export function unsignedToken(claims: Record<string, unknown> = {}): string {
     scope: 'widgets:read widgets:write',
     ...claims,
   })}.`;
+}
+
+/**
+ * An HS256 token signed over claims exactly as given, which `jwt.sign`
+ * would refuse to write (a string `iat`): what a faulty issuer could send.
+ */
+export function signRawToken(claims: Record<string, unknown>): string {
+  const encode = (value: object) =>
+    Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const signed = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({
+    sub: 'client-1',
+    iss: TEST_ISSUER,
+    aud: TEST_AUDIENCE,
+    exp: now + 300,
+    scope: 'widgets:read',
+    ...claims,
+  })}`;
+  const signature = createHmac('sha256', TEST_SECRET)
+    .update(signed)
+    .digest('base64url');
+  return `${signed}.${signature}`;
 }

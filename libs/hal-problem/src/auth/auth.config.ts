@@ -373,7 +373,11 @@ export class AuthConfig {
       throw new MissingClaimError('exp');
     // Issued in the future (beyond the clock tolerance): jsonwebtoken checks
     // `nbf` and `exp` but not `iat`, and an issuer does not date its tokens
-    // ahead; a forged or mis-clocked token is refused as not yet valid.
+    // ahead; a forged or mis-clocked token is refused as not yet valid. An
+    // `iat` that is no NumericDate (RFC 7519 §4.1.6), such as a string, is
+    // malformed, as jsonwebtoken calls a string `nbf` or `exp`.
+    if (payload.iat !== undefined && typeof payload.iat !== 'number')
+      throw new jwt.JsonWebTokenError('invalid iat value');
     if (
       typeof payload.iat === 'number' &&
       payload.iat > Date.now() / 1000 + this.options.clockTolerance
