@@ -117,6 +117,32 @@ describe('toFieldErrors', () => {
     });
   });
 
+  it('names each violation of a tree 2,000 levels deep by its whole path, without a copy of it per level', () => {
+    // As the validation pipe reports unknown keys down a deep body (without
+    // useStrictBodyParsing): a violation at every level.
+    const depth = 2_000;
+    let tree: ValidationError[] = [];
+    for (let level = depth - 1; level >= 0; level--)
+      tree = [
+        violation('constructor', 0, {
+          whitelistValidation: 'property constructor should not exist',
+        }),
+        { property: 'a', children: tree },
+      ];
+    const errors = toFieldErrors(tree, 'body', 'order');
+    expect(errors).toHaveLength(depth);
+    errors.forEach((entry, level) =>
+      expect(entry).toEqual({
+        title: 'unrecognized_key',
+        detail: `\`body.order${'.a'.repeat(level)}.constructor\` is not allowed.`,
+        pointer: `#/order${'/a'.repeat(level)}/constructor`,
+      }),
+    );
+    expect(
+      toFieldErrors(tree, 'query').map((entry) => entry.parameter),
+    ).toEqual(['constructor', ...Array<string>(depth - 1).fill('a')]);
+  });
+
   it('names query and route parameters', () => {
     expect(
       toFieldErrors(
