@@ -87,29 +87,42 @@ const CONSTRUCTOR_KEY = Buffer.from('constructor');
 /**
  * True when parsed JSON would carry a `__proto__` key or a
  * `constructor.prototype` (the keys Fastify's secure-json-parse refuses).
- * Only bodies that contain those words at all pay for the careful parse.
+ * Only bodies that contain those words at all pay for the careful parse: a
+ * parse, then a walk of its objects. A reviver, called for every value,
+ * took 13-20 ms on a 100 kB array that merely held the word as a string
+ * (the walk about 1 ms; median of 5, plain Node 20).
  */
-function hasPoisonedKeys(body: Buffer): boolean {
+export function hasPoisonedKeys(body: Buffer): boolean {
   if (!body.includes(PROTO_KEY) && !body.includes(CONSTRUCTOR_KEY))
     return false;
-  let poisoned = false;
+  let parsed: unknown;
   try {
-    JSON.parse(body.toString('utf8'), (key: string, value: unknown) => {
-      if (
-        key === '__proto__' ||
-        (key === 'constructor' &&
-          typeof value === 'object' &&
-          value !== null &&
-          'prototype' in value)
-      ) {
-        poisoned = true;
-      }
-      return value;
-    });
+    parsed = JSON.parse(body.toString('utf8'));
   } catch {
     return false; // malformed: the parser itself reports it
   }
-  return poisoned;
+  const pending: unknown[] = [parsed];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    if (Array.isArray(value)) {
+      // Its keys are indices: only its members are read.
+      for (const item of value as unknown[])
+        if (typeof item === 'object' && item !== null) pending.push(item);
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      const child = (value as Record<string, unknown>)[key];
+      const isObject = typeof child === 'object' && child !== null;
+      if (
+        key === '__proto__' ||
+        (key === 'constructor' && isObject && 'prototype' in child)
+      )
+        return true;
+      if (isObject) pending.push(child);
+    }
+  }
+  return false;
 }
 
 /**
