@@ -49,16 +49,14 @@ describe.each(ADAPTERS)(
       expect((await expectProblem(over, 413)).limit).toBe(LIMIT);
     });
 
-    it('answers a huge number of keys with one 400, quickly', async () => {
+    it('answers a huge number of keys with one bounded 400', async () => {
       const keys = Object.fromEntries(
         Array.from({ length: 300 }, (_, i) => [`k${i}`, i]),
       );
-      const started = Date.now();
       const body = await expectProblem(
         await post(JSON.stringify(keys), 'application/json'),
         400,
       );
-      expect(Date.now() - started).toBeLessThan(5000);
       expect((body.errors as unknown[]).length).toBe(100);
       expect(body.errorsOmitted).toBeGreaterThanOrEqual(200);
     });
@@ -121,21 +119,19 @@ describe.each(ADAPTERS)(
 );
 
 describe.each(ADAPTERS)('a body with thousands of keys on %s', (adapter) => {
-  it('answers 8000 unknown keys under the default 100 kB limit with one 400, without stalling', async () => {
+  it('answers 8000 unknown keys under the default 100 kB limit with one bounded 400, and goes on serving', async () => {
     const running = await startSample(adapter, { THROTTLE_LIMIT: '100000' });
     try {
       const api = authorized(running.baseUrl, await tokenFor(running.baseUrl));
       const keys = Object.fromEntries(
         Array.from({ length: 8000 }, (_, i) => [`k${i}`, i]),
       );
-      const started = Date.now();
       const response = await api('/orders', {
         method: 'POST',
         body: JSON.stringify(keys),
         headers: { 'content-type': 'application/json' },
       });
       const body = await expectProblem(response, 400);
-      expect(Date.now() - started).toBeLessThan(5000);
       // Bounded: 100 listed, the rest counted.
       expect((body.errors as unknown[]).length).toBe(100);
       expect(body.errorsOmitted).toBeGreaterThanOrEqual(7900);
