@@ -50,6 +50,21 @@ describe.each(ADAPTERS)('request bodies the same way on %s', (adapter) => {
     expect(response.status).toBe(202);
   });
 
+  it.each([
+    '{"__proto__":{"polluted":1}}',
+    '{"\\u005f_proto__":{"polluted":1}}',
+    '{"\\u0063onstructor":{"prototype":{"polluted":1}}}',
+  ])(
+    'refuses the poisoned key of %s with 400 even where no DTO reads the body',
+    async (text) => {
+      await expectProblem(
+        await post('/reports', text, { 'content-type': 'application/json' }),
+        400,
+      );
+      expect(({} as Json).polluted).toBeUndefined();
+    },
+  );
+
   it('reads an empty body labelled JSON as {} where a body is expected', async () => {
     const body = await expectProblem(
       await post('/orders', '', { 'content-type': 'application/json' }),

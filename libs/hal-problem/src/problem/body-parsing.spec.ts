@@ -30,6 +30,14 @@ describe('hasPoisonedKeys', () => {
     );
   });
 
+  it('finds them spelled with JSON escapes, as secure-json-parse does', () => {
+    expect(poisoned('{"\\u005f_proto__":1}')).toBe(true);
+    expect(poisoned('{"__proto\\u005F_":{}}')).toBe(true);
+    expect(poisoned('{"\\u0063onstructor":{"prototype":{}}}')).toBe(true);
+    expect(poisoned('{"constructor":{"\\u0070rototype":{}}}')).toBe(true);
+    expect(poisoned('{"caf\\u00e9":"ok"}')).toBe(false);
+  });
+
   it('lets the words through as values, and a constructor without prototype', () => {
     expect(poisoned('["__proto__","constructor"]')).toBe(false);
     expect(poisoned('{"constructor":1,"prototype":{"constructor":[]}}')).toBe(
