@@ -1,4 +1,11 @@
-import { IsOptional, IsString, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsInt,
+  IsOptional,
+  IsString,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 import { Type } from 'class-transformer';
 import { ProblemValidationPipe } from './problem-validation.pipe';
 import type { ProblemFieldError } from './problem-details.interface';
@@ -12,6 +19,95 @@ class Node {
 class Named {
   @IsString() name: string;
 }
+
+class Line {
+  @IsString() sku: string;
+  @IsInt() quantity: number;
+}
+
+class Basket {
+  @IsString() currency: string;
+  @ArrayMaxSize(3, { message: 'at most three lines' })
+  @ValidateNested({ each: true })
+  @Type(() => Line)
+  lines: Line[];
+  @IsOptional() @ValidateNested() @Type(() => Basket) inner?: Basket;
+  /** A limit that applies only sometimes: its items are validated as ever. */
+  @IsOptional()
+  @ValidateIf((basket: Basket) => basket.currency === 'EUR')
+  @ArrayMaxSize(1)
+  @ValidateNested({ each: true })
+  @Type(() => Line)
+  extras?: Line[];
+}
+
+describe('ProblemValidationPipe and arrays over their @ArrayMaxSize', () => {
+  const pipe = new ProblemValidationPipe();
+  const errorsOf = async (
+    body: unknown,
+  ): Promise<readonly ProblemFieldError[]> => {
+    const caught: unknown = await pipe
+      .transform(body, { type: 'body', metatype: Basket })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(caught).toBeInstanceOf(ValidationProblemException);
+    return (caught as ValidationProblemException).errors ?? [];
+  };
+  const lines = (count: number) => Array.from({ length: count }, () => ({}));
+
+  it("answers the DTO's own array with its error alone, its items unread", async () => {
+    const errors = await errorsOf({ currency: 1, lines: lines(30_000) });
+    expect(errors).toEqual([
+      expect.objectContaining({
+        title: 'too_big',
+        pointer: '#/lines',
+        detail: expect.stringContaining('at most three lines'),
+      }),
+    ]);
+  });
+
+  it('answers a nested array with its error, and the rest of the body as ever, without its items', async () => {
+    const errors = await errorsOf({
+      currency: 'GBP',
+      lines: [{ sku: 'a', quantity: 'x' }],
+      inner: { currency: 'GBP', lines: lines(30_000) },
+    });
+    expect(errors.map(({ pointer }) => pointer).sort()).toEqual([
+      '#/inner/lines',
+      '#/lines/0/quantity',
+    ]);
+  });
+
+  it('validates the items of an array whose limit applies only sometimes', async () => {
+    const errors = await errorsOf({
+      currency: 'EUR',
+      lines: [],
+      extras: [{}, {}],
+    });
+    expect(errors.map(({ pointer }) => pointer)).toEqual(
+      expect.arrayContaining([
+        '#/extras',
+        '#/extras/0/sku',
+        '#/extras/1/quantity',
+      ]),
+    );
+  });
+
+  it('hands the handler its arrays as sent when they are within their limits', async () => {
+    const basket = (await pipe.transform(
+      {
+        currency: 'GBP',
+        lines: [{ sku: 'a', quantity: 1 }],
+        inner: { currency: 'GBP', lines: [{ sku: 'b', quantity: 2 }] },
+      },
+      { type: 'body', metatype: Basket },
+    )) as Basket;
+    expect(basket.lines).toEqual([{ sku: 'a', quantity: 1 }]);
+    expect(basket.inner?.lines).toEqual([{ sku: 'b', quantity: 2 }]);
+  });
+});
 
 describe('ProblemValidationPipe', () => {
   const pipe = new ProblemValidationPipe({

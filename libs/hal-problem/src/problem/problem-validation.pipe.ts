@@ -4,6 +4,13 @@ import {
   ValidationPipe,
   type ValidationError,
 } from '@nestjs/common';
+import {
+  ARRAY_MAX_SIZE,
+  getMetadataStorage,
+  validate,
+  ValidationTypes,
+  type ValidatorOptions,
+} from 'class-validator';
 import type { ProblemValidationOptions } from '../hal-problem-module-options.interface';
 import { ValidationProblemException } from './problem.exception';
 import { toFieldErrors } from './validation-errors';
@@ -44,6 +51,89 @@ function methodsOf(prototype: object): ReadonlySet<string> {
   return names;
 }
 
+/** Per DTO class: its properties' unconditional `@ArrayMaxSize`, found once. */
+const arrayLimits = new WeakMap<object, ReadonlyMap<string, number> | null>();
+
+/**
+ * The `@ArrayMaxSize` of each property of `type` that always applies: in
+ * no group, not `each`, and on a property without `@ValidateIf`.
+ */
+function arrayLimitsOf(type: object): ReadonlyMap<string, number> | null {
+  let limits = arrayLimits.get(type);
+  if (limits !== undefined) return limits;
+  const metadatas = getMetadataStorage().getTargetValidationMetadatas(
+    type as new () => unknown,
+    '',
+    true,
+    false,
+  );
+  const conditional = new Set(
+    metadatas
+      .filter(
+        ({ type: kind }) => kind === ValidationTypes.CONDITIONAL_VALIDATION,
+      )
+      .map(({ propertyName }) => propertyName),
+  );
+  const found = new Map<string, number>();
+  for (const metadata of metadatas) {
+    const max: unknown = metadata.constraints?.[0];
+    if (
+      metadata.name === ARRAY_MAX_SIZE &&
+      typeof max === 'number' &&
+      !metadata.each &&
+      !metadata.groups?.length &&
+      !metadata.validateIf &&
+      !conditional.has(metadata.propertyName)
+    )
+      found.set(
+        metadata.propertyName,
+        Math.min(max, found.get(metadata.propertyName) ?? Infinity),
+      );
+  }
+  limits = found.size > 0 ? found : null;
+  arrayLimits.set(type, limits);
+  return limits;
+}
+
+/**
+ * Empties, in place, every array of `value` longer than its property's
+ * `@ArrayMaxSize` (a holey array of the same length, which class-validator
+ * counts but whose items it never visits), and returns how to put them
+ * back. class-validator validates every item of an array even when the
+ * array is refused for its length: 33,000 empty items (a 100 kB order)
+ * took 0.7 to 1.9 s of CPU for one 400, measured over HTTP on the sample.
+ */
+function hollowOversizedArrays(value: object): (() => void) | undefined {
+  let restore: (() => void)[] | undefined;
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (typeof node !== 'object' || node === null) continue;
+    if (Array.isArray(node)) {
+      for (const item of node as unknown[])
+        if (typeof item === 'object' && item !== null) pending.push(item);
+      continue;
+    }
+    const prototype = Object.getPrototypeOf(node) as object | null;
+    // Only instances of classes: class-validator reads no rules elsewhere.
+    if (prototype === null || prototype === Object.prototype) continue;
+    const limits = arrayLimitsOf(prototype.constructor);
+    const record = node as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const child = record[key];
+      if (typeof child !== 'object' || child === null) continue;
+      const max = limits?.get(key);
+      if (max !== undefined && Array.isArray(child) && child.length > max) {
+        record[key] = new Array<unknown>(child.length);
+        (restore ??= []).push(() => {
+          record[key] = child;
+        });
+      } else pending.push(child);
+    }
+  }
+  return restore && (() => restore.forEach((undo) => undo()));
+}
+
 /** Keys Nest's ValidationPipe deletes from a body, at any depth, before anything else reads it. */
 const STRIPPED_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
 
@@ -59,6 +149,14 @@ const NO_PATH: Path = undefined;
 
 /** Values whose own keys are not the client's fields: never walked. */
 function isOpaque(value: object): boolean {
+  // The common case, a parsed object or array, without five prototype walks.
+  const prototype = Object.getPrototypeOf(value) as object | null;
+  if (
+    prototype === Object.prototype ||
+    prototype === Array.prototype ||
+    prototype === null
+  )
+    return false;
   return (
     ArrayBuffer.isView(value) ||
     value instanceof Map ||
@@ -256,6 +354,10 @@ export class ProblemValidationPipe extends ValidationPipe {
         metadata,
       );
     }
+    const oversized = this.toValidate(metadata)
+      ? await this.oversizedArrays(value, metadata.metatype)
+      : undefined;
+    if (oversized) this.fail(oversized, metadata);
     const checks =
       this.validatorOptions.forbidNonWhitelisted === true &&
       this.toValidate(metadata);
@@ -295,6 +397,79 @@ export class ProblemValidationPipe extends ValidationPipe {
     if (stripped || dropped)
       this.fail([...(stripped ?? []), ...(dropped ?? [])], metadata);
     return transformed;
+  }
+
+  /**
+   * The errors of the DTO's own arrays that are longer than their
+   * `@ArrayMaxSize`, found before anything else runs: such a body is
+   * answered with those errors alone, its items neither transformed nor
+   * validated. Transforming and walking them is the cost left once their
+   * validation is skipped (`hollowOversizedArrays`): 330-490 ms for a
+   * 100 kB order of 33,000 empty items, over HTTP on the sample. The
+   * errors are class-validator's own, from an instance holding only those
+   * arrays (their lengths, not their items), so custom messages hold.
+   */
+  private async oversizedArrays(
+    value: unknown,
+    metatype: unknown,
+  ): Promise<ValidationError[] | undefined> {
+    if (
+      typeof metatype !== 'function' ||
+      typeof value !== 'object' ||
+      value === null ||
+      Array.isArray(value)
+    )
+      return undefined;
+    const limits = arrayLimitsOf(metatype);
+    if (!limits) return undefined;
+    let standIn: Record<string, unknown> | undefined;
+    for (const [key, max] of limits) {
+      const items = Object.hasOwn(value, key)
+        ? (value as Record<string, unknown>)[key]
+        : undefined;
+      if (Array.isArray(items) && items.length > max)
+        (standIn ??= Object.create(
+          (metatype as { prototype: object }).prototype,
+        ) as Record<string, unknown>)[key] = new Array(items.length);
+    }
+    if (!standIn) return undefined;
+    // class-validator itself: Nest's pipe loads its own copy only once its
+    // transform begins.
+    const errors = await validate(standIn, {
+      ...this.validatorOptions,
+      skipMissingProperties: true,
+      whitelist: false,
+      forbidNonWhitelisted: false,
+      forbidUnknownValues: false,
+      validationError: { target: false },
+    });
+    // Only those arrays: the stand-in lacks every other property.
+    const refused = errors.filter((error) =>
+      Object.hasOwn(standIn, error.property),
+    );
+    return refused.length > 0 ? refused : undefined;
+  }
+
+  /**
+   * class-validator's run, without the items of arrays already refused for
+   * their length (`hollowOversizedArrays`). Should such an array pass after
+   * all (a rule it did not see), the value is validated again as it is.
+   */
+  protected override async validate(
+    object: object,
+    validatorOptions?: ValidatorOptions,
+  ): Promise<ValidationError[]> {
+    const restore = hollowOversizedArrays(object);
+    if (!restore) return super.validate(object, validatorOptions);
+    let errors: ValidationError[];
+    try {
+      errors = await super.validate(object, validatorOptions);
+    } finally {
+      restore();
+    }
+    return errors.length > 0
+      ? errors
+      : super.validate(object, validatorOptions);
   }
 
   private fail(errors: ValidationError[], metadata: ArgumentMetadata): never {
