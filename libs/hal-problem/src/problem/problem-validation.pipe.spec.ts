@@ -6,7 +6,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { ProblemValidationPipe } from './problem-validation.pipe';
 import type { ProblemFieldError } from './problem-details.interface';
 import { ValidationProblemException } from './problem.exception';
@@ -106,6 +106,46 @@ describe('ProblemValidationPipe and arrays over their @ArrayMaxSize', () => {
     )) as Basket;
     expect(basket.lines).toEqual([{ sku: 'a', quantity: 1 }]);
     expect(basket.inner?.lines).toEqual([{ sku: 'b', quantity: 2 }]);
+  });
+});
+
+let transformedNames = 0;
+
+class Profile {
+  @Transform(({ value }: { value: unknown }) => {
+    transformedNames++;
+    return value;
+  })
+  @IsString()
+  name: string;
+}
+
+describe('ProblemValidationPipe and more unknown keys than a problem lists', () => {
+  const pipe = new ProblemValidationPipe();
+  const attempt = (keys: number) => {
+    transformedNames = 0;
+    const body: Record<string, unknown> = { name: 1 };
+    for (let i = 0; i < keys; i++) body[`k${i}`] = i;
+    return pipe.transform(body, { type: 'body', metatype: Profile }).then(
+      () => undefined,
+      (error: unknown) => error as ValidationProblemException,
+    );
+  };
+
+  it('answers them before the body is transformed', async () => {
+    const failure = await attempt(5_000);
+    expect(transformedNames).toBe(0);
+    expect(failure?.errors).toHaveLength(5_000);
+    expect(failure?.errors?.[0]).toEqual(
+      expect.objectContaining({ title: 'unrecognized_key', pointer: '#/k0' }),
+    );
+  });
+
+  it('transforms and validates the whole body when they fit in one problem', async () => {
+    const failure = await attempt(100);
+    expect(transformedNames).toBe(1);
+    // The 100 keys, and the name's own error.
+    expect(failure?.errors).toHaveLength(101);
   });
 });
 
