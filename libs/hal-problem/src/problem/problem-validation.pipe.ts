@@ -358,10 +358,12 @@ export class ProblemValidationPipe extends ValidationPipe {
         metadata,
       );
     }
+    // Awaited only when there is one: a promise per request otherwise.
     const oversized = this.toValidate(metadata)
-      ? await this.oversizedArrays(value, metadata.metatype)
+      ? this.oversizedArrays(value, metadata.metatype)
       : undefined;
-    if (oversized) this.fail(oversized, metadata);
+    const refused = oversized && (await oversized);
+    if (refused?.length) this.fail(refused, metadata);
     const checks =
       this.validatorOptions.forbidNonWhitelisted === true &&
       this.toValidate(metadata);
@@ -417,10 +419,10 @@ export class ProblemValidationPipe extends ValidationPipe {
    * errors are class-validator's own, from an instance holding only those
    * arrays (their lengths, not their items), so custom messages hold.
    */
-  private async oversizedArrays(
+  private oversizedArrays(
     value: unknown,
     metatype: unknown,
-  ): Promise<ValidationError[] | undefined> {
+  ): Promise<ValidationError[]> | undefined {
     if (
       typeof metatype !== 'function' ||
       typeof value !== 'object' ||
@@ -441,21 +443,20 @@ export class ProblemValidationPipe extends ValidationPipe {
         ) as Record<string, unknown>)[key] = new Array(items.length);
     }
     if (!standIn) return undefined;
+    const arrays = standIn;
     // class-validator itself: Nest's pipe loads its own copy only once its
-    // transform begins.
-    const errors = await validate(standIn, {
+    // transform begins. Only those arrays' errors: the stand-in lacks every
+    // other property. An array over its limit always fails it.
+    return validate(arrays, {
       ...this.validatorOptions,
       skipMissingProperties: true,
       whitelist: false,
       forbidNonWhitelisted: false,
       forbidUnknownValues: false,
       validationError: { target: false },
-    });
-    // Only those arrays: the stand-in lacks every other property.
-    const refused = errors.filter((error) =>
-      Object.hasOwn(standIn, error.property),
+    }).then((errors) =>
+      errors.filter((error) => Object.hasOwn(arrays, error.property)),
     );
-    return refused.length > 0 ? refused : undefined;
   }
 
   /**
@@ -516,12 +517,21 @@ export class ProblemValidationPipe extends ValidationPipe {
    * their length (`hollowOversizedArrays`). Should such an array pass after
    * all (a rule it did not see), the value is validated again as it is.
    */
-  protected override async validate(
+  protected override validate(
     object: object,
     validatorOptions?: ValidatorOptions,
-  ): Promise<ValidationError[]> {
+  ): Promise<ValidationError[]> | ValidationError[] {
     const restore = hollowOversizedArrays(object);
-    if (!restore) return super.validate(object, validatorOptions);
+    return restore
+      ? this.validateHollowed(object, validatorOptions, restore)
+      : super.validate(object, validatorOptions);
+  }
+
+  private async validateHollowed(
+    object: object,
+    validatorOptions: ValidatorOptions | undefined,
+    restore: () => void,
+  ): Promise<ValidationError[]> {
     let errors: ValidationError[];
     try {
       errors = await super.validate(object, validatorOptions);
