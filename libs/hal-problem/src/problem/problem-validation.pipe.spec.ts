@@ -1,10 +1,14 @@
 import {
   ArrayMaxSize,
+  ArrayUnique,
   IsInt,
   IsOptional,
   IsString,
   ValidateIf,
+  Validate,
   ValidateNested,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
 } from 'class-validator';
 import { Transform, Type } from 'class-transformer';
 import { ProblemValidationPipe } from './problem-validation.pipe';
@@ -106,6 +110,80 @@ describe('ProblemValidationPipe and arrays over their @ArrayMaxSize', () => {
     )) as Basket;
     expect(basket.lines).toEqual([{ sku: 'a', quantity: 1 }]);
     expect(basket.inner?.lines).toEqual([{ sku: 'b', quantity: 2 }]);
+  });
+});
+
+/** A rule of the app's that reads every item, as custom rules may. */
+@ValidatorConstraint({ name: 'knownSkus' })
+class KnownSkus implements ValidatorConstraintInterface {
+  validate(lines: Line[]): boolean {
+    for (const line of lines) if (!line.sku.startsWith('S')) return false;
+    return true;
+  }
+}
+
+class Tagged {
+  @ArrayMaxSize(2)
+  @ArrayUnique({ groups: ['full'] })
+  @IsString({ each: true, groups: ['full'] })
+  tags: string[];
+}
+
+class Lined {
+  @ArrayMaxSize(2) @Validate(KnownSkus) @Type(() => Line) lines: Line[];
+}
+
+class Holder {
+  @IsOptional()
+  @ValidateNested({ always: true })
+  @Type(() => Tagged)
+  tagged?: Tagged;
+  @IsOptional() @ValidateNested() @Type(() => Lined) lined?: Lined;
+}
+
+describe('ProblemValidationPipe and rules that read the items of an array over its limit', () => {
+  const attempt = (
+    pipe: ProblemValidationPipe,
+    metatype: object,
+    body: object,
+  ) =>
+    pipe.transform(body, { type: 'body', metatype: metatype as never }).then(
+      (value: unknown) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+  const pointers = (outcome: { value?: unknown; error?: unknown }) =>
+    (outcome.error as ValidationProblemException).errors?.map(
+      ({ pointer, title }) => `${pointer} ${title}`,
+    );
+
+  it('reports only the length of an array whose items it did not read', async () => {
+    const pipe = new ProblemValidationPipe({ groups: ['full'], always: true });
+    for (const [metatype, body, pointer] of [
+      [Tagged, { tags: ['a', 'b', 'c'] }, '#/tags'],
+      [Holder, { tagged: { tags: ['a', 'b', 'c'] } }, '#/tagged/tags'],
+    ] as const)
+      // Three different tags: not "All tags's elements must be unique".
+      expect(pointers(await attempt(pipe, metatype, body))).toEqual([
+        `${pointer} too_big`,
+      ]);
+  });
+
+  it('never hands a rule of the app an array of holes', async () => {
+    const lines = [{ sku: 'S1' }, { sku: 'S2' }, { sku: 'S3' }];
+    const pipe = new ProblemValidationPipe();
+    for (const [metatype, body, pointer] of [
+      [Lined, { lines }, '#/lines'],
+      [Holder, { lined: { lines } }, '#/lined/lines'],
+    ] as const)
+      expect(pointers(await attempt(pipe, metatype, body))).toEqual([
+        `${pointer} too_big`,
+      ]);
+  });
+
+  it('leaves alone a limit outside the groups validated', async () => {
+    const pipe = new ProblemValidationPipe({ groups: ['full'] });
+    const outcome = await attempt(pipe, Tagged, { tags: ['a', 'b', 'c'] });
+    expect(outcome).toEqual({ value: { tags: ['a', 'b', 'c'] } });
   });
 });
 

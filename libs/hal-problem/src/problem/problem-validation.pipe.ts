@@ -6,7 +6,11 @@ import {
 } from '@nestjs/common';
 import {
   ARRAY_MAX_SIZE,
+  ARRAY_MIN_SIZE,
+  ARRAY_NOT_EMPTY,
   getMetadataStorage,
+  IS_ARRAY,
+  IS_NOT_EMPTY,
   validate,
   ValidationTypes,
   type ValidatorOptions,
@@ -52,26 +56,70 @@ function methodsOf(prototype: object): ReadonlySet<string> {
   return names;
 }
 
-/** Per DTO class: its properties' unconditional `@ArrayMaxSize`, found once. */
-const arrayLimits = new WeakMap<object, ReadonlyMap<string, number> | null>();
+type ValidationMetadata = ReturnType<
+  ReturnType<typeof getMetadataStorage>['getTargetValidationMetadatas']
+>[number];
+
+/** The groups a pipe validates in, as class-validator reads them. */
+type GroupOptions = Pick<
+  ValidatorOptions,
+  'groups' | 'always' | 'strictGroups'
+>;
 
 /**
- * The `@ArrayMaxSize` of each property of `type` that always applies: in
- * no group, not `each`, and on a property without `@ValidateIf`.
+ * Rules that read an array's length and nothing of its items, or its items
+ * one by one (`each`, `@ValidateNested`, which skip an array's holes): the
+ * only ones that give a holey array of the same length the answer they
+ * give the array. `@ArrayUnique`, `@ArrayContains` or a custom rule read the
+ * items, and would refuse the holes (or throw on them).
  */
-function arrayLimitsOf(type: object): ReadonlyMap<string, number> | null {
-  let limits = arrayLimits.get(type);
-  if (limits !== undefined) return limits;
+const LENGTH_RULES = new Set([
+  ARRAY_MAX_SIZE,
+  ARRAY_MIN_SIZE,
+  ARRAY_NOT_EMPTY,
+  IS_ARRAY,
+  IS_NOT_EMPTY,
+]);
+
+function readsOnlyLength(metadata: ValidationMetadata): boolean {
+  switch (metadata.type) {
+    case ValidationTypes.IS_DEFINED:
+    case ValidationTypes.WHITELIST:
+    case ValidationTypes.NESTED_VALIDATION:
+      return true;
+    case ValidationTypes.CUSTOM_VALIDATION:
+      return (
+        metadata.each ||
+        (metadata.name !== undefined && LENGTH_RULES.has(metadata.name))
+      );
+    default:
+      return false;
+  }
+}
+
+/**
+ * The `@ArrayMaxSize` of each property of `type` that always applies in
+ * the pipe's groups (not `each`, on a property without `@ValidateIf` or
+ * `@IsOptional`), and whose other rules read no items (`readsOnlyLength`):
+ * the arrays that may be validated as holes.
+ */
+function arrayLimitsOf(
+  type: object,
+  options: GroupOptions,
+): ReadonlyMap<string, number> | null {
   const metadatas = getMetadataStorage().getTargetValidationMetadatas(
     type as new () => unknown,
     '',
-    true,
-    false,
+    options.always ?? false,
+    options.strictGroups ?? false,
+    options.groups,
   );
-  const conditional = new Set(
+  const excluded = new Set(
     metadatas
       .filter(
-        ({ type: kind }) => kind === ValidationTypes.CONDITIONAL_VALIDATION,
+        (metadata) =>
+          metadata.type === ValidationTypes.CONDITIONAL_VALIDATION ||
+          !readsOnlyLength(metadata),
       )
       .map(({ propertyName }) => propertyName),
   );
@@ -82,18 +130,14 @@ function arrayLimitsOf(type: object): ReadonlyMap<string, number> | null {
       metadata.name === ARRAY_MAX_SIZE &&
       typeof max === 'number' &&
       !metadata.each &&
-      !metadata.groups?.length &&
-      !metadata.validateIf &&
-      !conditional.has(metadata.propertyName)
+      !excluded.has(metadata.propertyName)
     )
       found.set(
         metadata.propertyName,
         Math.min(max, found.get(metadata.propertyName) ?? Infinity),
       );
   }
-  limits = found.size > 0 ? found : null;
-  arrayLimits.set(type, limits);
-  return limits;
+  return found.size > 0 ? found : null;
 }
 
 /**
@@ -104,7 +148,10 @@ function arrayLimitsOf(type: object): ReadonlyMap<string, number> | null {
  * array is refused for its length: 33,000 empty items (a 100 kB order)
  * took 0.7 to 1.9 s of CPU for one 400, measured over HTTP on the sample.
  */
-function hollowOversizedArrays(value: object): (() => void) | undefined {
+function hollowOversizedArrays(
+  value: object,
+  limitsOf: (type: object) => ReadonlyMap<string, number> | null,
+): (() => void) | undefined {
   let restore: (() => void)[] | undefined;
   const pending: unknown[] = [value];
   while (pending.length > 0) {
@@ -118,7 +165,7 @@ function hollowOversizedArrays(value: object): (() => void) | undefined {
     const prototype = Object.getPrototypeOf(node) as object | null;
     // Only instances of classes: class-validator reads no rules elsewhere.
     if (prototype === null || prototype === Object.prototype) continue;
-    const limits = arrayLimitsOf(prototype.constructor);
+    const limits = limitsOf(prototype.constructor);
     const record = node as Record<string, unknown>;
     for (const key of Object.keys(record)) {
       const child = record[key];
@@ -318,6 +365,12 @@ function droppedKeys(
  */
 @Injectable()
 export class ProblemValidationPipe extends ValidationPipe {
+  /** Per DTO class, its arrays that may be validated as holes (`arrayLimitsOf`). */
+  private readonly arrayLimits = new WeakMap<
+    object,
+    ReadonlyMap<string, number> | null
+  >();
+
   /** Per DTO class, the properties class-validator's whitelist allows. */
   private readonly knownProperties = new WeakMap<object, ReadonlySet<string>>();
 
@@ -430,7 +483,7 @@ export class ProblemValidationPipe extends ValidationPipe {
       Array.isArray(value)
     )
       return undefined;
-    const limits = arrayLimitsOf(metatype);
+    const limits = this.arrayLimitsOf(metatype);
     if (!limits) return undefined;
     let standIn: Record<string, unknown> | undefined;
     for (const [key, max] of limits) {
@@ -521,7 +574,7 @@ export class ProblemValidationPipe extends ValidationPipe {
     object: object,
     validatorOptions?: ValidatorOptions,
   ): Promise<ValidationError[]> | ValidationError[] {
-    const restore = hollowOversizedArrays(object);
+    const restore = hollowOversizedArrays(object, this.limitsOf);
     return restore
       ? this.validateHollowed(object, validatorOptions, restore)
       : super.validate(object, validatorOptions);
@@ -541,6 +594,19 @@ export class ProblemValidationPipe extends ValidationPipe {
     return errors.length > 0
       ? errors
       : super.validate(object, validatorOptions);
+  }
+
+  /** `arrayLimitsOf`, bound once rather than a closure per request. */
+  private readonly limitsOf = (type: object) => this.arrayLimitsOf(type);
+
+  /** `arrayLimitsOf` in this pipe's groups, found once per class. */
+  private arrayLimitsOf(type: object): ReadonlyMap<string, number> | null {
+    let limits = this.arrayLimits.get(type);
+    if (limits === undefined) {
+      limits = arrayLimitsOf(type, this.validatorOptions);
+      this.arrayLimits.set(type, limits);
+    }
+    return limits;
   }
 
   private fail(errors: ValidationError[], metadata: ArgumentMetadata): never {
