@@ -10,7 +10,7 @@ import {
   ValidatorConstraint,
   type ValidatorConstraintInterface,
 } from 'class-validator';
-import { Transform, Type } from 'class-transformer';
+import { Expose, Transform, Type } from 'class-transformer';
 import { ProblemValidationPipe } from './problem-validation.pipe';
 import type { ProblemFieldError } from './problem-details.interface';
 import { ValidationProblemException } from './problem.exception';
@@ -184,6 +184,77 @@ describe('ProblemValidationPipe and rules that read the items of an array over i
     const pipe = new ProblemValidationPipe({ groups: ['full'] });
     const outcome = await attempt(pipe, Tagged, { tags: ['a', 'b', 'c'] });
     expect(outcome).toEqual({ value: { tags: ['a', 'b', 'c'] } });
+  });
+});
+
+class Address {
+  @IsString() country: string;
+}
+
+class Deduped {
+  /** Deduplicated on the way in: class-validator sees at most the distinct tags. */
+  @Transform(({ value }: { value: unknown }) =>
+    Array.isArray(value) ? [...new Set(value)] : value,
+  )
+  @ArrayMaxSize(2)
+  @IsString({ each: true })
+  tags: string[];
+}
+
+class Shipment {
+  @ArrayMaxSize(2) @IsString({ each: true }) tags: string[];
+  @ValidateNested() @Type(() => Address) address: Address;
+  /** A rule of another property that reads the body's other values. */
+  @ValidateIf((shipment: Shipment) => shipment.address.country === 'US')
+  @IsString()
+  zip?: string;
+}
+
+class Renamed {
+  @Expose({ name: 'line_items' }) @ArrayMaxSize(2) lineItems: number[];
+}
+
+describe('ProblemValidationPipe and arrays read before the body is transformed', () => {
+  const attempt = (
+    pipe: ProblemValidationPipe,
+    metatype: object,
+    body: object,
+  ) =>
+    pipe.transform(body, { type: 'body', metatype: metatype as never }).then(
+      (value: unknown) => ({ value }),
+      (error: unknown) => ({
+        error:
+          error instanceof ValidationProblemException
+            ? error.errors?.map(({ pointer, title }) => `${pointer} ${title}`)
+            : error,
+      }),
+    );
+
+  it('reads the array class-transformer makes, not the one sent', async () => {
+    const pipe = new ProblemValidationPipe();
+    expect(
+      await attempt(pipe, Deduped, { tags: ['a', 'a', 'b', 'b'] }),
+    ).toEqual({ value: { tags: ['a', 'b'] } });
+    const renaming = new ProblemValidationPipe({
+      transformOptions: { excludeExtraneousValues: true },
+    });
+    // `lineItems` is no key of the DTO's: it is dropped, not read.
+    expect(
+      await attempt(renaming, Renamed, {
+        line_items: [1],
+        lineItems: [1, 2, 3],
+      }),
+    ).toEqual({ value: { lineItems: [1] } });
+  });
+
+  it("runs no other property's rule on the missing values of its stand-in", async () => {
+    const pipe = new ProblemValidationPipe();
+    const outcome = await attempt(pipe, Shipment, {
+      tags: ['a', 'b', 'c'],
+      address: { country: 'US' },
+      zip: '10001',
+    });
+    expect(outcome).toEqual({ error: ['#/tags too_big'] });
   });
 });
 

@@ -17,6 +17,7 @@ import {
 } from 'class-validator';
 import type { ProblemValidationOptions } from '../hal-problem-module-options.interface';
 import { ValidationProblemException } from './problem.exception';
+import { keepsKeysAsSent, transformsOnTheWayIn } from './transformer-keys';
 import { toFieldErrors } from './validation-errors';
 import { MAX_ERRORS } from './problem.mapper';
 import { withoutStack } from './without-stack';
@@ -371,6 +372,15 @@ export class ProblemValidationPipe extends ValidationPipe {
     ReadonlyMap<string, number> | null
   >();
 
+  /** Per DTO class, the class of the stand-in `oversizedArrays` validates. */
+  private readonly standInClasses = new WeakMap<
+    object,
+    new () => Record<string, unknown>
+  >();
+
+  /** A `validatorPackage` or `transformerPackage` of the app's: their metadata is not read here. */
+  private readonly ownPackages: boolean;
+
   /** Per DTO class, the properties class-validator's whitelist allows. */
   private readonly knownProperties = new WeakMap<object, ReadonlySet<string>>();
 
@@ -382,6 +392,9 @@ export class ProblemValidationPipe extends ValidationPipe {
       ...options,
       exceptionFactory: (errors) => new ValidationFailure(errors),
     });
+    this.ownPackages =
+      options.validatorPackage !== undefined ||
+      options.transformerPackage !== undefined;
   }
 
   override async transform(
@@ -470,7 +483,11 @@ export class ProblemValidationPipe extends ValidationPipe {
    * validation is skipped (`hollowOversizedArrays`): 330-490 ms for a
    * 100 kB order of 33,000 empty items, over HTTP on the sample. The
    * errors are class-validator's own, from an instance holding only those
-   * arrays (their lengths, not their items), so custom messages hold.
+   * arrays (their lengths, not their items), so custom messages hold; it is
+   * of a class that has only their rules (`standInClassOf`), so no rule of
+   * another property runs on its missing values. Only keys class-transformer
+   * hands on as sent are read (`keepsKeysAsSent`, no `@Transform`): a
+   * renamed or transformed array is not the one class-validator sees.
    */
   private oversizedArrays(
     value: unknown,
@@ -484,16 +501,26 @@ export class ProblemValidationPipe extends ValidationPipe {
     )
       return undefined;
     const limits = this.arrayLimitsOf(metatype);
-    if (!limits) return undefined;
+    if (
+      !limits ||
+      this.ownPackages ||
+      !keepsKeysAsSent(metatype, this.transformOptions)
+    )
+      return undefined;
     let standIn: Record<string, unknown> | undefined;
     for (const [key, max] of limits) {
       const items = Object.hasOwn(value, key)
         ? (value as Record<string, unknown>)[key]
         : undefined;
-      if (Array.isArray(items) && items.length > max)
-        (standIn ??= Object.create(
-          (metatype as { prototype: object }).prototype,
-        ) as Record<string, unknown>)[key] = new Array(items.length);
+      if (
+        Array.isArray(items) &&
+        items.length > max &&
+        !transformsOnTheWayIn(metatype, key)
+      )
+        (standIn ??= new (this.standInClassOf(
+          metatype as new () => unknown,
+          limits,
+        ))())[key] = new Array(items.length);
     }
     if (!standIn) return undefined;
     const arrays = standIn;
@@ -598,6 +625,41 @@ export class ProblemValidationPipe extends ValidationPipe {
 
   /** `arrayLimitsOf`, bound once rather than a closure per request. */
   private readonly limitsOf = (type: object) => this.arrayLimitsOf(type);
+
+  /**
+   * A class of `type`'s name with the rules of its arrays in `limits` and
+   * no others, made once per class: its instance is validated alone.
+   */
+  private standInClassOf(
+    type: new () => unknown,
+    limits: ReadonlyMap<string, number>,
+  ): new () => Record<string, unknown> {
+    let standIn = this.standInClasses.get(type);
+    if (!standIn) {
+      const made = { [type.name]: class {} }[type.name] as new () => Record<
+        string,
+        unknown
+      >;
+      const storage = getMetadataStorage();
+      for (const metadata of storage.getTargetValidationMetadatas(
+        type,
+        '',
+        true,
+        false,
+      ))
+        if (limits.has(metadata.propertyName))
+          storage.addValidationMetadata(
+            Object.assign(
+              Object.create(Object.getPrototypeOf(metadata) as object),
+              metadata,
+              { target: made },
+            ) as ValidationMetadata,
+          );
+      standIn = made;
+      this.standInClasses.set(type, standIn);
+    }
+    return standIn;
+  }
 
   /** `arrayLimitsOf` in this pipe's groups, found once per class. */
   private arrayLimitsOf(type: object): ReadonlyMap<string, number> | null {
