@@ -290,6 +290,26 @@ describe('ProblemValidationPipe and more unknown keys than a problem lists', () 
     );
   });
 
+  it('leaves keys to class-transformer where a key is not the property it fills', async () => {
+    const body: Record<string, unknown> = { line_items: [1] };
+    for (let i = 0; i < 101; i++) body[`k${i}`] = i;
+    // Renamed: `line_items` is the DTO's, the others are not.
+    const failure = (await new ProblemValidationPipe()
+      .transform({ ...body }, { type: 'body', metatype: Renamed })
+      .catch((error: unknown) => error)) as ValidationProblemException;
+    expect(failure.errors?.map(({ pointer }) => pointer)).not.toContain(
+      '#/line_items',
+    );
+    expect(failure.errors?.[0]?.pointer).toBe('#/k0');
+    // excludeExtraneousValues drops unknown keys rather than refusing them.
+    const dropping = new ProblemValidationPipe({
+      transformOptions: { excludeExtraneousValues: true },
+    });
+    await expect(
+      dropping.transform({ ...body }, { type: 'body', metatype: Renamed }),
+    ).resolves.toEqual({ lineItems: [1] });
+  });
+
   it('transforms and validates the whole body when they fit in one problem', async () => {
     const failure = await attempt(100);
     expect(transformedNames).toBe(1);

@@ -557,7 +557,11 @@ export class ProblemValidationPipe extends ValidationPipe {
       typeof value !== 'object' ||
       value === null ||
       Array.isArray(value) ||
-      this.validatorOptions.whitelist !== true
+      this.validatorOptions.whitelist !== true ||
+      // A key is then no property's name (`@Expose({ name })`), or not
+      // refused at all (`excludeExtraneousValues` drops it).
+      this.ownPackages ||
+      !keepsKeysAsSent(metatype, this.transformOptions)
     )
       return undefined;
     const keys = Object.keys(value);
