@@ -20,7 +20,11 @@ let storage: TransformerStorage | null | undefined;
 
 /**
  * class-transformer's own metadata storage, as `@nestjs/mapped-types`
- * reads it; null when it cannot be loaded (then nothing is read early).
+ * reads it: class-transformer exports no API to ask whether a class renames,
+ * excludes or transforms a key, and the early checks of the validation pipe
+ * are right only when it does none of these. A path inside the package, so
+ * read defensively: null when it cannot be loaded (another layout, another
+ * copy), and then nothing is read early; the pipe validates as Nest does.
  */
 function transformerStorage(): TransformerStorage | null {
   if (storage === undefined) {
