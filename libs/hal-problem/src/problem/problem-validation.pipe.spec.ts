@@ -45,6 +45,60 @@ class Basket {
   extras?: Line[];
 }
 
+let linesMade = 0;
+
+class CountedLine {
+  constructor() {
+    linesMade++;
+  }
+  @IsString() sku: string;
+}
+
+class OptionalLines {
+  @IsOptional()
+  @ArrayMaxSize(3)
+  @ValidateNested({ each: true })
+  @Type(() => CountedLine)
+  lines?: CountedLine[];
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => OptionalLines)
+  inner?: OptionalLines;
+}
+
+describe('ProblemValidationPipe and an optional array over its @ArrayMaxSize', () => {
+  const pipe = new ProblemValidationPipe();
+  const errorsOf = async (body: unknown) => {
+    const caught: unknown = await pipe
+      .transform(body, { type: 'body', metatype: OptionalLines })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(caught).toBeInstanceOf(ValidationProblemException);
+    return (caught as ValidationProblemException).errors ?? [];
+  };
+  const lines = (count: number) => Array.from({ length: count }, () => ({}));
+
+  it('answers it as a required one, its items never made', async () => {
+    linesMade = 0;
+    const errors = await errorsOf({ lines: lines(10_000) });
+    expect(errors.map(({ pointer }) => pointer)).toEqual(['#/lines']);
+    expect(linesMade).toBe(0);
+  });
+
+  it('validates none of its items when nested', async () => {
+    const errors = await errorsOf({ inner: { lines: lines(10_000) } });
+    expect(errors.map(({ pointer }) => pointer)).toEqual(['#/inner/lines']);
+  });
+
+  it('still lets it be left out', async () => {
+    await expect(
+      pipe.transform({}, { type: 'body', metatype: OptionalLines }),
+    ).resolves.toBeInstanceOf(OptionalLines);
+  });
+});
+
 describe('ProblemValidationPipe and arrays over their @ArrayMaxSize', () => {
   const pipe = new ProblemValidationPipe();
   const errorsOf = async (

@@ -11,6 +11,7 @@ import {
   getMetadataStorage,
   IS_ARRAY,
   IS_NOT_EMPTY,
+  IS_OPTIONAL,
   validate,
   ValidationTypes,
   type ValidatorOptions,
@@ -88,6 +89,8 @@ function readsOnlyLength(metadata: ValidationMetadata): boolean {
     case ValidationTypes.WHITELIST:
     case ValidationTypes.NESTED_VALIDATION:
       return true;
+    case ValidationTypes.CONDITIONAL_VALIDATION:
+      return metadata.name === IS_OPTIONAL;
     case ValidationTypes.CUSTOM_VALIDATION:
       return (
         metadata.each ||
@@ -115,11 +118,14 @@ function arrayLimitsOf(
     options.strictGroups ?? false,
     options.groups,
   );
+  // `@IsOptional()` is conditional too, but holds for any array present:
+  // only another condition (`@ValidateIf`) may turn the limit off.
   const excluded = new Set(
     metadatas
       .filter(
         (metadata) =>
-          metadata.type === ValidationTypes.CONDITIONAL_VALIDATION ||
+          (metadata.type === ValidationTypes.CONDITIONAL_VALIDATION &&
+            metadata.name !== IS_OPTIONAL) ||
           !readsOnlyLength(metadata),
       )
       .map(({ propertyName }) => propertyName),
