@@ -237,6 +237,8 @@ describe.each(ADAPTERS)('bearer authentication on %s', (adapter) => {
     ['Bearer', 'a bare scheme'],
     ['Bearer two tokens', 'two tokens'],
     ['Bearer <script>', 'characters outside token68'],
+    ['Bearer\tabc.def.ghi', 'a tab after the scheme'],
+    ['Bearer, Basic dXNlcjpwYXNz', 'a list of credentials'],
   ])(
     'answers a malformed header (%s) with 400 invalid_request',
     async (authorization) => {

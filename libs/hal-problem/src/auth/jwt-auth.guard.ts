@@ -31,7 +31,13 @@ type HttpRequest = {
   raw?: { rawHeaders?: string[]; url?: string };
 };
 
-const SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?: |$)/;
+/**
+ * The auth-scheme a header starts with (RFC 9110 §11.4). It ends at a space,
+ * or at a tab or comma, which no valid credentials hold there: `Bearer\t…`
+ * or `Bearer, Basic …` is a bearer attempt that is malformed (400
+ * `invalid_request`), not a request without credentials.
+ */
+const SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?:[ \t,]|$)/;
 /** Larger tokens are refused before any parsing. */
 const MAX_TOKEN_LENGTH = 8192;
 
