@@ -251,6 +251,33 @@ describe.each(ADAPTERS)('bearer authentication on %s', (adapter) => {
     },
   );
 
+  it('refuses a token in a form body (RFC 6750 §2.2) beside the header', async () => {
+    const token = signToken({ scope: 'widgets:write' });
+    const response = await fetch(`${running.baseUrl}/secure/widgets`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: `access_token=${token}`,
+    });
+    const body = await expectProblem(response, 400);
+    expect(body).toMatchObject({
+      error: 'invalid_request',
+      detail: 'Access tokens are accepted only in the Authorization header.',
+    });
+    // A JSON body's own access_token member is data, not a credential.
+    const json = await fetch(`${running.baseUrl}/secure/widgets`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ access_token: 'x' }),
+    });
+    expect(json.status).toBe(201);
+  });
+
   it('refuses a token in the query string', async () => {
     const response = await call(`/secure/me?access_token=${signToken()}`);
     const body = await expectProblem(response, 400);

@@ -26,6 +26,8 @@ type HttpRequest = {
   headers: Record<string, string | string[] | undefined>;
   /** The query as the framework parsed it (Fastify's `useSemicolonDelimiter` reads one after `;`). */
   query?: unknown;
+  /** The body, where a parser ran before the guards (a form's `access_token`). */
+  body?: unknown;
   url?: string;
   rawHeaders?: string[];
   raw?: { rawHeaders?: string[]; url?: string };
@@ -38,6 +40,21 @@ type HttpRequest = {
  * `invalid_request`), not a request without credentials.
  */
 const SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?:[ \t,]|$)/;
+function hasAccessToken(fields: unknown): boolean {
+  return (
+    typeof fields === 'object' &&
+    fields !== null &&
+    Object.hasOwn(fields, 'access_token')
+  );
+}
+
+function isForm(contentType: string | string[] | undefined): boolean {
+  return (
+    typeof contentType === 'string' &&
+    /^application\/x-www-form-urlencoded\s*(?:;|$)/i.test(contentType)
+  );
+}
+
 /** Larger tokens are refused before any parsing. */
 const MAX_TOKEN_LENGTH = 8192;
 
@@ -125,13 +142,13 @@ export class JwtAuthGuard extends AuthGuard(HAL_JWT_STRATEGY) {
       });
     const url = request.raw?.url ?? request.url ?? '';
     const query = url.indexOf('?');
-    const parsed = request.query;
+    // The query, and a form body (RFC 6750 §2.2; a JSON member is data):
+    // one way of sending a token per request, and this one is the header.
     if (
       (query !== -1 &&
         new URLSearchParams(url.slice(query + 1)).has('access_token')) ||
-      (typeof parsed === 'object' &&
-        parsed !== null &&
-        Object.hasOwn(parsed, 'access_token'))
+      hasAccessToken(request.query) ||
+      (isForm(request.headers['content-type']) && hasAccessToken(request.body))
     ) {
       return invalidRequest(
         'Access tokens are accepted only in the Authorization header.',
