@@ -238,6 +238,15 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
       expect(body.instance).toBe('/nowhere/at/all');
     });
 
+    it("names the path of an unknown one, never its query (Nest's message echoed both)", async () => {
+      const body = await expectProblem(
+        await fetch(url('/nowhere?access_token=s3cret&api_key=k3y')),
+        404,
+      );
+      expect(body.detail).toBe('Nothing is served at /nowhere.');
+      expect(JSON.stringify(body)).not.toMatch(/s3cret|k3y/);
+    });
+
     it('answers what the router refuses itself with a problem: a malformed path, an over-long parameter', async () => {
       const malformed = await rawRequest(
         running.baseUrl,

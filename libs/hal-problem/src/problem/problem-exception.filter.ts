@@ -184,19 +184,25 @@ export class ProblemExceptionFilter
     const unserved = plan
       ? undefined
       : this.unservedMethod(exception, request, context);
-    if (unserved?.method === 'OPTIONS') {
+    if (unserved?.allow && unserved.method === 'OPTIONS') {
       adapter.setHeader(response, 'Allow', unserved.allow);
       adapter.setHeader(response, this.config.requestIdHeader, requestId);
       adapter.reply(response, undefined, 204);
       return;
     }
     let problem = this.mapper.map(
-      unserved
-        ? clientProblem(405, {
-            detail: `${context.method} is not supported by ${context.path}; use ${unserved.allow}.`,
-            headers: { Allow: unserved.allow },
-          })
-        : exception,
+      unserved === undefined
+        ? exception
+        : unserved.allow
+          ? clientProblem(405, {
+              detail: `${context.method} is not supported by ${context.path}; use ${unserved.allow}.`,
+              headers: { Allow: unserved.allow },
+            })
+          : // Nest's "Cannot GET /path?query" would echo the query (a key,
+            // a token in it) that `instance` leaves out, in Nest's wording.
+            clientProblem(404, {
+              detail: `Nothing is served at ${context.path}.`,
+            }),
       context,
     );
     this.log(problem, context);
@@ -230,22 +236,25 @@ export class ProblemExceptionFilter
   }
 
   /**
-   * A 404 from the router for a path that some route serves with other
-   * methods is really a 405 (or, for OPTIONS, a description of the methods).
-   * Only the router's own: an app's NotFoundException is answered as thrown.
+   * The router's own 404 (undefined for any other exception): for a path
+   * that some route serves with other methods it is really a 405 (or, for
+   * OPTIONS, a description of the methods), with `allow`; otherwise a 404
+   * of the module's wording. An app's NotFoundException is answered as
+   * thrown.
    */
   private unservedMethod(
     exception: unknown,
     request: object,
     context: ProblemRequestContext,
-  ): { method: string; allow: string } | undefined {
+  ): { method: string; allow?: string } | undefined {
     const adapter = this.adapterHost.httpAdapter;
     if (!isRouterNotFound(exception, adapter, request)) return undefined;
     // The path as the platform routed it, not the normalized `instance`:
     // Express's router does not decode `/%74hings`, so a 405 there would
     // name GET for a path whose GET is a 404.
     const { served, allow } = this.routes.lookup(routedPath(adapter, request));
-    if (allow.length === 0 || served.has(context.method)) return undefined;
+    if (allow.length === 0 || served.has(context.method))
+      return { method: context.method };
     return { method: context.method, allow: allow.join(', ') };
   }
 
