@@ -1316,6 +1316,13 @@ describe.each(ADAPTERS)(
       plain(): Profiled {
         return new Profiled('0');
       }
+
+      /** A type that is no JSON: the body is JSON all the same. */
+      @Get('html/:id')
+      @Header('Content-Type', 'text/html')
+      html(@Param('id') id: string): Profiled {
+        return new Profiled(id);
+      }
     }
 
     let running: RunningApp;
@@ -1342,6 +1349,21 @@ describe.each(ADAPTERS)(
       expect(((await response.json()) as Json)._links.self.href).toBe(
         '/profiled/3',
       );
+    });
+
+    it('is replaced by the HAL label when it is no JSON type', async () => {
+      // Kept, Express sent the JSON (and the text it echoes) as HTML, and
+      // Fastify refused to serialize an object for text/html: a 500.
+      const response = await fetch(
+        `${running.baseUrl}/profiled/html/%3Cb%3Ex`,
+        { headers: { accept: 'application/json' } },
+      );
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(
+        /^application\/json/,
+      );
+      expect(response.headers.get('vary')).toMatch(/Accept/);
+      expect(((await response.json()) as Json).id).toBe('<b>x');
     });
 
     it('is the HAL label, negotiated, when the handler sets none', async () => {

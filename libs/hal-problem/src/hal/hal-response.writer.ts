@@ -24,7 +24,7 @@ import type { HalContext } from './hal-link.interface';
 import { HalRenderer, isStateObject, serializedState } from './hal.renderer';
 import { describeError, logText } from '../problem/describe-error';
 import { clearRepresentationHeaders } from '../problem/representation-headers';
-import { withoutQuotedText } from '../problem/media-type';
+import { essence, withoutQuotedText } from '../problem/media-type';
 
 type Reply = (response: object, body: unknown, statusCode?: number) => unknown;
 type Resource = Record<string, unknown>;
@@ -138,6 +138,12 @@ function isHalMediaType(type: string | undefined): boolean {
   const semicolon = type.indexOf(';');
   const media = semicolon === -1 ? type : type.slice(0, semicolon);
   return media === HAL_CONTENT_TYPE || media === 'application/json';
+}
+
+/** `application/json` or a `+json` type (RFC 6839), with or without parameters. */
+function isJsonMediaType(type: string): boolean {
+  const media = essence(type);
+  return media === 'application/json' || media.endsWith('+json');
 }
 
 /** A media range's weight (RFC 9110 §12.4.2): `q=` of its parameters, else 1. */
@@ -418,10 +424,12 @@ export class HalResponseWriter implements OnModuleInit {
   ): Resource {
     const adapter = this.adapterHost.httpAdapter;
     if (adapter.isHeadersSent(response)) return document;
-    // A media type the handler chose (`@Header('Content-Type', …)`: a
-    // vendor type, a profile) is kept, and not negotiated on Accept.
+    // A JSON media type the handler chose (`@Header('Content-Type', …)`: a
+    // vendor type, a profile) is kept, and not negotiated on Accept. One
+    // that is no JSON (`text/html`) is replaced: the body is JSON, which
+    // Express would send as HTML and Fastify refuse to serialize (a 500).
     const chosen: unknown = adapter.getHeader(response, 'content-type');
-    const labelled = typeof chosen !== 'string' || chosen === '';
+    const labelled = typeof chosen !== 'string' || !isJsonMediaType(chosen);
     const plainJson = labelled && this.config.plainJson;
     if (labelled)
       adapter.setHeader(
