@@ -3,6 +3,7 @@ import {
   Controller,
   Delete,
   Get,
+  HttpCode,
   Module,
   Param,
   ParseIntPipe,
@@ -14,12 +15,16 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
   ApiNotImplemented,
   ApiProblemResponses,
+  defineProblemType,
   HalEmbedded,
   HalLink,
+  HalOperation,
   HalProblemModule,
   HalResource,
   HalProblemOpenApi,
   Idempotent,
+  type Operation,
+  OperationsService,
   ProblemException,
   Public,
 } from 'nestjs-hal-problem';
@@ -849,6 +854,78 @@ describe.each(ADAPTERS)(
           ].schema.properties._embedded.properties;
         expect(embedded.author.type).toBe('object');
         expect(embedded.item.type).toBe('array');
+      } finally {
+        await running.close();
+      }
+    });
+  },
+);
+
+const JobNotFound = defineProblemType({
+  slug: 'job-not-found',
+  title: 'Job not found',
+  status: 404,
+});
+
+@HalOperation(() => [JobsDocController, 'status'])
+class JobOperation {}
+
+/** A route that starts an operation on a job, and the operation's monitor. */
+@Controller('jobs')
+@Public()
+class JobsDocController {
+  constructor(private readonly operations: OperationsService) {}
+
+  @Get('runs/:id')
+  @HalResource(JobOperation)
+  status(@Param('id') id: string): Promise<Operation> {
+    return this.operations.get(id);
+  }
+
+  @Post(':id/runs')
+  @HttpCode(202)
+  @HalResource(JobOperation)
+  @ApiProblemResponses(JobNotFound)
+  run(@Param('id') id: string): Promise<Operation> {
+    if (id !== '1') throw new ProblemException(JobNotFound);
+    return this.operations.start('job', () => Promise.resolve({}));
+  }
+}
+
+describe.each(ADAPTERS)(
+  'OpenAPI of operations started and monitored on %s',
+  (adapter) => {
+    it('lists operation-not-found on the monitor, not on the route that starts one', async () => {
+      const { running, document } = await documentedApp(adapter, [
+        JobsDocController,
+      ]);
+      try {
+        const examples = (path: string, method: string) =>
+          Object.keys(
+            document.paths[path][method].responses['404'].content[
+              'application/problem+json'
+            ].examples as Json,
+          );
+        const validator = new OpenApiResponseValidator(document);
+        const started = await fetch(`${running.baseUrl}/jobs/2/runs`, {
+          method: 'POST',
+        });
+        const problem = (await started.json()) as Json;
+        expect(problem.type).toMatch(/job-not-found$/);
+        validator.check('POST', '/jobs/{id}/runs', started, problem);
+        // It never reads an operation: its 404s are the job's.
+        expect(examples('/jobs/{id}/runs', 'post')).toEqual([
+          'about-blank',
+          'job-not-found',
+        ]);
+        const monitor = await fetch(`${running.baseUrl}/jobs/runs/nope`);
+        const missing = (await monitor.json()) as Json;
+        expect(missing.type).toMatch(/operation-not-found$/);
+        validator.check('GET', '/jobs/runs/{id}', monitor, missing);
+        expect(examples('/jobs/runs/{id}', 'get')).toEqual([
+          'about-blank',
+          'operation-not-found',
+        ]);
       } finally {
         await running.close();
       }

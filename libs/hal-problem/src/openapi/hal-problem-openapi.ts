@@ -77,7 +77,7 @@ interface RouteFeatures {
   readonly idempotent: boolean;
   readonly keyRequired: boolean;
   readonly throttled: boolean;
-  /** Serves a status monitor (`@HalResource` or `@ApiHalResponse` of an `Operation`). */
+  /** Serves a status monitor (`@HalResource` or `@ApiHalResponse` of an `Operation`), not a 202 that starts one. */
   readonly monitor: boolean;
   /** The problem types `@ApiProblemResponses` names, by slug. */
   readonly declared: ReadonlySet<string>;
@@ -541,24 +541,29 @@ export class HalProblemOpenApi {
         'An unexpected condition; the detail is generic, never internal.',
     });
 
+    const halResponse = this.reflector.get<ApiHalResponseMetadata | undefined>(
+      API_HAL_RESPONSE_METADATA,
+      handler,
+    );
     const resourceType =
       resolveHalResourceType(
         this.reflector.get<Type | (() => Type) | undefined>(
           HAL_RESOURCE_METADATA,
           handler,
         ),
-      ) ??
-      this.reflector.get<ApiHalResponseMetadata | undefined>(
-        API_HAL_RESPONSE_METADATA,
-        handler,
-      )?.type;
+      ) ?? halResponse?.type;
     const features: RouteFeatures = {
       guarded,
       scoped: guarded && (scopes?.length ?? 0) > 0,
       idempotent: idempotent !== undefined,
       keyRequired: idempotent?.required === true,
       throttled,
-      monitor: resourceType !== undefined && isOperationClass(resourceType),
+      // A route that answers 202 starts an operation (`start`, never `get`):
+      // its 404s are its own resource's, not `operation-not-found`.
+      monitor:
+        resourceType !== undefined &&
+        isOperationClass(resourceType) &&
+        (halResponse?.status ?? plan.status) !== 202,
       declared: new Set(
         (declared ?? []).flatMap((entry) =>
           typeof entry === 'number' ? [] : [entry.slug],
