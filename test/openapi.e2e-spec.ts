@@ -932,3 +932,71 @@ describe.each(ADAPTERS)(
     });
   },
 );
+
+/** Idempotent by `idempotency.allUnsafeMethods`, without `@Idempotent()`. */
+@Controller('notes')
+@Public()
+class NotesDocController {
+  @Post()
+  create(): { id: string } {
+    return { id: '1' };
+  }
+}
+
+describe.each(ADAPTERS)(
+  'OpenAPI of routes idempotent by allUnsafeMethods on %s',
+  (adapter) => {
+    it('documents the key and the problems it can send', async () => {
+      @Module({
+        imports: [
+          HalProblemModule.forRoot({
+            idempotency: { allUnsafeMethods: true },
+          }),
+        ],
+        controllers: [NotesDocController],
+      })
+      class NotesModule {}
+      const running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [NotesModule] }),
+      );
+      try {
+        const document = HalProblemOpenApi.enhance(
+          running.app,
+          SwaggerModule.createDocument(
+            running.app,
+            new DocumentBuilder().build(),
+          ),
+        ) as Json;
+        const response = await fetch(`${running.baseUrl}/notes`, {
+          method: 'POST',
+          headers: { 'idempotency-key': '"unterminated' },
+        });
+        const problem = (await response.json()) as Json;
+        expect(response.status).toBe(400);
+        expect(problem.type).toMatch(/idempotency-key-invalid$/);
+        new OpenApiResponseValidator(document).check(
+          'POST',
+          '/notes',
+          response,
+          problem,
+        );
+        const operation = document.paths['/notes'].post as Json;
+        expect(
+          (operation.parameters as Json[]).map((parameter) => parameter.name),
+        ).toContain('Idempotency-Key');
+        expect(
+          Object.keys(
+            operation.responses['400'].content['application/problem+json']
+              .examples as Json,
+          ),
+        ).toContain('idempotency-key-invalid');
+        expect(Object.keys(operation.responses)).toEqual(
+          expect.arrayContaining(['409', '422']),
+        );
+      } finally {
+        await running.close();
+      }
+    });
+  },
+);

@@ -224,6 +224,18 @@ export class IdempotencyService {
 
   private readonly routeOf = perHandler((targets) => this.routeFor(targets));
 
+  /**
+   * Whether (and how) a handler's requests are idempotent, by the rule they
+   * are handled with (`@Idempotent()`, or `allUnsafeMethods`): for the
+   * OpenAPI document.
+   */
+  routeOptions(
+    handler: Handler,
+    controller: Type,
+  ): { readonly required: boolean } | undefined {
+    return this.routeFor([handler, controller]);
+  }
+
   private addInterceptorToRoutes(
     discovery: DiscoveryService,
     scanner: MetadataScanner,

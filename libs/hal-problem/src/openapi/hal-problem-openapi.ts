@@ -14,7 +14,7 @@ import {
 } from '../hal/hal.constants';
 import { HalPage } from '../hal/hal-page';
 import { type HalShape, HalRenderer } from '../hal/hal.renderer';
-import { Idempotent } from '../idempotency/idempotent.decorator';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 import {
   IdempotencyKeyInvalid,
   IdempotencyKeyMissing,
@@ -228,6 +228,7 @@ export class HalProblemOpenApi {
    */
   private readonly scopesInSecurity: boolean;
   private readonly instanceStyle: ProblemConfig['instance'];
+  private readonly idempotency: IdempotencyService;
 
   private constructor(
     app: INestApplication,
@@ -242,6 +243,7 @@ export class HalProblemOpenApi {
     this.throttled = HalProblemOpenApi.hasThrottler(app);
     this.scopesInSecurity = !/^3\.0\./.test(String(document.openapi));
     this.instanceStyle = app.get(ProblemConfig, { strict: false }).instance;
+    this.idempotency = app.get(IdempotencyService, { strict: false });
   }
 
   /** Enhances `document` in place and returns it. Call after `app.init()` or `createDocument()`. */
@@ -304,10 +306,11 @@ export class HalProblemOpenApi {
         `${THROTTLER_SKIP}default`,
         targets,
       );
-    // As the idempotency step reads it: never on a safe method.
+    // As the idempotency step reads it (`@Idempotent()`, or every POST and
+    // PATCH with `allUnsafeMethods`): never on a safe method.
     const idempotent = SAFE_METHOD_NAMES.has(route.method)
       ? undefined
-      : this.reflector.getAllAndOverride(Idempotent, targets);
+      : this.idempotency.routeOptions(handler, route.controller);
     const args = (Reflect.getMetadata(
       ROUTE_ARGS_METADATA,
       route.controller,
