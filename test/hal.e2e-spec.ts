@@ -1333,6 +1333,20 @@ describe.each(ADAPTERS)(
           imports: [HalProblemModule.forRoot()],
           controllers: [ProfiledController],
         }),
+        // An app's middleware that labels every response before routing.
+        (app) => {
+          app.use(
+            (
+              request: { headers: Record<string, unknown> },
+              response: { setHeader(name: string, value: string): void },
+              next: () => void,
+            ) => {
+              if (request.headers['x-preset'])
+                response.setHeader('Content-Type', 'application/json');
+              next();
+            },
+          );
+        },
       );
     });
     afterAll(() => running.close());
@@ -1364,6 +1378,24 @@ describe.each(ADAPTERS)(
       );
       expect(response.headers.get('vary')).toMatch(/Accept/);
       expect(((await response.json()) as Json).id).toBe('<b>x');
+    });
+
+    it('is the HAL label, negotiated, when middleware set it, not the handler', async () => {
+      // Kept, a middleware's blanket application/json switched HAL and
+      // negotiation off on every route.
+      const response = await fetch(`${running.baseUrl}/profiled`, {
+        headers: { accept: 'application/hal+json', 'x-preset': '1' },
+      });
+      expect(response.headers.get('content-type')).toMatch(
+        /^application\/hal\+json/,
+      );
+      expect(response.headers.get('vary')).toMatch(/Accept/);
+      const own = await fetch(`${running.baseUrl}/profiled/3`, {
+        headers: { 'x-preset': '1' },
+      });
+      expect(own.headers.get('content-type')).toMatch(
+        /^application\/vnd\.acme\.profiled\+json/,
+      );
     });
 
     it('is the HAL label, negotiated, when the handler sets none', async () => {

@@ -33,13 +33,16 @@ export class HalProblemGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const requestId = this.requestContext.prepare(context);
     const http = context.switchToHttp();
-    attachResponsePlan(http.getResponse<object>(), {
+    // Node's response (Express) and Fastify's reply both have getHeader.
+    const response = http.getResponse<{ getHeader(name: string): unknown }>();
+    attachResponsePlan(response, {
       requestId,
       handler: this.renderer.planFor(
         context.getClass<Type>(),
         context.getHandler() as (...args: unknown[]) => unknown,
       ),
       request: http.getRequest<PlannedRequest>(),
+      contentTypeBefore: response.getHeader('content-type'),
       idempotencyService: this.idempotency,
     });
     return true;

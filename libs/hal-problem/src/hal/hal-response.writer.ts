@@ -428,8 +428,13 @@ export class HalResponseWriter implements OnModuleInit {
     // vendor type, a profile) is kept, and not negotiated on Accept. One
     // that is no JSON (`text/html`) is replaced: the body is JSON, which
     // Express would send as HTML and Fastify refuse to serialize (a 500).
+    // So is one that was there before the route's guards ran: an app's
+    // middleware labelling every response chose nothing for this one.
     const chosen: unknown = adapter.getHeader(response, 'content-type');
-    const labelled = typeof chosen !== 'string' || !isJsonMediaType(chosen);
+    const labelled =
+      typeof chosen !== 'string' ||
+      !isJsonMediaType(chosen) ||
+      chosen === plan.contentTypeBefore;
     const plainJson = labelled && this.config.plainJson;
     if (labelled)
       adapter.setHeader(

@@ -33,6 +33,11 @@ export interface ResponsePlan {
   readonly requestId: string;
   readonly handler: HandlerPlan;
   readonly request: PlannedRequest;
+  /**
+   * The `Content-Type` the response had when the guard ran (an app's
+   * middleware may set one on every response): not the handler's choice.
+   */
+  readonly contentTypeBefore: unknown;
   /** The app's idempotency service, for the route-scoped interceptor. */
   readonly idempotencyService: IdempotencyService;
   /** Set by the idempotency interceptor once it holds the key's lock. */
