@@ -103,6 +103,9 @@ describe('AuthConfig', () => {
       },
       /keysByIssuer must map/,
     ],
+    // Without one, the first challenge threw a TypeError at startup.
+    // (A JavaScript app, or options read from configuration.)
+    [{ ...auth, realm: undefined as unknown as string }, /auth\.realm must be/],
   ])('refuses unsafe options %#', (options, message) => {
     expect(() => new AuthConfig({ auth: options })).toThrow(message);
   });

@@ -304,9 +304,9 @@ export class AuthConfig {
       }
       // Sent as a quoted-string (RFC 9110 §5.6.4) on every challenge: a
       // character outside qdtext would make every 401 fail to send.
-      if (!QDTEXT.test(options.realm))
+      if (typeof options.realm !== 'string' || !QDTEXT.test(options.realm))
         throw new Error(
-          'HalProblemModule: auth.realm must be printable ASCII, without " and \\',
+          'HalProblemModule: auth.realm must be a string of printable ASCII, without " and \\',
         );
     }
     this.tokenTypes = this.enabled
