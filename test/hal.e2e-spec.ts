@@ -1248,6 +1248,14 @@ describe.each(ADAPTERS)(
         return new Shelf(id);
       }
 
+      /** Accepted, nothing to say yet: the handler's own 202, no body. */
+      @Post('queue')
+      queue(
+        @Res({ passthrough: true }) response: { status(code: number): unknown },
+      ): void {
+        response.status(202);
+      }
+
       /** Found rather than created: the handler answers 200 itself. */
       @Post()
       post(
@@ -1281,6 +1289,14 @@ describe.each(ADAPTERS)(
       });
       expect(replaced.status).toBe(200);
       expect(replaced.headers.get('location')).toBeNull();
+    });
+
+    it('keeps a status the handler set for an empty result, rather than 204', async () => {
+      const accepted = await fetch(`${running.baseUrl}/shelves2/queue`, {
+        method: 'POST',
+      });
+      expect(accepted.status).toBe(202);
+      expect(await accepted.text()).toBe('');
     });
 
     it('sends no Location on a 200 the handler set on a 201 route', async () => {

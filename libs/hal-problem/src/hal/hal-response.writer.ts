@@ -299,13 +299,15 @@ export class HalResponseWriter implements OnModuleInit {
     }
     const handler = plan.handler;
     if (handler.skip) return this.finish(plan, response, body, statusCode);
-    // Nothing to send: 204, unless the handler declared its status. Nest
-    // passes no status for a handler's own result (it set the route's before
-    // the handler ran); it passes one for a web Response, which is sent as is.
+    // Nothing to send: 204, unless the handler declared its status or set
+    // one itself (`response.status(202)`). Nest passes no status for a
+    // handler's own result (it set the route's before the handler ran); it
+    // passes one for a web Response, which is sent as is.
     if (
       (body === undefined || body === null) &&
       statusCode === undefined &&
-      !handler.explicitStatus
+      !handler.explicitStatus &&
+      (currentStatus(response) ?? handler.status) === handler.status
     ) {
       return this.finish(plan, response, undefined, 204);
     }
