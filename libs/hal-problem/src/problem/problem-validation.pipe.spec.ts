@@ -66,19 +66,27 @@ class OptionalLines {
   inner?: OptionalLines;
 }
 
+/** The field errors `pipe` answers `body` with as a `metatype`; fails the test if it lets it through. */
+async function fieldErrorsOf(
+  pipe: ProblemValidationPipe,
+  metatype: new () => unknown,
+  body: unknown,
+): Promise<readonly ProblemFieldError[]> {
+  const caught: unknown = await pipe
+    .transform(body, { type: 'body', metatype })
+    .then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  expect(caught).toBeInstanceOf(ValidationProblemException);
+  return (caught as ValidationProblemException).errors ?? [];
+}
+
+const lines = (count: number) => Array.from({ length: count }, () => ({}));
+
 describe('ProblemValidationPipe and an optional array over its @ArrayMaxSize', () => {
   const pipe = new ProblemValidationPipe();
-  const errorsOf = async (body: unknown) => {
-    const caught: unknown = await pipe
-      .transform(body, { type: 'body', metatype: OptionalLines })
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-    expect(caught).toBeInstanceOf(ValidationProblemException);
-    return (caught as ValidationProblemException).errors ?? [];
-  };
-  const lines = (count: number) => Array.from({ length: count }, () => ({}));
+  const errorsOf = (body: unknown) => fieldErrorsOf(pipe, OptionalLines, body);
 
   it('answers it as a required one, its items never made', async () => {
     linesMade = 0;
@@ -101,19 +109,7 @@ describe('ProblemValidationPipe and an optional array over its @ArrayMaxSize', (
 
 describe('ProblemValidationPipe and arrays over their @ArrayMaxSize', () => {
   const pipe = new ProblemValidationPipe();
-  const errorsOf = async (
-    body: unknown,
-  ): Promise<readonly ProblemFieldError[]> => {
-    const caught: unknown = await pipe
-      .transform(body, { type: 'body', metatype: Basket })
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-    expect(caught).toBeInstanceOf(ValidationProblemException);
-    return (caught as ValidationProblemException).errors ?? [];
-  };
-  const lines = (count: number) => Array.from({ length: count }, () => ({}));
+  const errorsOf = (body: unknown) => fieldErrorsOf(pipe, Basket, body);
 
   it("answers the DTO's own array with its error alone, its items unread", async () => {
     const errors = await errorsOf({ currency: 1, lines: lines(30_000) });
