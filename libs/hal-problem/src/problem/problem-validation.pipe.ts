@@ -393,6 +393,9 @@ export class ProblemValidationPipe extends ValidationPipe {
   /** A `validatorPackage` or `transformerPackage` of the app's: their metadata is not read here. */
   private readonly ownPackages: boolean;
 
+  /** Per DTO class, `keepsKeysAsSent` in this pipe's transform options. */
+  private readonly keysAsSent = new WeakMap<object, boolean>();
+
   /** Per DTO class, the properties class-validator's whitelist allows. */
   private readonly knownProperties = new WeakMap<object, ReadonlySet<string>>();
 
@@ -515,11 +518,7 @@ export class ProblemValidationPipe extends ValidationPipe {
     )
       return undefined;
     const limits = this.arrayLimitsOf(metatype);
-    if (
-      !limits ||
-      this.ownPackages ||
-      !keepsKeysAsSent(metatype, this.transformOptions)
-    )
+    if (!limits || this.ownPackages || !this.keepsKeysAsSent(metatype))
       return undefined;
     let standIn: Record<string, unknown> | undefined;
     for (const [key, max] of limits) {
@@ -575,7 +574,7 @@ export class ProblemValidationPipe extends ValidationPipe {
       // A key is then no property's name (`@Expose({ name })`), or not
       // refused at all (`excludeExtraneousValues` drops it).
       this.ownPackages ||
-      !keepsKeysAsSent(metatype, this.transformOptions)
+      !this.keepsKeysAsSent(metatype)
     )
       return undefined;
     const keys = Object.keys(value);
@@ -677,6 +676,16 @@ export class ProblemValidationPipe extends ValidationPipe {
       this.standInClasses.set(type, standIn);
     }
     return standIn;
+  }
+
+  /** `keepsKeysAsSent` for this pipe, found once per class. */
+  private keepsKeysAsSent(type: object): boolean {
+    let kept = this.keysAsSent.get(type);
+    if (kept === undefined) {
+      kept = keepsKeysAsSent(type, this.transformOptions);
+      this.keysAsSent.set(type, kept);
+    }
+    return kept;
   }
 
   /** `arrayLimitsOf` in this pipe's groups, found once per class. */
