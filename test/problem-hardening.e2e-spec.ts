@@ -40,6 +40,12 @@ const SUCCESS_HEADERS: Record<string, string> = {
   'Content-Language': 'en',
   'Content-Range': 'bytes 0-9/10',
   Location: '/hardening/report.csv',
+  // A pre-compressed download's coding and digests: left on the problem,
+  // a client inflates its plain JSON and fails (or rejects its digest).
+  'Content-Encoding': 'gzip',
+  'Content-Digest': 'sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:',
+  'Repr-Digest': 'sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:',
+  Digest: 'SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=',
 };
 
 /** Headers that still hold for the error response. */

@@ -7,7 +7,10 @@
  * validate the problem as the success representation (RFC 9110 §8.8);
  * `Location` (§10.2.2), `Content-Location` (§8.7), `Content-Range` (§14.4),
  * `Content-Language` (§8.5) and `Content-Disposition` (RFC 6266) describe a
- * resource or a body that the problem is not. Everything else stays: CORS,
+ * resource or a body that the problem is not. `Content-Encoding` (§8.4)
+ * would have the client decode the problem's plain JSON as, say, gzip, and
+ * fail; `Content-Digest`, `Repr-Digest` (RFC 9530) and `Digest` (RFC 3230)
+ * are checksums of the success body. Everything else stays: CORS,
  * `Set-Cookie`, `Vary`, the request id, rate limits, `Retry-After`,
  * `WWW-Authenticate`, `Allow`.
  */
@@ -21,6 +24,10 @@ export const REPRESENTATION_HEADERS: readonly string[] = [
   'location',
   'content-range',
   'content-language',
+  'content-encoding',
+  'content-digest',
+  'repr-digest',
+  'digest',
 ];
 
 const REPRESENTATION = new Set(REPRESENTATION_HEADERS);
@@ -37,7 +44,7 @@ type HeaderEditor = {
  * Fastify's reply both have `getHeaders()` (lower-case names) and
  * `removeHeader(name)`: called structurally, so no platform is asked for by
  * name. The headers set are read once and only those present removed: a
- * problem seldom has any, and nine `removeHeader` calls, each lower-casing
+ * problem seldom has any, and a `removeHeader` call per name (nine then), each lower-casing
  * its name (twice on Fastify), cost about 9k instructions per problem
  * (`npm run bench:profile`, Fastify 404).
  */
