@@ -69,6 +69,19 @@ type GroupOptions = Pick<
 >;
 
 /**
+ * `compute` for a DTO class, computed once per class: what the pipe reads
+ * of a class's decorators does not change once the class is defined.
+ */
+function perClass<T>(compute: (type: object) => T): (type: object) => T {
+  const cache = new WeakMap<object, { value: T }>();
+  return (type) => {
+    let cached = cache.get(type);
+    if (!cached) cache.set(type, (cached = { value: compute(type) }));
+    return cached.value;
+  };
+}
+
+/**
  * Rules that read an array's length and nothing of its items, or its items
  * one by one (`each`, `@ValidateNested`, which skip an array's holes): the
  * only ones that give a holey array of the same length the answer they
@@ -103,9 +116,9 @@ function readsOnlyLength(metadata: ValidationMetadata): boolean {
 
 /**
  * The `@ArrayMaxSize` of each property of `type` that always applies in
- * the pipe's groups (not `each`, on a property without `@ValidateIf` or
- * `@IsOptional`), and whose other rules read no items (`readsOnlyLength`):
- * the arrays that may be validated as holes.
+ * the pipe's groups (not `each`, on a property without `@ValidateIf`;
+ * `@IsOptional()` holds for any array present), and whose other rules read
+ * no items (`readsOnlyLength`): the arrays that may be validated as holes.
  */
 function arrayLimitsOf(
   type: object,
@@ -118,16 +131,9 @@ function arrayLimitsOf(
     options.strictGroups ?? false,
     options.groups,
   );
-  // `@IsOptional()` is conditional too, but holds for any array present:
-  // only another condition (`@ValidateIf`) may turn the limit off.
   const excluded = new Set(
     metadatas
-      .filter(
-        (metadata) =>
-          (metadata.type === ValidationTypes.CONDITIONAL_VALIDATION &&
-            metadata.name !== IS_OPTIONAL) ||
-          !readsOnlyLength(metadata),
-      )
+      .filter((metadata) => !readsOnlyLength(metadata))
       .map(({ propertyName }) => propertyName),
   );
   const found = new Map<string, number>();
@@ -148,12 +154,20 @@ function arrayLimitsOf(
 }
 
 /**
- * Empties, in place, every array of `value` longer than its property's
- * `@ArrayMaxSize` and than a problem lists errors (`MAX_ERRORS`: a shorter
- * one is validated whole, so a client that sent one item too many learns
- * of its items' errors too) (a holey array of the same length, which class-validator
- * counts but whose items it never visits), and returns how to put them
- * back. class-validator validates every item of an array even when the
+ * Whether an array of `length` items over a limit of `max` is read no
+ * further: longer than a problem lists errors too (`MAX_ERRORS`), since a
+ * shorter one is validated whole, so a client that sent one item too many
+ * learns of its items' errors too.
+ */
+function isOversized(length: number, max: number): boolean {
+  return length > Math.max(max, MAX_ERRORS);
+}
+
+/**
+ * Empties, in place, every array of `value` that `isOversized` for its
+ * property's `@ArrayMaxSize` (a holey array of the same length, which
+ * class-validator counts but whose items it never visits), and returns how
+ * to put them back. class-validator validates every item of an array even when the
  * array is refused for its length: 33,000 empty items (a 100 kB order)
  * took 0.7 to 1.9 s of CPU for one 400, measured over HTTP on the sample.
  */
@@ -183,7 +197,7 @@ function hollowOversizedArrays(
       if (
         max !== undefined &&
         Array.isArray(child) &&
-        child.length > Math.max(max, MAX_ERRORS)
+        isOversized(child.length, max)
       ) {
         record[key] = new Array<unknown>(child.length);
         (restore ??= []).push(() => {
@@ -378,26 +392,63 @@ function droppedKeys(
  */
 @Injectable()
 export class ProblemValidationPipe extends ValidationPipe {
-  /** Per DTO class, its arrays that may be validated as holes (`arrayLimitsOf`). */
-  private readonly arrayLimits = new WeakMap<
-    object,
-    ReadonlyMap<string, number> | null
-  >();
-
-  /** Per DTO class, the class of the stand-in `oversizedArrays` validates. */
-  private readonly standInClasses = new WeakMap<
-    object,
-    new () => Record<string, unknown>
-  >();
-
   /** A `validatorPackage` or `transformerPackage` of the app's: their metadata is not read here. */
   private readonly ownPackages: boolean;
 
-  /** Per DTO class, `keepsKeysAsSent` in this pipe's transform options. */
-  private readonly keysAsSent = new WeakMap<object, boolean>();
+  /** Per DTO class, its arrays that may be validated as holes, in this pipe's groups. */
+  private readonly limitsOf = perClass((type) =>
+    arrayLimitsOf(type, this.validatorOptions),
+  );
 
-  /** Per DTO class, the properties class-validator's whitelist allows. */
-  private readonly knownProperties = new WeakMap<object, ReadonlySet<string>>();
+  /** Per DTO class, `keepsKeysAsSent` in this pipe's transform options. */
+  private readonly keepsKeysAsSent = perClass((type) =>
+    keepsKeysAsSent(type, this.transformOptions),
+  );
+
+  /** Per DTO class, the properties class-validator's whitelist allows, in this pipe's groups. */
+  private readonly knownPropertiesOf = perClass((type) => {
+    const { groups, strictGroups, always } = this.validatorOptions;
+    return new Set(
+      getMetadataStorage()
+        .getTargetValidationMetadatas(
+          type as new () => unknown,
+          '',
+          always ?? false,
+          strictGroups ?? false,
+          groups,
+        )
+        .map(({ propertyName }) => propertyName),
+    );
+  });
+
+  /**
+   * Per DTO class, a class of its name with the rules of its limited arrays
+   * (`limitsOf`) and no others: the stand-in `oversizedArrays` validates.
+   */
+  private readonly standInClassOf = perClass((type) => {
+    const limits = this.limitsOf(type);
+    const name = (type as { name: string }).name;
+    const made = { [name]: class {} }[name] as new () => Record<
+      string,
+      unknown
+    >;
+    const storage = getMetadataStorage();
+    for (const metadata of storage.getTargetValidationMetadatas(
+      type as new () => unknown,
+      '',
+      true,
+      false,
+    ))
+      if (limits?.has(metadata.propertyName))
+        storage.addValidationMetadata(
+          Object.assign(
+            Object.create(Object.getPrototypeOf(metadata) as object),
+            metadata,
+            { target: made },
+          ) as ValidationMetadata,
+        );
+    return made;
+  });
 
   constructor(options: ProblemValidationOptions = {}) {
     super({
@@ -517,7 +568,7 @@ export class ProblemValidationPipe extends ValidationPipe {
       Array.isArray(value)
     )
       return undefined;
-    const limits = this.arrayLimitsOf(metatype);
+    const limits = this.limitsOf(metatype);
     if (!limits || this.ownPackages || !this.keepsKeysAsSent(metatype))
       return undefined;
     let standIn: Record<string, unknown> | undefined;
@@ -527,13 +578,12 @@ export class ProblemValidationPipe extends ValidationPipe {
         : undefined;
       if (
         Array.isArray(items) &&
-        items.length > Math.max(max, MAX_ERRORS) &&
+        isOversized(items.length, max) &&
         !transformsOnTheWayIn(metatype, key)
       )
-        (standIn ??= new (this.standInClassOf(
-          metatype as new () => unknown,
-          limits,
-        ))())[key] = new Array(items.length);
+        (standIn ??= new (this.standInClassOf(metatype))())[key] = new Array(
+          items.length,
+        );
     }
     if (!standIn) return undefined;
     const arrays = standIn;
@@ -579,22 +629,7 @@ export class ProblemValidationPipe extends ValidationPipe {
       return undefined;
     const keys = Object.keys(value);
     if (keys.length <= MAX_ERRORS) return undefined;
-    let known = this.knownProperties.get(metatype);
-    if (!known) {
-      const { groups, strictGroups, always } = this.validatorOptions;
-      known = new Set(
-        getMetadataStorage()
-          .getTargetValidationMetadatas(
-            metatype,
-            '',
-            always ?? false,
-            strictGroups ?? false,
-            groups,
-          )
-          .map(({ propertyName }) => propertyName),
-      );
-      this.knownProperties.set(metatype, known);
-    }
+    const known = this.knownPropertiesOf(metatype);
     const errors: ValidationError[] = [];
     for (const key of keys)
       if (!known.has(key) && !STRIPPED_KEYS.has(key))
@@ -638,64 +673,6 @@ export class ProblemValidationPipe extends ValidationPipe {
     return errors.length > 0
       ? errors
       : super.validate(object, validatorOptions);
-  }
-
-  /** `arrayLimitsOf`, bound once rather than a closure per request. */
-  private readonly limitsOf = (type: object) => this.arrayLimitsOf(type);
-
-  /**
-   * A class of `type`'s name with the rules of its arrays in `limits` and
-   * no others, made once per class: its instance is validated alone.
-   */
-  private standInClassOf(
-    type: new () => unknown,
-    limits: ReadonlyMap<string, number>,
-  ): new () => Record<string, unknown> {
-    let standIn = this.standInClasses.get(type);
-    if (!standIn) {
-      const made = { [type.name]: class {} }[type.name] as new () => Record<
-        string,
-        unknown
-      >;
-      const storage = getMetadataStorage();
-      for (const metadata of storage.getTargetValidationMetadatas(
-        type,
-        '',
-        true,
-        false,
-      ))
-        if (limits.has(metadata.propertyName))
-          storage.addValidationMetadata(
-            Object.assign(
-              Object.create(Object.getPrototypeOf(metadata) as object),
-              metadata,
-              { target: made },
-            ) as ValidationMetadata,
-          );
-      standIn = made;
-      this.standInClasses.set(type, standIn);
-    }
-    return standIn;
-  }
-
-  /** `keepsKeysAsSent` for this pipe, found once per class. */
-  private keepsKeysAsSent(type: object): boolean {
-    let kept = this.keysAsSent.get(type);
-    if (kept === undefined) {
-      kept = keepsKeysAsSent(type, this.transformOptions);
-      this.keysAsSent.set(type, kept);
-    }
-    return kept;
-  }
-
-  /** `arrayLimitsOf` in this pipe's groups, found once per class. */
-  private arrayLimitsOf(type: object): ReadonlyMap<string, number> | null {
-    let limits = this.arrayLimits.get(type);
-    if (limits === undefined) {
-      limits = arrayLimitsOf(type, this.validatorOptions);
-      this.arrayLimits.set(type, limits);
-    }
-    return limits;
   }
 
   private fail(errors: ValidationError[], metadata: ArgumentMetadata): never {
