@@ -4,6 +4,7 @@ import {
   Injectable,
   type Type,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { HalRenderer } from './hal/hal.renderer';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { RequestContextService } from './problem/request-context.service';
@@ -27,14 +28,14 @@ export class HalProblemGuard implements CanActivate {
     private readonly requestContext: RequestContextService,
     private readonly renderer: HalRenderer,
     private readonly idempotency: IdempotencyService,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   canActivate(context: ExecutionContext): true {
     if (context.getType() !== 'http') return true;
     const requestId = this.requestContext.prepare(context);
     const http = context.switchToHttp();
-    // Node's response (Express) and Fastify's reply both have getHeader.
-    const response = http.getResponse<{ getHeader(name: string): unknown }>();
+    const response = http.getResponse<object>();
     attachResponsePlan(response, {
       requestId,
       handler: this.renderer.planFor(
@@ -42,7 +43,10 @@ export class HalProblemGuard implements CanActivate {
         context.getHandler() as (...args: unknown[]) => unknown,
       ),
       request: http.getRequest<PlannedRequest>(),
-      contentTypeBefore: response.getHeader('content-type'),
+      contentTypeBefore: this.adapterHost.httpAdapter.getHeader(
+        response,
+        'content-type',
+      ) as unknown,
       idempotencyService: this.idempotency,
     });
     return true;

@@ -18,6 +18,7 @@ import { routeAccess } from './route-access';
 import { perHandler } from '../routing/per-handler-cache';
 import { clientProblem } from '../problem/without-stack';
 import { ProblemException } from '../problem/problem.exception';
+import { essence } from '../problem/media-type';
 
 /** Seconds a client is asked to wait while the key source is down. */
 const KEY_SOURCE_RETRY_AFTER_SECONDS = 5;
@@ -40,6 +41,7 @@ type HttpRequest = {
  * `invalid_request`), not a request without credentials.
  */
 const SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?:[ \t,]|$)/;
+
 function hasAccessToken(fields: unknown): boolean {
   return (
     typeof fields === 'object' &&
@@ -51,7 +53,7 @@ function hasAccessToken(fields: unknown): boolean {
 function isForm(contentType: string | string[] | undefined): boolean {
   return (
     typeof contentType === 'string' &&
-    /^application\/x-www-form-urlencoded\s*(?:;|$)/i.test(contentType)
+    essence(contentType) === 'application/x-www-form-urlencoded'
   );
 }
 

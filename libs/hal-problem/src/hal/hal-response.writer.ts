@@ -208,9 +208,9 @@ function contentTypeFor(accept: string | string[] | undefined): string {
  * adapter's `reply`, for responses the module's guard planned. It adds links
  * and embedded resources, sets `Content-Type` and `Vary`, and for a 201 or
  * 202 (the status sent, whoever set it) sets `Location` to the new
- * resource's (or monitor's) `self`. An empty
- * result becomes 204 unless the handler declares its status with
- * `@HttpCode()`; strings, buffers, streams and `@SkipHal()` handlers pass
+ * resource's (or monitor's) `self`. An empty result becomes 204 unless
+ * the handler declares its status with `@HttpCode()` or sets another
+ * itself; strings, buffers, streams and `@SkipHal()` handlers pass
  * through untouched. It also sends idempotent replays and stores what an
  * idempotent request sent.
  *
