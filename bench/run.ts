@@ -25,6 +25,13 @@ import {
   start,
   stop,
 } from './subjects';
+import {
+  HEAP_NOISE_BYTES,
+  memoryVerdictOf,
+  targetOf,
+  type Verdict,
+  verdictOf,
+} from './targets';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 // autocannon reports per-second samples, and a shorter duration still runs
@@ -77,6 +84,12 @@ interface Row {
   /** CPU time (user + system) of the server process per request, in µs; null where /proc is missing. */
   cpuUs: number | null;
   baselineCpuUs: number | null;
+  /** The ratio of each round (subject and baseline measured in the same round); null for raw. */
+  roundRatios: number[] | null;
+  /** The ratio a target of the benchmark issue asks for (bench/targets.ts), null where none reads the row. */
+  target: number | null;
+  /** Whether every round met the target, none did, or they disagree; null without a target. */
+  verdict: Verdict | null;
 }
 
 /**
@@ -270,22 +283,40 @@ async function main(): Promise<void> {
           spread: rps.length > 1 ? spreadOf(rps) : null,
         };
       };
-      const row = (subject: Subject, baseline: Subject): Row => ({
-        scenario: scenario.name,
-        adapter,
-        subject,
-        baseline,
-        rps: Math.round(result(subject).rps),
-        baselineRps: Math.round(result(baseline).rps),
-        ratio:
-          Math.round((result(subject).rps / result(baseline).rps) * 100) / 100,
-        p99Ms: result(subject).p99,
-        baselineP99Ms: result(baseline).p99,
-        spread: result(subject).spread,
-        baselineSpread: result(baseline).spread,
-        cpuUs: result(subject).cpuUs,
-        baselineCpuUs: result(baseline).cpuUs,
-      });
+      const row = (subject: Subject, baseline: Subject): Row => {
+        // raw has one round: no ratio per round, and no target reads it.
+        const roundRatios =
+          subject === 'raw'
+            ? null
+            : samples[subject].rps.map(
+                (rps, round) =>
+                  Math.round((rps / samples[baseline].rps[round]) * 100) / 100,
+              );
+        const target = targetOf({ kind: scenario.kind, subject, baseline });
+        return {
+          scenario: scenario.name,
+          adapter,
+          subject,
+          baseline,
+          rps: Math.round(result(subject).rps),
+          baselineRps: Math.round(result(baseline).rps),
+          ratio:
+            Math.round((result(subject).rps / result(baseline).rps) * 100) /
+            100,
+          p99Ms: result(subject).p99,
+          baselineP99Ms: result(baseline).p99,
+          spread: result(subject).spread,
+          baselineSpread: result(baseline).spread,
+          cpuUs: result(subject).cpuUs,
+          baselineCpuUs: result(baseline).cpuUs,
+          roundRatios,
+          target,
+          verdict:
+            target === null || roundRatios === null
+              ? null
+              : verdictOf(target, roundRatios),
+        };
+      };
       rows.push(row('raw', 'bare'), row('module', 'bare'), row('peer', 'bare'));
       if (scenario.kind === 'error') rows.push(row('module', 'peer'));
       if (decomposed(scenario)) {
@@ -322,7 +353,11 @@ async function main(): Promise<void> {
       await load(running.url, 180_000);
       const after200k = await memory(running);
       await stop(running);
-      return `| ${adapter} | ${mb(after20k.rss)} | ${mb(after200k.rss)} | ${mb(after20k.heapUsed)} | ${mb(after200k.heapUsed)} | ${mb(after20k.external)} | ${mb(after200k.external)} |`;
+      const verdict = memoryVerdictOf({
+        after20k: after20k.heapUsed,
+        after200k: after200k.heapUsed,
+      });
+      return `| ${adapter} | ${mb(after20k.rss)} | ${mb(after200k.rss)} | ${mb(after20k.heapUsed)} | ${mb(after200k.heapUsed)} | ${mb(after20k.external)} | ${mb(after200k.external)} | ${verdict} |`;
     }),
   );
 
@@ -331,6 +366,9 @@ async function main(): Promise<void> {
     spread === null ? '–' : `${Math.round(spread * 100)}%`;
   const phases = `throughput ${seconds(memoryStartedAt - startedAt)} s: starting ${seconds(spent.starting)} s, warm-up ${seconds(spent.warmUp)} s, rounds ${seconds(spent.rounds)} s; memory ${seconds(Date.now() - memoryStartedAt)} s`;
   writeFileSync(RESULTS, `${JSON.stringify(rows, null, 2)}\n`);
+  const targets = rows.filter((r) => r.verdict !== null);
+  const count = (verdict: Verdict) =>
+    targets.filter((r) => r.verdict === verdict).length;
   const lines = [
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}; ${pinned ? 'each server on core 0, autocannon on core 1' : 'not pinned'}; ${WARMUP_REQUESTS} warm-up requests, then ${ROUNDS} rounds × ${DURATION_S} s per subject (raw: ${RAW_ROUNDS}), ${CONNECTIONS} connections, medians.`,
     '',
@@ -341,8 +379,17 @@ async function main(): Promise<void> {
         `| ${r.scenario} | ${r.adapter} | ${r.subject} | ${r.baseline} | ${r.rps} | ${r.baselineRps} | ${r.ratio.toFixed(2)} | ${r.p99Ms} | ${r.baselineP99Ms} | ${percent(r.spread)} / ${percent(r.baselineSpread)} | ${r.cpuUs ?? '–'} | ${r.baselineCpuUs ?? '–'} |`,
     ),
     '',
-    '| memory (module, after GC) | RSS MB after 20k | RSS MB after 200k | heap MB after 20k | heap MB after 200k | external MB after 20k | external MB after 200k |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `Targets of the benchmark issue: ${count('met')} met, ${count('missed')} missed, ${count('unclear')} unclear (the rounds disagree) of ${targets.length}. A verdict needs every round on the same side of the target.`,
+    '',
+    '| scenario | adapter | vs | target | ratio | rounds | verdict |',
+    '| --- | --- | --- | ---: | ---: | --- | --- |',
+    ...targets.map(
+      (r) =>
+        `| ${r.scenario} | ${r.adapter} | ${r.baseline} | ${r.target!.toFixed(2)} | ${r.ratio.toFixed(2)} | ${r.roundRatios!.map((ratio) => ratio.toFixed(2)).join(', ')} | ${r.verdict} |`,
+    ),
+    '',
+    `| memory (module, after GC) | RSS MB after 20k | RSS MB after 200k | heap MB after 20k | heap MB after 200k | external MB after 20k | external MB after 200k | verdict (heap growth ≤ ${mb(HEAP_NOISE_BYTES)} MB) |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...memoryRows,
     '',
     `Finished in ${Math.round((Date.now() - startedAt) / 1000)} s (${phases}). Figures also in bench/results.json.`,
