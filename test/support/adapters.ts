@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
@@ -48,8 +48,11 @@ export async function startTestingApp(
   {
     strictBodies = true,
     fastify = {},
+    cors,
   }: {
     strictBodies?: boolean;
+    /** `NestFactory.create`'s `cors` option, which Nest applies at `init()`. */
+    cors?: NestApplicationOptions['cors'];
     /** More options of the Fastify instance (`useSemicolonDelimiter`...). */
     fastify?: ConstructorParameters<typeof FastifyAdapter>[0];
   } = {},
@@ -66,7 +69,7 @@ export async function startTestingApp(
           ...fastify,
         })
       : new ExpressAdapter(),
-    { logger: false, bodyParser: !strictBodies },
+    { logger: false, bodyParser: !strictBodies, cors },
   );
   if (strictBodies) useStrictBodyParsing(app, { limit: 100 * 1024 });
   await configure?.(app);

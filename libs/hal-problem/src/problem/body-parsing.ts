@@ -259,11 +259,47 @@ type FastifyInstanceLike = {
 };
 
 /**
+ * Runs `register` where Nest registers its own body parsers: at `app.init()`,
+ * right after the adapter's init, so after CORS (`app.enableCors()`, or the
+ * `cors` option of `NestFactory.create`, which Nest applies only then) and
+ * before Nest middleware and routes. Registered at once, an Express parser
+ * came before a CORS middleware added later: the problems it raised (400,
+ * 413, 415) went out without `Access-Control-Allow-Origin`, and a browser
+ * showed its script a network error instead. At once, too, for an app that
+ * is already initialized (too late for routes, as before).
+ */
+function whenAdapterInitializes(
+  app: INestApplication,
+  register: () => void,
+): void {
+  const adapter = app.getHttpAdapter() as unknown as {
+    init?: (...args: unknown[]) => unknown;
+  };
+  const init = adapter.init;
+  if (
+    (app as unknown as { isInitialized?: unknown }).isInitialized !== false ||
+    typeof init !== 'function'
+  ) {
+    register();
+    return;
+  }
+  let registered = false;
+  // The adapter's own method, called for each `app.init()`: once here.
+  adapter.init = async function (this: unknown, ...args: unknown[]) {
+    await init.apply(this, args);
+    if (registered) return;
+    registered = true;
+    register();
+  };
+}
+
+/**
  * Registers the JSON and form parsers with the checks the contract needs and
  * neither platform makes by itself: invalid UTF-8 is a 400 (both platforms
  * otherwise decode it to U+FFFD and carry on), and so is JSON nested deeper
  * than `maxDepth`. Call it before `app.init()`/`listen()`. Express apps
- * should be created with `bodyParser: false`.
+ * should be created with `bodyParser: false`; there the parsers are added at
+ * `app.init()`, where Nest adds its own: after CORS, whenever it is enabled.
  *
  * Body parsers are platform objects, so this is the one place the library
  * asks which platform it runs on (`getHttpAdapter().getType()`).
@@ -283,48 +319,50 @@ export function useStrictBodyParsing(
   const parserApp = app as unknown as BodyParserApp;
   const platform = app.getHttpAdapter().getType();
   if (platform === 'express') {
-    (app as unknown as { use(handler: ExpressMiddleware): void }).use(
-      refuseDeclaredOversize(
+    whenAdapterInitializes(app, () => {
+      (app as unknown as { use(handler: ExpressMiddleware): void }).use(
+        refuseDeclaredOversize(
+          limit,
+          // What the parsers below take.
+          compileMediaTypes([
+            'application/json',
+            'application/*+json',
+            'application/x-www-form-urlencoded',
+          ]),
+        ),
+      );
+      // body-parser would decode UTF-16 and UTF-32 itself, past checks that
+      // read UTF-8: refused with 415, as on Fastify (RFC 8259 §8.1: JSON
+      // between systems is UTF-8).
+      const verify =
+        (json: boolean) =>
+        (_req: unknown, _res: unknown, body: Buffer, encoding: string) => {
+          if (!/^utf-?8$/i.test(encoding))
+            throw new BodyParseError('charset.unsupported');
+          check(body, maxDepth, json);
+          // body-parser's qs drops a `__proto__` key without a word, so the
+          // same form took a token here and a 400 on Fastify: parsed once
+          // more (forms are small), as Fastify's parser sees it.
+          if (!json && hasProtoFormKey(parseQueryString(body.toString('utf8'))))
+            throw new BodyParseError('entity.parse.failed');
+        };
+      // As Fastify parses: any JSON text, a bare `"x"` or `1` included (its
+      // type is then the validation's to refuse, with a pointer), and no
+      // Content-Encoding (Fastify answers 415 for one; so does body-parser
+      // with `inflate: false`).
+      parserApp.useBodyParser('json', {
         limit,
-        // What the parsers below take.
-        compileMediaTypes([
-          'application/json',
-          'application/*+json',
-          'application/x-www-form-urlencoded',
-        ]),
-      ),
-    );
-    // body-parser would decode UTF-16 and UTF-32 itself, past checks that
-    // read UTF-8: refused with 415, as on Fastify (RFC 8259 §8.1: JSON
-    // between systems is UTF-8).
-    const verify =
-      (json: boolean) =>
-      (_req: unknown, _res: unknown, body: Buffer, encoding: string) => {
-        if (!/^utf-?8$/i.test(encoding))
-          throw new BodyParseError('charset.unsupported');
-        check(body, maxDepth, json);
-        // body-parser's qs drops a `__proto__` key without a word, so the
-        // same form took a token here and a 400 on Fastify: parsed once
-        // more (forms are small), as Fastify's parser sees it.
-        if (!json && hasProtoFormKey(parseQueryString(body.toString('utf8'))))
-          throw new BodyParseError('entity.parse.failed');
-      };
-    // As Fastify parses: any JSON text, a bare `"x"` or `1` included (its
-    // type is then the validation's to refuse, with a pointer), and no
-    // Content-Encoding (Fastify answers 415 for one; so does body-parser
-    // with `inflate: false`).
-    parserApp.useBodyParser('json', {
-      limit,
-      type: ['application/json', 'application/*+json'],
-      strict: false,
-      inflate: false,
-      verify: verify(true),
-    });
-    parserApp.useBodyParser('urlencoded', {
-      limit,
-      extended: false,
-      inflate: false,
-      verify: verify(false),
+        type: ['application/json', 'application/*+json'],
+        strict: false,
+        inflate: false,
+        verify: verify(true),
+      });
+      parserApp.useBodyParser('urlencoded', {
+        limit,
+        extended: false,
+        inflate: false,
+        verify: verify(false),
+      });
     });
     return;
   }
