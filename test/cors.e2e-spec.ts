@@ -1,7 +1,13 @@
-import { Body, Controller, Module, Post } from '@nestjs/common';
+import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface';
 import { IsInt } from 'class-validator';
-import { HalProblemModule } from 'nestjs-hal-problem';
+import {
+  HalLink,
+  HalProblemModule,
+  HalResource,
+  Idempotent,
+  ProblemException,
+} from 'nestjs-hal-problem';
 import {
   ADAPTERS,
   startTestingApp,
@@ -19,11 +25,29 @@ class QuantityDto {
   quantity: number;
 }
 
+@HalLink('self', '/cors/items/{id}')
+class ItemResource {}
+
 @Controller('cors')
 class CorsController {
   @Post('items')
   create(@Body() body: QuantityDto): QuantityDto {
     return body;
+  }
+
+  @Post('orders')
+  @Idempotent()
+  @HalResource(ItemResource)
+  order(@Body() body: QuantityDto): QuantityDto & { id: string } {
+    return { id: '7', ...body };
+  }
+
+  @Get('translated')
+  translated(): never {
+    throw new ProblemException(404, {
+      detail: 'No such page in your language.',
+      headers: { Vary: 'Accept-Language' },
+    });
   }
 }
 
@@ -100,5 +124,61 @@ describe.each(
     expect(response.status).toBe(201);
     expectCors(response);
     expect(await response.json()).toMatchObject({ quantity: 2 });
+  });
+});
+
+/** Allows the SPA alone: CORS then varies on Origin, and says so. */
+const ALLOWLIST: CorsOptions = {
+  origin: (origin, callback) => callback(null, origin === SPA),
+  credentials: true,
+};
+
+describe.each(ADAPTERS)('Vary with CORS on %s', (adapter) => {
+  let running: RunningApp;
+  beforeAll(async () => {
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [CorsModule] }),
+      (app) => app.enableCors(ALLOWLIST),
+    );
+  });
+  afterAll(() => running.close());
+
+  const varies = (response: Response) =>
+    (response.headers.get('vary') ?? '')
+      .split(',')
+      .map((name) => name.trim().toLowerCase());
+
+  it("adds a problem's own Vary to CORS's Origin", async () => {
+    const response = await fetch(`${running.baseUrl}/cors/translated`, {
+      headers: { origin: SPA },
+    });
+    expectCors(response);
+    expect(varies(response)).toEqual(['origin', 'accept-language']);
+    await expectProblem(response, 404);
+  });
+
+  it("keeps this request's Vary: Origin on a replay of one sent without it", async () => {
+    const order = (headers: Record<string, string>) =>
+      fetch(`${running.baseUrl}/cors/orders`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': '"cors-replay"',
+          ...headers,
+        },
+        body: '{"quantity":1}',
+      });
+    // A server-side client first: no Origin, so CORS adds nothing.
+    const first = await order({});
+    expect(first.status).toBe(201);
+    expect(first.headers.get('access-control-allow-origin')).toBeNull();
+    const replay = await order({ origin: SPA });
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expectCors(replay);
+    expect(varies(replay)).toEqual(
+      expect.arrayContaining(['origin', 'accept']),
+    );
   });
 });

@@ -25,6 +25,7 @@ import { HalRenderer, isStateObject, serializedState } from './hal.renderer';
 import { describeError, logText } from '../problem/describe-error';
 import { clearRepresentationHeaders } from '../problem/representation-headers';
 import { essence, withoutQuotedText } from '../problem/media-type';
+import { withVary } from '../problem/vary';
 
 type Reply = (response: object, body: unknown, statusCode?: number) => unknown;
 type Resource = Record<string, unknown>;
@@ -572,7 +573,15 @@ export class HalResponseWriter implements OnModuleInit {
       isHalMediaType(headers['content-type']) &&
       VARIES_ON_ACCEPT.test(headers.vary);
     for (const name of Object.keys(headers))
-      if (!negotiated || name !== 'content-type')
+      if (name.length === 4 && name.toLowerCase() === 'vary')
+        // This request's own (CORS's Origin) stays: the first request's
+        // may have had none of it.
+        adapter.setHeader(
+          response,
+          'Vary',
+          withVary(adapter.getHeader(response, 'Vary'), headers[name]),
+        );
+      else if (!negotiated || name !== 'content-type')
         adapter.setHeader(response, name, headers[name]);
     if (negotiated)
       adapter.setHeader(

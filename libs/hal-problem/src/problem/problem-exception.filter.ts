@@ -32,6 +32,7 @@ import { requestTarget, routedPath } from '../routing/request-target';
 import { RouteTable } from '../routing/route-table';
 import { clientProblem } from './without-stack';
 import { clearRepresentationHeaders } from './representation-headers';
+import { withVary } from './vary';
 import { describeError, logText } from './describe-error';
 
 /** The media type of problem documents (RFC 9457 §3). */
@@ -283,7 +284,14 @@ export class ProblemExceptionFilter
     // Before the problem's own headers, which may use the same names.
     clearRepresentationHeaders(response);
     for (const [name, value] of Object.entries(problem.headers)) {
-      adapter.setHeader(response, name, value);
+      // Added to, not replacing, what others vary on (CORS's Origin).
+      adapter.setHeader(
+        response,
+        name,
+        name.length === 4 && name.toLowerCase() === 'vary'
+          ? withVary(adapter.getHeader(response, 'Vary'), value)
+          : value,
+      );
     }
     if (requestId !== undefined)
       adapter.setHeader(response, this.config.requestIdHeader, requestId);
