@@ -1,4 +1,5 @@
 export { HalProblemModule } from './hal-problem.module';
+export { HAL_PROBLEM_EXPOSED_HEADERS } from './hal-problem.constants';
 export type {
   HalProblemModuleOptions,
   ProblemErrorContext,

@@ -44,6 +44,16 @@ describe('the public API (index.ts)', () => {
     expect(undocumented).toEqual([]);
   });
 
+  it('exports the constants an app configures its platform with', () => {
+    const names = exports.map((symbol) => symbol.getName());
+    for (const constant of [
+      'HAL_CONTENT_TYPE',
+      'PROBLEM_CONTENT_TYPE',
+      'HAL_PROBLEM_EXPOSED_HEADERS',
+    ])
+      expect(names).toContain(constant);
+  });
+
   it('keeps internal tokens internal', () => {
     const names = exports.map((symbol) => symbol.getName());
     for (const internal of [
