@@ -66,8 +66,6 @@ class ResponseHalContext implements HalContext {
 
 /** A `Vary` that names `Accept`: the stored body's media type was negotiated. */
 const VARIES_ON_ACCEPT = /(^|,)\s*accept\s*(,|$)/i;
-const VARIES_ON_AUTHORIZATION = /(^|,)\s*authorization\s*(,|$)/i;
-const VARIES_ON_ANYTHING = /(^|,)\s*\*\s*(,|$)/;
 
 /**
  * The status the response goes out with when Nest passes none: the route's,
@@ -452,24 +450,15 @@ export class HalResponseWriter implements OnModuleInit {
     // on Authorization too, or serve one client's links to another.
     if (plainJson || principalRead) {
       const vary: unknown = adapter.getHeader(response, 'Vary');
-      const existing = typeof vary === 'string' && vary ? vary : undefined;
-      if (!existing)
-        adapter.setHeader(
-          response,
-          'Vary',
-          plainJson
-            ? principalRead
-              ? 'Accept, Authorization'
-              : 'Accept'
-            : 'Authorization',
-        );
-      else if (!VARIES_ON_ANYTHING.test(existing)) {
-        let merged = existing;
-        if (plainJson && !VARIES_ON_ACCEPT.test(merged)) merged += ', Accept';
-        if (principalRead && !VARIES_ON_AUTHORIZATION.test(merged))
-          merged += ', Authorization';
-        if (merged !== existing) adapter.setHeader(response, 'Vary', merged);
-      }
+      const merged = withVary(
+        vary,
+        plainJson
+          ? principalRead
+            ? 'Accept, Authorization'
+            : 'Accept'
+          : 'Authorization',
+      );
+      if (merged !== vary) adapter.setHeader(response, 'Vary', merged);
     }
     if (value instanceof Operation && !value.finished) {
       adapter.setHeader(response, 'Retry-After', String(value.retryAfter));
