@@ -38,9 +38,14 @@ export const Scopes = Reflector.createDecorator<
   },
 });
 
-/** The authenticated principal (`AuthPrincipal`) as a handler parameter. */
+/**
+ * The authenticated principal (`AuthPrincipal`) as a handler parameter;
+ * `undefined` outside HTTP, where no token is verified: there the "request"
+ * is an RPC message's payload, and its `user` whatever the sender wrote.
+ */
 export const Principal = createParamDecorator(
   (_data: unknown, context: ExecutionContext): unknown => {
+    if (context.getType() !== 'http') return undefined;
     return context.switchToHttp().getRequest<{ user?: unknown }>().user;
   },
 );

@@ -8,7 +8,6 @@ import {
   Optional,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { throwError, type Observable } from 'rxjs';
 import type { EventEmitter } from 'node:events';
 import { answerClientErrorsOf } from './client-errors';
 import { ProblemConfig } from './problem.config';
@@ -73,7 +72,8 @@ type HttpRequest = { headers: Record<string, string | string[] | undefined> };
  * The one exception filter of the module: whatever was thrown, from any
  * layer, the client receives an RFC 9457 problem document. Responses are
  * written only through the HTTP adapter, so Express and Fastify share this
- * code path. In RPC and WebSocket contexts the filter stands aside.
+ * code path. In RPC and WebSocket contexts the filter stands aside, leaving
+ * the answer to Nest's own handler for that transport.
  */
 @Catch()
 @Injectable()
@@ -120,8 +120,13 @@ export class ProblemExceptionFilter
     });
   }
 
-  catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
-    if (host.getType() !== 'http') return throwError(() => exception);
+  catch(exception: unknown, host: ArgumentsHost): void {
+    // Nothing returned: Nest's own RPC handler answers as without the module
+    // (`{ status: 'error', message }` for an RpcException, else "Internal
+    // server error", logged). Re-throwing sent the raw error to the client,
+    // its own properties (a cause, a query) included. Gateways get no global
+    // filter at all.
+    if (host.getType() !== 'http') return;
     try {
       this.handle(exception, host);
     } catch (filterError) {

@@ -141,6 +141,10 @@ export class HalThrottlerGuard extends ThrottlerGuard {
    * route): it gets one promise, already settled, shared by all.
    */
   override canActivate(context: ExecutionContext): Promise<boolean> {
+    // Limits, RateLimit fields, client addresses and the 429 are HTTP's: an
+    // RPC message or a WebSocket event has no headers to read or write
+    // (reading them failed every message of a hybrid app).
+    if (context.getType() !== 'http') return ALLOWED;
     if (this.asksShouldSkip) {
       return this.shouldSkip(context).then(
         (skip) => skip || this.throttleRequest(context),
