@@ -32,6 +32,11 @@ import { expectProblem } from './support/problem-assertions';
 /** Headers that describe a success representation or its caching. */
 const SUCCESS_HEADERS: Record<string, string> = {
   'Cache-Control': 'public, max-age=86400',
+  // Cache-Control for a CDN (RFC 9213), which then ignores the plain one:
+  // left on a 500, the CDN serves it as fresh for a day.
+  'CDN-Cache-Control': 'max-age=86400',
+  'Cloudflare-CDN-Cache-Control': 'max-age=86400',
+  'Surrogate-Control': 'max-age=86400',
   Expires: 'Thu, 01 Jan 2099 00:00:00 GMT',
   ETag: '"v1"',
   'Last-Modified': 'Thu, 01 Jan 2026 00:00:00 GMT',
@@ -115,6 +120,7 @@ class HardeningController {
   @Post('ledger')
   @Idempotent()
   @Header('Cache-Control', 'public, max-age=600')
+  @Header('CDN-Cache-Control', 'max-age=600')
   @Header('ETag', '"ledger"')
   ledger(): never {
     throw new Error('ledger unavailable');
@@ -304,6 +310,7 @@ describe.each(ADAPTERS)('problem hardening on %s', (adapter) => {
         /^application\/problem\+json/,
       );
       expect(replay.headers.get('cache-control')).toBeNull();
+      expect(replay.headers.get('cdn-cache-control')).toBeNull();
       expect(replay.headers.get('etag')).not.toBe('"ledger"');
     });
   });

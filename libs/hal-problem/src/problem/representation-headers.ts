@@ -10,12 +10,18 @@
  * resource or a body that the problem is not. `Content-Encoding` (§8.4)
  * would have the client decode the problem's plain JSON as, say, gzip, and
  * fail; `Content-Digest`, `Repr-Digest` (RFC 9530) and `Digest` (RFC 3230)
- * are checksums of the success body. Everything else stays: CORS,
- * `Set-Cookie`, `Vary`, the request id, rate limits, `Retry-After`,
- * `WWW-Authenticate`, `Allow`.
+ * are checksums of the success body. Targeted cache-control fields
+ * (RFC 9213: `CDN-Cache-Control`, or a CDN's own `<Target>-Cache-Control`)
+ * and `Surrogate-Control` (W3C Edge Architecture, read by Fastly, Akamai
+ * and Varnish) are `Cache-Control` for those caches, which then ignore the
+ * plain one: left on a 500, a CDN serves it as fresh, whatever `no-store`
+ * the problem says. Everything else stays: CORS, `Set-Cookie`, `Vary`, the
+ * request id, rate limits, `Retry-After`, `WWW-Authenticate`, `Allow`.
  */
 export const REPRESENTATION_HEADERS: readonly string[] = [
   'cache-control',
+  'cdn-cache-control',
+  'surrogate-control',
   'expires',
   'etag',
   'last-modified',
@@ -31,6 +37,13 @@ export const REPRESENTATION_HEADERS: readonly string[] = [
 ];
 
 const REPRESENTATION = new Set(REPRESENTATION_HEADERS);
+
+/** A targeted field of a named cache (`Cloudflare-CDN-Cache-Control`), by RFC 9213's naming. */
+const TARGETED_CACHE_CONTROL = '-cache-control';
+
+function isRepresentationHeader(name: string): boolean {
+  return REPRESENTATION.has(name) || name.endsWith(TARGETED_CACHE_CONTROL);
+}
 
 type HeaderEditor = {
   getHeaders(): Record<string, unknown>;
@@ -57,5 +70,6 @@ export function clearRepresentationHeaders(response: unknown): void {
     return;
   const present = (editor as HeaderEditor).getHeaders();
   for (const name in present)
-    if (REPRESENTATION.has(name)) (editor as HeaderEditor).removeHeader(name);
+    if (isRepresentationHeader(name))
+      (editor as HeaderEditor).removeHeader(name);
 }
