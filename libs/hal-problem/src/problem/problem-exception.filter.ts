@@ -201,7 +201,7 @@ export class ProblemExceptionFilter
         ? exception
         : unserved.allow
           ? clientProblem(405, {
-              detail: `${context.method} is not supported by ${context.path}; use ${unserved.allow}.`,
+              detail: `${unserved.refused ?? context.method} is not supported by ${context.path}; use ${unserved.allow}.`,
               headers: { Allow: unserved.allow },
             })
           : // Nest's "Cannot GET /path?query" would echo the query (a key,
@@ -246,13 +246,13 @@ export class ProblemExceptionFilter
    * that some route serves with other methods it is really a 405 (or, for
    * OPTIONS, a description of the methods), with `allow`; otherwise a 404
    * of the module's wording. An app's NotFoundException is answered as
-   * thrown.
+   * thrown. `refused`: the method a 405's detail names, when not the request's.
    */
   private unservedMethod(
     exception: unknown,
     request: object,
     context: ProblemRequestContext,
-  ): { method: string; allow?: string } | undefined {
+  ): { method: string; allow?: string; refused?: string } | undefined {
     const adapter = this.adapterHost.httpAdapter;
     if (!isRouterNotFound(exception, adapter, request)) return undefined;
     // The path as the platform routed it, not the normalized `instance`:
@@ -261,7 +261,12 @@ export class ProblemExceptionFilter
     const { served, allow } = this.routes.lookup(routedPath(adapter, request));
     if (allow.length === 0 || served.has(context.method))
       return { method: context.method };
-    return { method: context.method, allow: allow.join(', ') };
+    // A HEAD is answered as its GET would be, without the body (RFC 9110
+    // §9.3.2), and its Content-Length must be the GET's (§8.6): where GET is
+    // refused too, the detail names GET, so both bodies have one length.
+    const refused =
+      context.method === 'HEAD' && !served.has('GET') ? 'GET' : undefined;
+    return { method: context.method, allow: allow.join(', '), refused };
   }
 
   /** `requestId`: the id to send in its header, if it is not sent yet. */
