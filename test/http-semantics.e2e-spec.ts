@@ -244,3 +244,34 @@ describe.each(ADAPTERS)('HTTP semantics on %s', (adapter) => {
     });
   });
 });
+
+describe('HEAD on Fastify created with exposeHeadRoutes: false', () => {
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    running = await startTestingApp(
+      'fastify',
+      Test.createTestingModule({ imports: [ShelfModule] }),
+      undefined,
+      { fastify: { exposeHeadRoutes: false } },
+    );
+  });
+  afterAll(() => running.close());
+
+  it('is a 405 naming GET where only GET is served, not a 404', async () => {
+    const head = await send(running, 'HEAD', '/shelf/books/1');
+    expect(head.status).toBe(405);
+    expect(head.headers.allow).toBe('GET, OPTIONS');
+    expect(head.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(head.body).toBe('');
+  });
+
+  it('is not offered by Allow', async () => {
+    const deleted = await send(running, 'DELETE', '/shelf/books/1');
+    expect(deleted.status).toBe(405);
+    expect(deleted.headers.allow).toBe('GET, OPTIONS');
+    const options = await send(running, 'OPTIONS', '/shelf/books');
+    expect(options.status).toBe(204);
+    expect(options.headers.allow).toBe('GET, POST, OPTIONS');
+  });
+});

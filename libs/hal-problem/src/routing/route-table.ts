@@ -124,6 +124,17 @@ function ignoresDuplicateSlashes(instance: unknown): boolean {
   );
 }
 
+/**
+ * Whether a Fastify instance answers `HEAD` from its `GET` routes: it does
+ * unless created with `exposeHeadRoutes: false`. Express always does.
+ */
+function exposesHeadRoutes(instance: unknown): boolean {
+  const config = (
+    instance as { initialConfig?: { exposeHeadRoutes?: boolean } } | undefined
+  )?.initialConfig;
+  return config?.exposeHeadRoutes !== false;
+}
+
 function asList<T>(value: T | readonly T[] | undefined): T[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? [...(value as T[])] : [value as T];
@@ -246,6 +257,8 @@ export class RouteTable implements OnApplicationBootstrap {
   private decodesPath = false;
   /** Whether the platform's router folds `//` into `/` before matching. */
   private foldsSlashes = false;
+  /** Whether the platform answers `HEAD` wherever a route answers `GET`. */
+  private headFromGet = true;
 
   /** Builds the table once; other bootstrap hooks that need it may call this first. */
   onApplicationBootstrap(): void {
@@ -311,7 +324,8 @@ export class RouteTable implements OnApplicationBootstrap {
 
   /**
    * What is served at `path`: `served` holds the methods of its routes (with
-   * `HEAD` wherever `GET` is, as both platforms answer it), `allow` adds
+   * `HEAD` wherever `GET` is, as both platforms answer it, Fastify unless
+   * created with `exposeHeadRoutes: false`), `allow` adds
    * `OPTIONS`, for the `Allow` header. Both are empty when no route matches.
    * `path` is the path as sent; it is matched as the platform's router
    * would match it.
@@ -340,7 +354,7 @@ export class RouteTable implements OnApplicationBootstrap {
       served.add(route.method);
     }
     if (served.size === 0) return { served, allow: [] };
-    if (served.has('GET')) served.add('HEAD');
+    if (this.headFromGet && served.has('GET')) served.add('HEAD');
     const allowed = new Set([...served, 'OPTIONS']);
     const allow = ALL_METHODS.filter((method) => allowed.has(method)).concat(
       [...allowed].filter((method) => !ALL_METHODS.includes(method)).sort(),
@@ -380,6 +394,10 @@ export class RouteTable implements OnApplicationBootstrap {
     // options; Fastify's public `initialConfig` holds it.
     this.foldsSlashes =
       this.decodesPath && ignoresDuplicateSlashes(adapter?.getInstance?.());
+    // Without Fastify's HEAD routes, a HEAD there is the router's 404: it
+    // must become a 405 naming GET, and no Allow may offer HEAD.
+    this.headFromGet =
+      !this.decodesPath || exposesHeadRoutes(adapter?.getInstance?.());
     this.routes = [];
     this.byHandler.clear();
     this.externalPatterns = [];
