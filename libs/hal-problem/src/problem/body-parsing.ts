@@ -156,7 +156,38 @@ type ExpressMiddleware = (
   response: { setHeader(name: string, value: string): void },
   next: (error?: unknown) => void,
 ) => void;
-type HeaderCarrier = { headers: Record<string, string | string[] | undefined> };
+type HeaderCarrier = {
+  method?: string;
+  headers: Record<string, string | string[] | undefined>;
+};
+
+/**
+ * GET and HEAD content has no defined meaning and cannot change the request
+ * (RFC 9110 §9.3.1, §9.3.2): a cache keys their responses on the URI alone.
+ * Fastify never reads it; on Express it is not read either, so a handler's
+ * `@Body()` is the same on both, and a malformed one is a 400 on neither.
+ */
+function readsContent(request: HeaderCarrier): boolean {
+  return request.method !== 'GET' && request.method !== 'HEAD';
+}
+
+/**
+ * body-parser's `type` test: the request's media type, on a method whose
+ * content is read; matched as the module's 415 check matches it (body-parser
+ * takes a function here, and its own matcher has no method to consult).
+ */
+function parsedFor(
+  matches: MediaTypeMatcher,
+): (request: HeaderCarrier) => boolean {
+  return (request) => {
+    const contentType = request.headers['content-type'];
+    return (
+      readsContent(request) &&
+      typeof contentType === 'string' &&
+      matches(essence(contentType))
+    );
+  };
+}
 
 /**
  * Fastify ignores a body's charset and `Content-Encoding` (it never
@@ -222,6 +253,7 @@ function refuseDeclaredOversize(limit: number, parsed: MediaTypeMatcher) {
     const length = request.headers['content-length'];
     const contentType = request.headers['content-type'];
     if (
+      readsContent(request) &&
       typeof length === 'string' &&
       typeof contentType === 'string' &&
       Number(length) > limit &&
@@ -319,17 +351,12 @@ export function useStrictBodyParsing(
   const parserApp = app as unknown as BodyParserApp;
   const platform = app.getHttpAdapter().getType();
   if (platform === 'express') {
+    const json = compileMediaTypes(['application/json', 'application/*+json']);
+    const form = compileMediaTypes(['application/x-www-form-urlencoded']);
     whenAdapterInitializes(app, () => {
       (app as unknown as { use(handler: ExpressMiddleware): void }).use(
-        refuseDeclaredOversize(
-          limit,
-          // What the parsers below take.
-          compileMediaTypes([
-            'application/json',
-            'application/*+json',
-            'application/x-www-form-urlencoded',
-          ]),
-        ),
+        // What the parsers below take.
+        refuseDeclaredOversize(limit, (type) => json(type) || form(type)),
       );
       // body-parser would decode UTF-16 and UTF-32 itself, past checks that
       // read UTF-8: refused with 415, as on Fastify (RFC 8259 §8.1: JSON
@@ -352,13 +379,14 @@ export function useStrictBodyParsing(
       // with `inflate: false`).
       parserApp.useBodyParser('json', {
         limit,
-        type: ['application/json', 'application/*+json'],
+        type: parsedFor(json),
         strict: false,
         inflate: false,
         verify: verify(true),
       });
       parserApp.useBodyParser('urlencoded', {
         limit,
+        type: parsedFor(form),
         extended: false,
         inflate: false,
         verify: verify(false),
