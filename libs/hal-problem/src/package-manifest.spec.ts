@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import ts from 'typescript';
 
 const root = join(__dirname, '..');
 const manifest = JSON.parse(
@@ -22,6 +23,40 @@ function sources(dir: string): string[] {
       ? [path]
       : [];
   });
+}
+
+/** The library's .d.ts as `nest build` writes them, by absolute path (in memory). */
+function emittedDeclarations(): Map<string, string> {
+  const program = ts.createProgram([join(root, 'src/index.ts')], {
+    declaration: true,
+    emitDeclarationOnly: true,
+    experimentalDecorators: true,
+    emitDecoratorMetadata: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2023,
+    skipLibCheck: true,
+    rootDir: join(root, 'src'),
+    outDir: join(root, 'dist-types'),
+  });
+  const files = new Map<string, string>();
+  program.emit(undefined, (name, text) => files.set(resolve(name), text));
+  return files;
+}
+
+/** Whether an installed package carries its own declarations. */
+function shipsTypes(name: string): boolean {
+  const dir = join(root, '../../node_modules', name);
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    types?: string;
+    typings?: string;
+    exports?: unknown;
+  };
+  return (
+    Boolean(pkg.types ?? pkg.typings) ||
+    JSON.stringify(pkg.exports ?? {}).includes('"types"') ||
+    existsSync(join(dir, 'index.d.ts'))
+  );
 }
 
 /** `@scope/name/sub` → `@scope/name`; `name/sub` → `name`. */
@@ -63,11 +98,44 @@ describe('the library package manifest', () => {
   it('declares nothing the source does not import', () => {
     const unused = Object.keys(declared).filter(
       (name) =>
-        !imported.has(name) &&
+        // `@types/x` for an imported `x` (see the declarations test below).
+        !imported.has(name.replace(/^@types\//, '')) &&
         name !== 'reflect-metadata' &&
         name !== 'class-transformer',
     );
     expect(unused).toEqual([]);
+  });
+
+  it('brings the types of every dependency its declarations name', () => {
+    // An app gets these .d.ts, not the sources: a dependency they import
+    // that ships no types (jsonwebtoken) would be `any` there, so
+    // `algorithms: ['HS265']` compiled, or an error under skipLibCheck:
+    // false. Peers are the app's to install, with their types.
+    const declarations = emittedDeclarations();
+    const reachable = new Set<string>();
+    const named = new Set<string>();
+    const visit = (file: string): void => {
+      if (reachable.has(file)) return;
+      reachable.add(file);
+      const text = declarations.get(file) ?? '';
+      for (const match of text.matchAll(
+        /from\s+'([^']+)'|import\("([^"]+)"/g,
+      )) {
+        const specifier = match[1] ?? match[2];
+        if (specifier.startsWith('.'))
+          visit(resolve(dirname(file), `${specifier}.d.ts`));
+        else if (!specifier.startsWith('node:'))
+          named.add(packageOf(specifier));
+      }
+    };
+    visit(resolve(root, 'dist-types/index.d.ts'));
+    const untyped = [...named].filter(
+      (name) =>
+        name in (manifest.dependencies ?? {}) &&
+        !shipsTypes(name) &&
+        !(`@types/${name}` in (manifest.dependencies ?? {})),
+    );
+    expect(untyped).toEqual([]);
   });
 
   it('marks peers that only some apps need as optional', () => {
