@@ -1,6 +1,10 @@
 import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { gzipSync } from 'node:zlib';
-import { HalProblemModule, SkipHal } from 'nestjs-hal-problem';
+import {
+  HalProblemModule,
+  SkipHal,
+  useStrictBodyParsing,
+} from 'nestjs-hal-problem';
 import {
   ADAPTERS,
   startSample,
@@ -243,3 +247,29 @@ describe.each(ADAPTERS)('the limit a 413 reports on %s', (adapter) => {
     }
   });
 });
+
+describe.each(ADAPTERS)(
+  'useStrictBodyParsing after init() on %s',
+  (adapter) => {
+    // Express took the parsers silently behind the routes, which then read
+    // no body at all (a malformed one answered 200); Fastify refused with
+    // its own "already started". Both now say when to call it.
+    it('refuses, saying to call it before app.init() or app.listen()', async () => {
+      const running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [NoReportedLimitModule] }),
+        undefined,
+        { strictBodies: false },
+      );
+      try {
+        expect(() =>
+          useStrictBodyParsing(running.app, { limit: 1024 }),
+        ).toThrow(
+          'useStrictBodyParsing: call it before app.init() or app.listen(); this app is initialized already, so no route would get its parsers',
+        );
+      } finally {
+        await running.close();
+      }
+    });
+  },
+);

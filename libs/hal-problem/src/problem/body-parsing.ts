@@ -297,8 +297,9 @@ type FastifyInstanceLike = {
  * before Nest middleware and routes. Registered at once, an Express parser
  * came before a CORS middleware added later: the problems it raised (400,
  * 413, 415) went out without `Access-Control-Allow-Origin`, and a browser
- * showed its script a network error instead. At once, too, for an app that
- * is already initialized (too late for routes, as before).
+ * showed its script a network error instead. At once where the app does
+ * not say its state or the adapter has no `init` (an initialized app is
+ * refused by `useStrictBodyParsing`).
  */
 function whenAdapterInitializes(
   app: INestApplication,
@@ -332,6 +333,7 @@ function whenAdapterInitializes(
  * than `maxDepth`. Call it before `app.init()`/`listen()`. Express apps
  * should be created with `bodyParser: false`; there the parsers are added at
  * `app.init()`, where Nest adds its own: after CORS, whenever it is enabled.
+ * On an app already initialized it throws: no route would get the parsers.
  *
  * Body parsers are platform objects, so this is the one place the library
  * asks which platform it runs on (`getHttpAdapter().getType()`).
@@ -340,6 +342,13 @@ export function useStrictBodyParsing(
   app: INestApplication,
   options: StrictBodyParsingOptions = {},
 ): void {
+  // Too late for the routes: on Express the parsers would run after them,
+  // which then read no body at all (a malformed one passed), without a
+  // word; Fastify refuses with its own "already started".
+  if ((app as unknown as { isInitialized?: unknown }).isInitialized === true)
+    throw new Error(
+      'useStrictBodyParsing: call it before app.init() or app.listen(); this app is initialized already, so no route would get its parsers',
+    );
   const limit = options.limit ?? 100 * 1024;
   const maxDepth = options.maxDepth ?? 64;
   // Fastify's 413 does not say its limit: the problem reports this one.
