@@ -69,7 +69,17 @@ describe('AuthConfig', () => {
     [{ ...auth, algorithms: [] }, /algorithms/],
     [{ ...auth, algorithms: ['none' as never] }, /never "none"/],
     [{ ...auth, issuer: '' }, /issuer and auth.audience/],
-    [{ ...auth, secretOrKey: undefined }, /exactly one/],
+    // `secretOrKey: process.env.JWT_SECRET` with the variable unset: the
+    // message said "exactly one of secretOrKey, …" of options that name it.
+    [
+      { ...auth, secretOrKey: undefined },
+      'HalProblemModule: auth needs a key: secretOrKey (undefined here: an unset environment variable?), secretOrKeyProvider or keysByIssuer',
+    ],
+    [{ ...auth, secretOrKey: '' }, /secretOrKey \(empty here\)/],
+    [
+      { ...auth, secretOrKeyProvider: () => undefined },
+      'HalProblemModule: auth takes secretOrKey or secretOrKeyProvider, not both',
+    ],
     [{ ...auth, realm: 'a"b' }, /realm/],
     // Outside qdtext, every challenge would fail to send (a 500 on Express).
     [{ ...auth, realm: '東京 API' }, /realm/],

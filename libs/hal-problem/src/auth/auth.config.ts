@@ -229,6 +229,17 @@ function checkKeysByIssuer(options: JwtAuthOptions): void {
     );
 }
 
+/**
+ * What an app gave as `secretOrKey` when it has no key: most often
+ * `process.env.JWT_SECRET` with the variable unset, which the message says.
+ */
+function missingKey(options: JwtAuthOptions): string {
+  if (!('secretOrKey' in options)) return '';
+  if (options.secretOrKey === undefined)
+    return ' (undefined here: an unset environment variable?)';
+  return options.secretOrKey === '' ? ' (empty here)' : '';
+}
+
 /** The characters of a quoted-string without escapes (RFC 9110 §5.6.4), tab excluded. */
 const QDTEXT = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
 
@@ -291,11 +302,14 @@ export class AuthConfig {
             'HalProblemModule: auth.issuer and auth.audience are required',
           );
         }
-        if (!options.secretOrKey === !options.secretOrKeyProvider) {
+        if (options.secretOrKey && options.secretOrKeyProvider)
           throw new Error(
-            'HalProblemModule: auth needs exactly one of secretOrKey, secretOrKeyProvider and keysByIssuer',
+            'HalProblemModule: auth takes secretOrKey or secretOrKeyProvider, not both',
           );
-        }
+        if (!options.secretOrKey && !options.secretOrKeyProvider)
+          throw new Error(
+            `HalProblemModule: auth needs a key: secretOrKey${missingKey(options)}, secretOrKeyProvider or keysByIssuer`,
+          );
       }
       if (!options.audience) {
         throw new Error(
