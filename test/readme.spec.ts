@@ -37,3 +37,53 @@ describe('README quick start', () => {
     }
   });
 });
+
+/**
+ * A new user runs the READMEs' `npm install` line as it is: it must name
+ * every package the library needs that a Nest app does not have already,
+ * the required peers' own peers included (passport, for @nestjs/passport).
+ */
+describe('README install commands', () => {
+  const root = join(__dirname, '..');
+  type Manifest = {
+    peerDependencies?: Record<string, string>;
+    peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  };
+  const manifestOf = (path: string): Manifest =>
+    JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+  const requiredPeers = (manifest: Manifest): string[] =>
+    Object.keys(manifest.peerDependencies ?? {}).filter(
+      (name) => !manifest.peerDependenciesMeta?.[name]?.optional,
+    );
+  // What `nest new` gives every app.
+  const inEveryNestApp = new Set([
+    '@nestjs/common',
+    '@nestjs/core',
+    'reflect-metadata',
+    'rxjs',
+  ]);
+  const peers = requiredPeers(
+    manifestOf(join(root, 'libs/hal-problem/package.json')),
+  );
+  const needed = [
+    ...new Set([
+      ...peers,
+      ...peers.flatMap((name) =>
+        requiredPeers(
+          manifestOf(join(root, 'node_modules', name, 'package.json')),
+        ),
+      ),
+    ]),
+  ].filter((name) => !inEveryNestApp.has(name));
+
+  it.each(['README.md', 'libs/hal-problem/README.md'])(
+    '%s installs every package an app needs',
+    (file) => {
+      const text = readFileSync(join(root, file), 'utf8');
+      const command = /^npm install nestjs-hal-problem .*$/m.exec(text)?.[0];
+      expect(command).toBeDefined();
+      const named = command!.split(/\s+/);
+      expect(needed.filter((name) => !named.includes(name))).toEqual([]);
+    },
+  );
+});
