@@ -291,6 +291,16 @@ type FastifyInstanceLike = {
 };
 
 /**
+ * Whether `app.init()` has run: `NestApplication` keeps it in a field that
+ * is not part of Nest's public API, so `undefined` (not known) is handled
+ * as before the field was read (parsers registered at once, nothing refused).
+ */
+function initialized(app: INestApplication): boolean | undefined {
+  const state = (app as unknown as { isInitialized?: unknown }).isInitialized;
+  return typeof state === 'boolean' ? state : undefined;
+}
+
+/**
  * Runs `register` where Nest registers its own body parsers: at `app.init()`,
  * right after the adapter's init, so after CORS (`app.enableCors()`, or the
  * `cors` option of `NestFactory.create`, which Nest applies only then) and
@@ -309,10 +319,7 @@ function whenAdapterInitializes(
     init?: (...args: unknown[]) => unknown;
   };
   const init = adapter.init;
-  if (
-    (app as unknown as { isInitialized?: unknown }).isInitialized !== false ||
-    typeof init !== 'function'
-  ) {
+  if (initialized(app) !== false || typeof init !== 'function') {
     register();
     return;
   }
@@ -345,7 +352,7 @@ export function useStrictBodyParsing(
   // Too late for the routes: on Express the parsers would run after them,
   // which then read no body at all (a malformed one passed), without a
   // word; Fastify refuses with its own "already started".
-  if ((app as unknown as { isInitialized?: unknown }).isInitialized === true)
+  if (initialized(app) === true)
     throw new Error(
       'useStrictBodyParsing: call it before app.init() or app.listen(); this app is initialized already, so no route would get its parsers',
     );
