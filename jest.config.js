@@ -8,6 +8,10 @@ const esmPackages = [
   'url-template',
   'content-disposition',
   'magic-string', // ESM-only, required by @angular-devkit/schematics (scaffolding specs)
+  // mercurius (GraphQL on Fastify) loads the ESM-only quick-lru with a
+  // dynamic import(), which Jest's VM refuses: compiled to a require().
+  'mercurius',
+  'quick-lru',
 ];
 
 /** @type {import('jest').Config} */

@@ -1,5 +1,6 @@
 import {
   type ArgumentsHost,
+  HttpException,
   InternalServerErrorException,
   Logger,
   NotFoundException,
@@ -9,6 +10,7 @@ import { ProblemConfig } from './problem.config';
 import { ProblemExceptionFilter } from './problem-exception.filter';
 import { ProblemMapper } from './problem.mapper';
 import { ProblemTypeCatalog } from './problem-type.catalog';
+import { ValidationProblemException } from './problem.exception';
 import type { RouteTable } from '../routing/route-table';
 
 function setup(options: { headersSent?: boolean; lookup?: () => never } = {}) {
@@ -50,6 +52,30 @@ describe('ProblemExceptionFilter', () => {
     // An observable (even a re-throwing one) would be the RPC answer itself.
     expect(filter.catch(new Error('rpc failure'), host('rpc'))).toBeUndefined();
     expect(filter.catch(new Error('ws failure'), host('ws'))).toBeUndefined();
+    expect(calls).toEqual([]);
+  });
+
+  it('stands aside for GraphQL, replacing only a problem with errors', () => {
+    const { filter, host, calls } = setup();
+    const plain = new Error('resolver failure');
+    expect(filter.catch(plain, host('graphql'))).toBeUndefined();
+    const failed = new ValidationProblemException([
+      { title: 'too_small', detail: 'too small', pointer: '#/input/n' },
+    ]);
+    let thrown: unknown;
+    try {
+      filter.catch(failed, host('graphql'));
+    } catch (error) {
+      thrown = error;
+    }
+    // Mercurius reads an `errors` array on the error as GraphQL errors.
+    expect(thrown).toBeInstanceOf(HttpException);
+    expect(thrown).not.toHaveProperty('errors');
+    expect((thrown as HttpException).getStatus()).toBe(400);
+    expect((thrown as HttpException).message).toBe('Request failed validation');
+    expect((thrown as HttpException).getResponse()).toMatchObject({
+      errors: failed.errors,
+    });
     expect(calls).toEqual([]);
   });
 

@@ -33,6 +33,7 @@ import { clientProblem } from './without-stack';
 import { clearRepresentationHeaders } from './representation-headers';
 import { withVary } from './vary';
 import { describeError, logText } from './describe-error';
+import { graphqlSafeError } from './graphql-errors';
 
 /** The media type of problem documents (RFC 9457 §3). */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -72,8 +73,8 @@ type HttpRequest = { headers: Record<string, string | string[] | undefined> };
  * The one exception filter of the module: whatever was thrown, from any
  * layer, the client receives an RFC 9457 problem document. Responses are
  * written only through the HTTP adapter, so Express and Fastify share this
- * code path. In RPC and WebSocket contexts the filter stands aside, leaving
- * the answer to Nest's own handler for that transport.
+ * code path. In RPC, WebSocket and GraphQL contexts the filter stands aside,
+ * leaving the answer to Nest's own handler or the GraphQL server.
  */
 @Catch()
 @Injectable()
@@ -126,7 +127,16 @@ export class ProblemExceptionFilter
     // server error", logged). Re-throwing sent the raw error to the client,
     // its own properties (a cause, a query) included. Gateways get no global
     // filter at all.
-    if (host.getType() !== 'http') return;
+    const type: string = host.getType();
+    if (type !== 'http') {
+      // A resolver's error goes back to the GraphQL server, which formats
+      // it; the one kind it cannot format is replaced. ('graphql' is
+      // @nestjs/graphql's type, not in Nest's ContextType.)
+      const replaced =
+        type === 'graphql' ? graphqlSafeError(exception) : undefined;
+      if (replaced) throw replaced;
+      return;
+    }
     try {
       this.handle(exception, host);
     } catch (filterError) {
