@@ -140,6 +140,36 @@ describe('ProblemMapper', () => {
     );
   });
 
+  it.each([
+    ['FST_REQ_FILE_TOO_LARGE', 413, 413],
+    ['FST_FILES_LIMIT', 413, 413],
+    ['FST_PROTO_VIOLATION', 400, 400],
+    ['FST_INVALID_MULTIPART_CONTENT_TYPE', 406, 415],
+  ])(
+    "maps @fastify/multipart's %s (status %d) to %d, without a body limit",
+    (code, statusCode, status) => {
+      const result = mapper({ bodyLimit: 2048 }).map(
+        httpError({ code, statusCode }),
+        context,
+      );
+      expect(result.status).toBe(status);
+      expect(result.body).not.toHaveProperty('limit');
+      expect(result.logLevel).toBe('debug');
+    },
+  );
+
+  it("answers the multipart parser's bare errors with 400, and only those", () => {
+    const parser = new Error('Unexpected end of multipart data');
+    expect(mapper().map(parser, context).status).toBe(400);
+    // The same message on an app's own error class, or another message.
+    class AppError extends Error {}
+    for (const other of [
+      new AppError('Unexpected end of multipart data'),
+      new Error('Unexpected end of multipart data!'),
+    ])
+      expect(mapper().map(other, context).status).toBe(500);
+  });
+
   it('answers a malformed URI with 400', () => {
     // As the router raises it: a URIError with status 400.
     const cause = Object.assign(new URIError('URI malformed'), { status: 400 });

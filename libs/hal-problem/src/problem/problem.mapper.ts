@@ -3,6 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { ProblemConfig } from './problem.config';
 import { genericDetail, isErrorStatus, reasonPhrase } from './http-status';
 import { toJsonSafe } from './json-safe';
+import {
+  FASTIFY_MULTIPART_ERRORS,
+  multipartParserProblem,
+} from './multipart-errors';
 import type {
   ProblemDetails,
   ProblemFieldError,
@@ -272,7 +276,17 @@ export class ProblemMapper {
           : undefined;
       return platform ?? this.fromHttpException(error);
     }
-    return this.fromTransportError(error) ?? this.serverFault(error);
+    return (
+      this.fromTransportError(error) ??
+      this.fromMultipartParser(error) ??
+      this.serverFault(error)
+    );
+  }
+
+  /** A malformed multipart body, as `@fastify/multipart`'s parser rejects it in a handler. */
+  private fromMultipartParser(error: unknown): ProblemInit | undefined {
+    const known = multipartParserProblem(error);
+    return known && { ...known, logLevel: 'debug' };
   }
 
   private fromProblemException(error: ProblemException): ProblemInit {
@@ -385,6 +399,12 @@ export class ProblemMapper {
         ? BODY_PARSER_ERRORS[error.type]
         : undefined) ??
       (typeof error.code === 'string' ? FASTIFY_ERRORS[error.code] : undefined);
+    const multipart =
+      typeof error.code === 'string' &&
+      Object.hasOwn(FASTIFY_MULTIPART_ERRORS, error.code)
+        ? FASTIFY_MULTIPART_ERRORS[error.code]
+        : undefined;
+    if (multipart) return { ...multipart, logLevel: 'debug' };
     if (known) {
       return {
         status: known.status,
