@@ -130,6 +130,23 @@ describe('ProblemMapper', () => {
     },
   );
 
+  it.each([
+    [{ type: 'constructor', status: 400, statusCode: 400 }],
+    [{ code: 'toString', statusCode: 409 }],
+    [{ code: '__proto__', statusCode: 400 }],
+  ])(
+    'answers an error named after Object.prototype (%j) as one with a name no platform uses',
+    (props) => {
+      const result = mapper().map(httpError(props, Error), context);
+      const unknown = mapper().map(
+        httpError({ ...props, type: undefined, code: 'E_APP' }, Error),
+        context,
+      );
+      expect(result.status).toBe(unknown.status);
+      expect(result.body.status).toBe(result.status);
+    },
+  );
+
   it('reports the configured body limit on a 413 that does not carry one', () => {
     const cause = httpError({
       code: 'FST_ERR_CTP_BODY_TOO_LARGE',

@@ -161,6 +161,20 @@ const BODY_PARSER_ERRORS: Readonly<
 };
 
 /** Fastify's content-type-parser errors, by code. */
+/**
+ * The table's own entry for an error's `type` or `code`: an error may carry
+ * any string there, and `constructor` or `__proto__` would otherwise read
+ * `Object.prototype`'s, a "known error" without a status.
+ */
+function entryOf<T>(
+  table: Readonly<Record<string, T>>,
+  key: unknown,
+): T | undefined {
+  return typeof key === 'string' && Object.hasOwn(table, key)
+    ? table[key]
+    : undefined;
+}
+
 const FASTIFY_ERRORS: Readonly<
   Record<string, { status: number; detail: string }>
 > = {
@@ -395,15 +409,9 @@ export class ProblemMapper {
     // is no client error.
     if (status === undefined || status >= 500) return undefined;
     const known =
-      (typeof error.type === 'string'
-        ? BODY_PARSER_ERRORS[error.type]
-        : undefined) ??
-      (typeof error.code === 'string' ? FASTIFY_ERRORS[error.code] : undefined);
-    const multipart =
-      typeof error.code === 'string' &&
-      Object.hasOwn(FASTIFY_MULTIPART_ERRORS, error.code)
-        ? FASTIFY_MULTIPART_ERRORS[error.code]
-        : undefined;
+      entryOf(BODY_PARSER_ERRORS, error.type) ??
+      entryOf(FASTIFY_ERRORS, error.code);
+    const multipart = entryOf(FASTIFY_MULTIPART_ERRORS, error.code);
     if (multipart) return { ...multipart, logLevel: 'debug' };
     if (known) {
       return {
