@@ -516,9 +516,10 @@ describe.each(ADAPTERS)('throttler names on %s', (adapter) => {
 describe.each(ADAPTERS)(
   "@nestjs/throttler's own ThrottlerGuard registered too, on %s",
   (adapter) => {
-    /** How many times starting an app with `metadata` warns of a second throttler. */
-    async function duplicateWarnings(
+    /** How many times starting an app with `metadata` warns as `pattern` says. */
+    async function warnings(
       metadata: ModuleMetadata,
+      pattern: RegExp,
     ): Promise<number> {
       const warn = jest
         .spyOn(Logger.prototype, 'warn')
@@ -532,24 +533,55 @@ describe.each(ADAPTERS)(
         );
         await running.close();
         return warn.mock.calls.filter(([message]) =>
-          /Rate-limit guards are registered globally more than once/.test(
-            String(message),
-          ),
+          pattern.test(String(message)),
         ).length;
       } finally {
         warn.mockRestore();
       }
     }
 
+    const COUNTED_TWICE =
+      /Rate-limit guards are registered globally more than once/;
+
     it('warns at bootstrap that every request would be counted twice', async () => {
       expect(
-        await duplicateWarnings({
-          ...throttleFixtureModule(3),
-          // As every @nestjs/throttler tutorial registers it.
-          providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
-        }),
+        await warnings(
+          {
+            ...throttleFixtureModule(3),
+            // As every @nestjs/throttler tutorial registers it.
+            providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
+          },
+          COUNTED_TWICE,
+        ),
       ).toBe(1);
-      expect(await duplicateWarnings(throttleFixtureModule(3))).toBe(0);
+      expect(await warnings(throttleFixtureModule(3), COUNTED_TWICE)).toBe(0);
+    });
+
+    it('warns when rate-limit options are given without ThrottlerModule, which leaves every request unlimited', async () => {
+      const UNLIMITED = /no ThrottlerModule is imported/;
+      expect(
+        await warnings(
+          {
+            imports: [
+              HalProblemModule.forRoot({
+                throttle: {
+                  legacyHeaders: true,
+                  onStorageError: 'fail-closed',
+                },
+              }),
+            ],
+          },
+          UNLIMITED,
+        ),
+      ).toBe(1);
+      // trustProxy serves idempotency's client address too; nothing set is nothing asked.
+      for (const throttle of [{ trustProxy: 1 }, {}, undefined])
+        expect(
+          await warnings(
+            { imports: [HalProblemModule.forRoot({ throttle })] },
+            UNLIMITED,
+          ),
+        ).toBe(0);
     });
   },
 );

@@ -20,6 +20,7 @@ import {
 } from '@nestjs/throttler';
 import { HalThrottlerGuard } from './throttle/hal-throttler.guard';
 import { DuplicateThrottlerWarning } from './throttle/duplicate-throttler.warning';
+import { warnIfRateLimitOptionsUnused } from './throttle/unused-throttle-options.warning';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import type { HalProblemModuleOptions } from './hal-problem-module-options.interface';
 import {
@@ -93,18 +94,20 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
         auth: AuthConfig,
         throttlerOptions?: ThrottlerModuleOptions,
         storage?: ThrottlerStorage,
-      ): CanActivate =>
+      ): CanActivate => {
+        if (options.throttle !== false && throttlerOptions && storage)
+          return new HalThrottlerGuard(
+            throttlerOptions,
+            storage,
+            reflector,
+            adapterHost,
+            auth,
+            options.throttle || {},
+          );
         // Without ThrottlerModule there are no limits to enforce.
-        options.throttle !== false && throttlerOptions && storage
-          ? new HalThrottlerGuard(
-              throttlerOptions,
-              storage,
-              reflector,
-              adapterHost,
-              auth,
-              options.throttle || {},
-            )
-          : allowAll,
+        warnIfRateLimitOptionsUnused(options.throttle, throttlerOptions);
+        return allowAll;
+      },
     },
     DuplicateThrottlerWarning,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
