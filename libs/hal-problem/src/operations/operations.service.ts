@@ -15,6 +15,10 @@ import type { ProblemDetails } from '../problem/problem-details.interface';
 import { bareServerError } from '../problem/http-status';
 import { describeError } from '../problem/describe-error';
 
+/** The form of the ids `start()` gives (`randomUUID()`, lower case). */
+const OPERATION_ID =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** Seconds a client is asked to wait while the operation store is down. */
 const STORE_RETRY_AFTER_SECONDS = 5;
 
@@ -111,6 +115,13 @@ export class OperationsService {
   }
 
   async get(id: string, options: GetOperationOptions = {}): Promise<Operation> {
+    // Ids are start()'s UUIDs: anything else (16 kB of path, control or
+    // bidi characters) is no operation, answered without a store lookup
+    // and never echoed into the detail a client may display.
+    if (!OPERATION_ID.test(id))
+      throw clientProblem(OperationNotFound, {
+        detail: 'There is no operation with this id.',
+      });
     const record = await this.store.get(id).catch(storeUnavailable('read'));
     // Another owner's operation is not disclosed: the same 404.
     if (
