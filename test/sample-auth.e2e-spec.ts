@@ -215,6 +215,52 @@ describe.each(ADAPTERS)('sample authorization on %s', (adapter) => {
   });
 });
 
+describe.each(ADAPTERS)(
+  'sample reports belong to their client on %s',
+  (adapter) => {
+    let running: RunningApp;
+    beforeAll(async () => {
+      running = await startSample(adapter, {
+        REPORT_DELAY_MS: '10',
+        OAUTH_CLIENTS:
+          'writer:writer-secret:orders:read reports:write,other:other-secret:reports:write',
+      });
+    });
+    afterAll(() => running.close());
+
+    it("answers another client's monitor and result with the 404 of an unknown id", async () => {
+      const writer = authorized(
+        running.baseUrl,
+        await tokenFor(running.baseUrl),
+      );
+      const other = authorized(
+        running.baseUrl,
+        await tokenFor(running.baseUrl, 'other'),
+      );
+      const monitor = (
+        await writer('/reports', { method: 'POST' })
+      ).headers.get('location')!;
+      let state: { status?: string; _links?: any } = {};
+      for (let tries = 0; tries < 200 && state.status !== 'done'; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        state = (await (await writer(monitor)).json()) as typeof state;
+      }
+      expect(state.status).toBe('done');
+      const result = state._links.result.href as string;
+      expect((await writer(result)).status).toBe(200);
+      const unknown = await expectProblem(
+        await other('/reports/00000000-0000-4000-8000-000000000000'),
+        404,
+      );
+      const refused = await expectProblem(await other(monitor), 404);
+      expect(refused.type).toBe(unknown.type);
+      expect(refused.title).toBe(unknown.title);
+      const refusedResult = await expectProblem(await other(result), 404);
+      expect(refusedResult.type).toMatch(/report-not-found$/);
+    });
+  },
+);
+
 describe.each(ADAPTERS)('sample throttling on %s', (adapter) => {
   it('limits per client with RateLimit headers, never /health', async () => {
     const running = await startSample(adapter, {

@@ -22,21 +22,27 @@ export interface Report {
 /** How long a finished report is kept, like its operation. */
 const REPORT_TTL_MS = 3_600_000;
 
+/** A report as kept: with the client it belongs to, which is never sent. */
+interface StoredReport {
+  readonly report: Report;
+  readonly owner: string;
+}
+
 /**
  * Finished reports: in Redis when REDIS_URL is set (so the instance that
  * answers `GET /reports/{id}/result` need not be the one that built it),
- * else in memory.
+ * else in memory. Each is kept with its owner, and read only by it.
  */
 @Injectable()
 export class ReportsService {
-  private readonly reports = new Map<string, Report>();
+  private readonly reports = new Map<string, StoredReport>();
 
   constructor(
     private readonly orders: OrdersService,
     @Optional() @Inject(REDIS) private readonly redis?: Redis | null,
   ) {}
 
-  async generate(id: string): Promise<Report> {
+  async generate(id: string, owner: string): Promise<Report> {
     const { items } = this.orders.list({
       page: 1,
       size: Number.MAX_SAFE_INTEGER,
@@ -52,27 +58,29 @@ export class ReportsService {
       orderCount: items.length,
       totalsByCurrency: totals,
     };
+    const stored: StoredReport = { report, owner };
     if (this.redis)
       await this.redis.set(
         `orders:report:${id}`,
-        JSON.stringify(report),
+        JSON.stringify(stored),
         'PX',
         REPORT_TTL_MS,
       );
-    else this.reports.set(id, report);
+    else this.reports.set(id, stored);
     return report;
   }
 
-  async get(id: string): Promise<Report> {
-    const report = this.redis
+  /** Another client's report is not disclosed: the same 404 as none. */
+  async get(id: string, owner: string): Promise<Report> {
+    const stored = this.redis
       ? ((JSON.parse(
           (await this.redis.get(`orders:report:${id}`)) ?? 'null',
-        ) as Report | null) ?? undefined)
+        ) as StoredReport | null) ?? undefined)
       : this.reports.get(id);
-    if (!report)
+    if (!stored || stored.owner !== owner)
       throw new ProblemException(ReportNotFound, {
-        detail: `There is no finished report ${id}.`,
+        detail: 'There is no finished report with this id.',
       });
-    return report;
+    return stored.report;
   }
 }
