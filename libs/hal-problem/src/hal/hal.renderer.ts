@@ -7,7 +7,11 @@ import {
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { compileUriTemplate, templateVariables } from './uri-template';
+import {
+  compileUriTemplate,
+  encodeLiterals,
+  templateVariables,
+} from './uri-template';
 import { RouteTable, withWildcardSegments } from '../routing/route-table';
 import { HalConfig } from './hal.config';
 import {
@@ -746,7 +750,7 @@ export class HalRenderer implements OnApplicationBootstrap {
     let queryVariables: readonly string[] = [];
     let wildcards: readonly string[] = [];
     if (typeof target === 'string') {
-      template = target;
+      template = encodeLiterals(target);
       hasVariables = templateVariables(target).length > 0;
     } else {
       const [controller, handlerName] =

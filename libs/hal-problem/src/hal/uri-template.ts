@@ -108,7 +108,7 @@ function encodeUnreserved(value: string): string {
 }
 
 /** RFC 6570 reserved expansion: reserved characters and pct-encoded triplets stay as they are. */
-function encodeReserved(value: string): string {
+export function encodeReserved(value: string): string {
   return value
     .split(/(%[0-9A-Fa-f]{2})/g)
     .map((part) =>
@@ -130,6 +130,20 @@ function stringify(
       .map((item) => encode(String(item)))
       .join(',');
   return encode(String(value));
+}
+
+/**
+ * A template's literal text as its expansion writes it (RFC 6570 §3.1):
+ * reserved characters and `%XX` triplets stay, anything else (`é`, a space)
+ * is percent-encoded as UTF-8. A path such as `@Controller('cafés')` made a
+ * link that is no URI and a `Location` Node refuses to send (an emoji) or
+ * sends as a raw byte (`é`).
+ */
+export function encodeLiterals(template: string): string {
+  return template
+    .split(PARTS)
+    .map((part) => (part.startsWith('{') ? part : encodeReserved(part)))
+    .join('');
 }
 
 /**

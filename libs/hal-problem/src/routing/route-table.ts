@@ -24,7 +24,11 @@ import {
 } from '@nestjs/core';
 import { getMetadataStorage } from 'class-validator';
 import { parse, pathToRegexp, type Token } from 'path-to-regexp';
-import { compileUriTemplate, type TemplateValues } from '../hal/uri-template';
+import {
+  compileUriTemplate,
+  encodeReserved,
+  type TemplateValues,
+} from '../hal/uri-template';
 
 /** One route of the app, as served: global prefix and version included. */
 export interface RouteEntry {
@@ -177,9 +181,9 @@ export function toUriTemplate(path: string): {
       .map((token, index) => {
         switch (token.type) {
           case 'text':
-            return token.value.replace(/[{}]/g, (brace) =>
-              encodeURIComponent(brace),
-            );
+            // Percent-encoded as RFC 6570 expands a literal (braces, `é`):
+            // links and `Location` must be URIs whatever the path declares.
+            return encodeReserved(token.value);
           case 'param':
             params.push(token.name);
             return `{${token.name}}`;
