@@ -92,6 +92,15 @@ describe.each(ADAPTERS)('header grammar (%s)', (adapter) => {
       running.baseUrl,
       `${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
     );
+  const problem = (kind: string) =>
+    send('POST', '/grammar/problems', JSON.stringify({ kind }));
+
+  it('a Retry-After too large for digits is capped, never written as 1e+300', async () => {
+    const response = await problem('retry-after');
+    expect(response.status).toBe(503);
+    expect(response.headers['retry-after']).toBe('999999999999999');
+  });
+
   it.each([
     ['cafe', '/grammar/caf%C3%A9s/a%20b'],
     ['smile', '/grammar/%F0%9F%98%80/x'],

@@ -537,12 +537,21 @@ export class ProblemMapper {
   }
 }
 
-/** `Retry-After` as delta seconds (RFC 9110 §10.2.3), never negative. */
+/**
+ * The longest delay sent: 15 digits, as the `RateLimit` field's `t`.
+ * `String()` writes 1e21 and more in exponent form (`1e+300`), which is no
+ * delay-seconds, and a client would read a wrong delay or none.
+ */
+const MAX_DELAY_SECONDS = 999_999_999_999_999;
+
+/** `Retry-After` as delta seconds (RFC 9110 §10.2.3), never negative, always digits. */
 export function retryAfterSeconds(
   value: number | Date | undefined,
 ): number | undefined {
   if (value === undefined) return undefined;
   const seconds =
     value instanceof Date ? (value.getTime() - Date.now()) / 1000 : value;
-  return Number.isFinite(seconds) ? Math.max(0, Math.ceil(seconds)) : undefined;
+  return Number.isFinite(seconds)
+    ? Math.min(Math.max(0, Math.ceil(seconds)), MAX_DELAY_SECONDS)
+    : undefined;
 }
