@@ -108,6 +108,14 @@ describe.each(ADAPTERS)('header grammar (%s)', (adapter) => {
     expect(response.headers['x-kept']).toBe('plain');
   });
 
+  it('bearerChallenge keeps error_description to RFC 6750 §3 characters', async () => {
+    const response = await problem('challenge');
+    expect(response.status).toBe(401);
+    expect(response.headers['www-authenticate']).toBe(
+      'Bearer realm="api", error="invalid_token", error_description="token ?x? for caf??"',
+    );
+  });
+
   it.each([
     ['cafe', '/grammar/caf%C3%A9s/a%20b'],
     ['smile', '/grammar/%F0%9F%98%80/x'],

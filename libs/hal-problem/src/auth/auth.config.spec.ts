@@ -225,16 +225,20 @@ describe('classifyTokenError', () => {
 });
 
 describe('bearerChallenge', () => {
-  it('writes RFC 6750 challenges with quoted, escaped values', () => {
+  it('writes RFC 6750 challenges with values its grammar allows (no escapes)', () => {
     expect(bearerChallenge('orders')).toBe('Bearer realm="orders"');
+    expect(() => bearerChallenge('a"b')).toThrow(RangeError);
     expect(
-      bearerChallenge('a"b', 'invalid_token', { description: 'x\\y' }),
+      bearerChallenge('r', 'invalid_token', { description: 'x\\y "é"' }),
     ).toBe(
-      'Bearer realm="a\\"b", error="invalid_token", error_description="x\\\\y"',
+      'Bearer realm="r", error="invalid_token", error_description="x?y ???"',
     );
     expect(
       bearerChallenge('r', 'insufficient_scope', { scope: ['a', 'b'] }),
     ).toBe('Bearer realm="r", error="insufficient_scope", scope="a b"');
+    expect(() =>
+      bearerChallenge('r', 'insufficient_scope', { scope: ['a b'] }),
+    ).toThrow(RangeError);
   });
 });
 

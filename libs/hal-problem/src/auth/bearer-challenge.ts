@@ -1,7 +1,14 @@
-/** A quoted-string (RFC 9110 §5.6.4): backslash-escape `"` and `\`. */
-function quoted(value: string): string {
-  return `"${value.replace(/[\\"]/g, (char) => `\\${char}`)}"`;
-}
+/**
+ * What an RFC 6750 §3 attribute value may hold: printable ASCII without `"`
+ * and `\`. The grammar allows no escapes, so a backslash-escaped `"` (a
+ * valid RFC 9110 quoted-string) is still refused by strict clients, and a
+ * character beyond ASCII went out as a raw byte on Express and as UTF-8 on
+ * Fastify.
+ */
+const CHALLENGE_TEXT = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
+const NOT_CHALLENGE_TEXT = /[^\x20\x21\x23-\x5B\x5D-\x7E]/g;
+/** A scope token (RFC 6749 §3.3). */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /** The RFC 6750 `error` codes. */
 export type BearerError =
@@ -10,19 +17,34 @@ export type BearerError =
 /**
  * A `WWW-Authenticate: Bearer ...` challenge (RFC 6750 §3). Only fixed,
  * library-written descriptions go into `error_description`, never a token
- * or a verification library's message.
+ * or a verification library's message. A `realm` or a scope outside the
+ * grammar throws a `RangeError` (it could never be matched or granted); a
+ * description's other characters are sent as `?`.
  */
 export function bearerChallenge(
   realm: string,
   error?: BearerError,
   details: { description?: string; scope?: readonly string[] } = {},
 ): string {
-  const params = [`realm=${quoted(realm)}`];
-  if (error) params.push(`error=${quoted(error)}`);
+  if (!CHALLENGE_TEXT.test(realm))
+    throw new RangeError(
+      `bearerChallenge: the realm must be printable ASCII without " and \\ (RFC 6750 §3)`,
+    );
+  const params = [`realm="${realm}"`];
+  if (error) params.push(`error="${error}"`);
   if (error && details.description)
-    params.push(`error_description=${quoted(details.description)}`);
-  if (details.scope?.length)
-    params.push(`scope=${quoted(details.scope.join(' '))}`);
+    params.push(
+      `error_description="${details.description.replace(NOT_CHALLENGE_TEXT, '?')}"`,
+    );
+  if (details.scope?.length) {
+    for (const scope of details.scope) {
+      if (!SCOPE_TOKEN.test(scope))
+        throw new RangeError(
+          `bearerChallenge: ${JSON.stringify(scope)} is not a scope token (RFC 6749 §3.3)`,
+        );
+    }
+    params.push(`scope="${details.scope.join(' ')}"`);
+  }
   return `Bearer ${params.join(', ')}`;
 }
 
