@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { defineProblemType } from '../problem/problem-type';
 import { ProblemMapper } from '../problem/problem.mapper';
@@ -74,9 +80,18 @@ export interface GetOperationOptions {
  * the same mapper as error responses, so it never carries internals.
  */
 @Injectable()
-export class OperationsService {
+export class OperationsService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('HalProblem');
   private readonly store: OperationStore;
+  /**
+   * Work running in this process, by id: at shutdown it is stored as
+   * failed, or other instances sharing the store would report it
+   * `running` to every poll until its TTL (an hour by default).
+   */
+  private readonly running = new Map<
+    string,
+    { interrupted: boolean; fail: (problem: ProblemDetails) => Promise<void> }
+  >();
 
   constructor(
     private readonly mapper: ProblemMapper,
@@ -140,11 +155,21 @@ export class OperationsService {
     ttlMs: number,
   ): Promise<void> {
     const base = operation.toRecord();
-    const update = (change: Partial<OperationRecord>) =>
+    const save = (change: Partial<OperationRecord>) =>
       this.store.save(
         { ...base, ...change, updatedAt: new Date().toISOString() },
         ttlMs,
       );
+    const entry = {
+      interrupted: false,
+      fail: (problem: ProblemDetails) => save({ status: 'failed', problem }),
+    };
+    // Once stored as interrupted, the operation is finished: work that
+    // still ends during shutdown does not turn it back to running or done.
+    const update = async (change: Partial<OperationRecord>) => {
+      if (!entry.interrupted) await save(change);
+    };
+    this.running.set(operation.id, entry);
     try {
       await update({ status: 'running' });
       const outcome = (await work(operation)) ?? {};
@@ -181,6 +206,37 @@ export class OperationsService {
           describeError(storeError).stack,
         );
       }
+    } finally {
+      this.running.delete(operation.id);
     }
+  }
+
+  /**
+   * The app is closing (a deploy, a scale-in) with work still running here:
+   * that work ends with the process, so its operations are stored as
+   * failed with a 503 problem, and clients polling another instance learn
+   * it now and may start the work again. (A process that is killed cannot
+   * do this: its operations stay `running` until their `ttlMs`.)
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    const entries = [...this.running.entries()];
+    this.running.clear();
+    await Promise.all(
+      entries.map(async ([id, entry]) => {
+        entry.interrupted = true;
+        const problem = this.mapper.map(
+          ProblemException.serviceUnavailable(
+            'The instance running this operation shut down before it finished; start it again.',
+          ),
+          { method: 'OPERATION', path: `urn:uuid:${id}`, requestId: id },
+        ).body;
+        await entry.fail(problem).catch((storeError: unknown) => {
+          this.logger.error(
+            `Operation ${id}: could not store that it was interrupted by shutdown`,
+            describeError(storeError).stack,
+          );
+        });
+      }),
+    );
   }
 }
