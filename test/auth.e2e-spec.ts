@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
 import {
   ADAPTERS,
   startTestingApp,
@@ -591,6 +592,119 @@ describe.each(ADAPTERS)('a JWKS key source (jwks-rsa) on %s', (adapter) => {
     }
   });
 });
+
+describe.each(ADAPTERS)(
+  'a JWKS key source against a hostile client on %s',
+  (adapter) => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+    });
+    const jwks = JSON.stringify({
+      keys: [
+        {
+          ...publicKey.export({ format: 'jwk' }),
+          kid: 'k1',
+          use: 'sig',
+          alg: 'RS256',
+        },
+      ],
+    });
+    let fetches = 0;
+    let stall = false;
+    const server = createServer((_request, response) => {
+      fetches++;
+      response.writeHead(200, { 'content-type': 'application/json' });
+      if (!stall) return response.end(jwks);
+      // Cut off mid-body: jwks-rsa's fetch then never settles.
+      // (once the client has read the headers: before, it is a plain reset).
+      response.write('{"keys":[', () =>
+        setTimeout(() => response.socket?.destroy(), 50),
+      );
+    });
+    let running: RunningApp;
+    const sign = (kid: string) =>
+      jwt.sign({ sub: 'client-1' }, privateKey, {
+        algorithm: 'RS256',
+        keyid: kid,
+        issuer: TEST_ISSUER,
+        audience: TEST_AUDIENCE,
+        expiresIn: 60,
+      });
+    const call = (kid: string) =>
+      fetch(`${running.baseUrl}/secure/me`, {
+        headers: { authorization: `Bearer ${sign(kid)}` },
+        // Only so that a hang fails the test instead of stalling the run.
+        signal: AbortSignal.timeout(20_000),
+      });
+
+    beforeAll(async () => {
+      await new Promise<void>((resolve) =>
+        server.listen(0, '127.0.0.1', resolve),
+      );
+      const { port } = server.address() as AddressInfo;
+      const fixture = authFixtureModule({
+        auth: {
+          ...(AUTH_OPTIONS.auth as JwtAuthOptions),
+          algorithms: ['RS256'],
+          secretOrKey: undefined,
+          keyProviderTimeoutMs: 500,
+          // As docs/auth-and-throttling.md configures it.
+          secretOrKeyProvider: passportJwtSecret({
+            jwksUri: `http://127.0.0.1:${port}/jwks.json`,
+            cache: true,
+            rateLimit: true,
+            jwksRequestsPerMinute: 10,
+          }),
+        },
+      });
+      // The rate limiter's tracker verifies the token too.
+      @Module({
+        ...fixture,
+        imports: [
+          ThrottlerModule.forRoot({
+            throttlers: [{ ttl: 60_000, limit: 1_000 }],
+          }),
+          ...(fixture.imports ?? []),
+        ],
+      })
+      class HostileJwksModule {}
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [HostileJwksModule] }),
+      );
+    });
+    afterAll(async () => {
+      await running.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+
+    it('answers 503 when the JWKS response stalls, instead of hanging', async () => {
+      stall = true;
+      try {
+        for (let i = 0; i < 2; i++) {
+          const response = await call('k-stalled');
+          expect(response.headers.get('retry-after')).toBe('5');
+          const body = await expectProblem(response, 503);
+          expect(JSON.stringify(body)).not.toMatch(/ETIMEDOUT|jwks/i);
+        }
+      } finally {
+        stall = false;
+      }
+    });
+
+    it('fetches the JWKS once per unknown kid, and no more than the rate limit in a flood', async () => {
+      expect((await call('k1')).status).toBe(200);
+      fetches = 0;
+      await expectProblem(await call('k-unknown'), 401);
+      expect(fetches).toBe(1);
+      for (let i = 0; i < 20; i++)
+        await expectProblem(await call(`k-random-${i}`), 401);
+      expect(fetches).toBeLessThanOrEqual(10);
+      expect((await call('k1')).status).toBe(200);
+    });
+  },
+);
 
 describe.each(ADAPTERS)(
   'several issuers, each with its own key (keysByIssuer), on %s',

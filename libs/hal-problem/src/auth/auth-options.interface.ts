@@ -1,8 +1,10 @@
 import type { Algorithm } from 'jsonwebtoken';
 
 /**
- * passport-jwt's key provider, e.g. `passportJwtSecret({ jwksUri, cache: true })`
- * from the `jwks-rsa` package, which also refuses HS* tokens against RSA keys.
+ * passport-jwt's key provider, e.g. `passportJwtSecret({ jwksUri, cache: true,
+ * rateLimit: true })` from the `jwks-rsa` package, which also refuses HS*
+ * tokens against RSA keys. Without `rateLimit`, every token with an unknown
+ * `kid` makes it fetch the JWKS again.
  */
 export type SecretOrKeyProvider = (
   request: unknown,
@@ -39,6 +41,12 @@ export interface JwtAuthOptions {
   readonly keysByIssuer?: Readonly<
     Record<string, string | Buffer | SecretOrKeyProvider>
   >;
+  /**
+   * Milliseconds a key provider (a JWKS fetch) may take before the request
+   * is answered 503 with `Retry-After`, instead of waiting on a slow or
+   * stalled key source. Default 5000, at most 60000.
+   */
+  readonly keyProviderTimeoutMs?: number;
   /** Seconds of clock skew tolerated for `exp`/`nbf`. Default 5, at most 300. */
   readonly clockTolerance?: number;
   /** Also read scopes from an `scp` array claim (as some issuers send). Default true. */

@@ -311,3 +311,14 @@ describe('AuthConfig clockTolerance', () => {
     ).toBeUndefined();
   });
 });
+
+describe('AuthConfig keyProviderTimeoutMs', () => {
+  it.each([0, -1, Number.NaN, 120_000, '5000' as unknown as number])(
+    'refuses keyProviderTimeoutMs: %p at startup',
+    (keyProviderTimeoutMs) => {
+      expect(
+        () => new AuthConfig({ auth: { ...auth, keyProviderTimeoutMs } }),
+      ).toThrow(/auth\.keyProviderTimeoutMs must be a number of milliseconds/);
+    },
+  );
+});

@@ -15,6 +15,7 @@ import type {
 /** The name the module's passport-jwt strategy is registered under. */
 export const HAL_JWT_STRATEGY = 'nestjs-hal-problem-jwt';
 const MAX_CLOCK_TOLERANCE = 300;
+const DEFAULT_KEY_PROVIDER_TIMEOUT_MS = 5_000;
 
 /** Why a token was refused: a fixed class, never a library's message. */
 export type TokenFailure =
@@ -74,6 +75,10 @@ export class MissingClaimError extends Error {}
 export class WrongTokenTypeError extends Error {}
 export class UnsupportedCriticalHeaderError extends Error {}
 export class UntrustedIssuerError extends Error {}
+/** A key provider that did not answer in time: a key source outage (503). */
+export class KeyProviderTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+}
 
 /** The issuers a module's auth options trust: `issuer`, or the names of `keysByIssuer`. */
 export function trustedIssuers(
@@ -105,6 +110,47 @@ function keyByIssuer(
     if (key === undefined) done(new UntrustedIssuerError('iss'));
     else if (typeof key === 'function') key(request, rawJwtToken, done);
     else done(null, key);
+  };
+}
+
+type KeyLookup = Promise<{ error: unknown; key?: string | Buffer }>;
+
+/**
+ * A key provider bounded in time and asked once per request. jwks-rsa's
+ * fetch has a socket-idle timeout only (30 s by default), and a JWKS
+ * response cut off mid-body never settles at all: every request that needs
+ * that key would hang. And the rate limiter's tracker verifies the token
+ * before the auth guard does: without the request's lookup kept here, a
+ * token with an unknown `kid` cost two JWKS fetches per request.
+ */
+function boundedKeyProvider(
+  provider: SecretOrKeyProvider,
+  timeoutMs: number,
+): SecretOrKeyProvider {
+  const lookups = new WeakMap<object, { token: string; lookup: KeyLookup }>();
+  return (request, rawJwtToken, done) => {
+    const perRequest = typeof request === 'object' && request !== null;
+    const kept = perRequest ? lookups.get(request) : undefined;
+    let lookup = kept?.token === rawJwtToken ? kept.lookup : undefined;
+    if (!lookup) {
+      lookup = new Promise((resolve) => {
+        const timer = setTimeout(
+          () => resolve({ error: new KeyProviderTimeoutError('key provider') }),
+          timeoutMs,
+        );
+        try {
+          provider(request, rawJwtToken, (error, key) => {
+            clearTimeout(timer);
+            resolve({ error, key });
+          });
+        } catch (error) {
+          clearTimeout(timer);
+          resolve({ error });
+        }
+      });
+      if (perRequest) lookups.set(request, { token: rawJwtToken, lookup });
+    }
+    void lookup.then(({ error, key }) => done(error, key));
   };
 }
 
@@ -337,11 +383,33 @@ export class AuthConfig {
       throw new TypeError(
         `HalProblemModule: auth.clockTolerance must be a number of seconds, not ${String(options.clockTolerance)}`,
       );
+    const keyProviderTimeoutMs =
+      options.keyProviderTimeoutMs ?? DEFAULT_KEY_PROVIDER_TIMEOUT_MS;
+    if (
+      this.enabled &&
+      !(
+        typeof keyProviderTimeoutMs === 'number' &&
+        keyProviderTimeoutMs > 0 &&
+        keyProviderTimeoutMs <= 60_000
+      )
+    )
+      throw new TypeError(
+        `HalProblemModule: auth.keyProviderTimeoutMs must be a number of milliseconds from 1 to 60000, not ${String(options.keyProviderTimeoutMs)}`,
+      );
     const issuer = trustedIssuers(options) ?? '';
+    const provider = options.keysByIssuer
+      ? keyByIssuer(options.keysByIssuer)
+      : options.secretOrKeyProvider;
     this.options = {
       ...options,
-      ...(options.keysByIssuer
-        ? { issuer, secretOrKeyProvider: keyByIssuer(options.keysByIssuer) }
+      ...(options.keysByIssuer ? { issuer } : {}),
+      ...(provider
+        ? {
+            secretOrKeyProvider: boundedKeyProvider(
+              provider,
+              keyProviderTimeoutMs,
+            ),
+          }
         : {}),
       clockTolerance,
       scpClaim: options.scpClaim ?? true,
