@@ -17,7 +17,7 @@ import {
   PROBLEM_CONTENT_TYPE,
   problemRequestContext,
 } from '../problem/problem-exception.filter';
-import { ProblemMapper } from '../problem/problem.mapper';
+import { ProblemMapper, type ProblemResponse } from '../problem/problem.mapper';
 import { HAL_CONTENT_TYPE } from './hal.constants';
 import { HalConfig } from './hal.config';
 import type { HalContext } from './hal-link.interface';
@@ -288,7 +288,8 @@ export class HalResponseWriter implements OnModuleInit {
         .release()
         .then(() => this.send(response, body, statusCode));
     }
-    if (body instanceof StreamableFile) this.answerStreamErrors(plan, body);
+    if (body instanceof StreamableFile)
+      this.answerStreamErrors(plan, response, body);
     const kind = typeof body;
     if (kind === 'function' || kind === 'symbol' || kind === 'bigint') {
       // Express would send a function's source as text/html.
@@ -355,30 +356,59 @@ export class HalResponseWriter implements OnModuleInit {
    * is the server's fault, answered with a 500 problem: Nest's own handler
    * answers 400 `text/plain` (Express; on Fastify the error reaches the
    * exception filter). Once the response began, the file's own handler
-   * runs, which closes the connection.
+   * runs, which closes the connection. Either way the failure is logged
+   * once, as the exception filter logs a 500, with the request id.
    */
-  private answerStreamErrors(plan: ResponsePlan, file: StreamableFile): void {
+  private answerStreamErrors(
+    plan: ResponsePlan,
+    response: object,
+    file: StreamableFile,
+  ): void {
     const ownHandler = file.errorHandler;
+    // Nest's logger names neither the request nor its id, and Fastify, which
+    // pipes the stream itself, calls neither it nor the handler once the
+    // response began: a failure mid-stream went unlogged there.
+    file.setErrorLogger(() => undefined);
+    const raw = ((response as { raw?: object }).raw ?? response) as {
+      headersSent?: boolean;
+      destroyed?: boolean;
+    };
+    file.getStream().once('error', (error: unknown) => {
+      // Before the headers, the handler below (Express) or the exception
+      // filter (Fastify) answers and logs; a client that left is no fault.
+      if (raw.headersSent === true && raw.destroyed !== true)
+        this.logStreamFailure(plan, error);
+    });
     file.setErrorHandler((error, response) => {
       if (response.destroyed || response.headersSent)
         return ownHandler(error, response);
       const adapter = this.adapterHost.httpAdapter;
-      const context = problemRequestContext(
-        adapter,
-        plan.request,
-        plan.requestId,
-      );
-      const problem = this.mapper.map(error, context);
-      this.logger.error(
-        `${context.method} ${context.path} -> ${problem.status} (requestId=${context.requestId}): the stream of a StreamableFile failed`,
-        describeError(error).stack,
-      );
+      const problem = this.logStreamFailure(plan, error);
       // As the filter does: the file's own headers (`@Header()`
       // Cache-Control, Content-Disposition) must not describe the problem.
       clearRepresentationHeaders(response);
       adapter.setHeader(response, 'Content-Type', PROBLEM_CONTENT_TYPE);
       this.send(response, JSON.stringify(problem.body), problem.status);
     });
+  }
+
+  /** The exception filter's log line for a 500, so both platforms log alike. */
+  private logStreamFailure(
+    plan: ResponsePlan,
+    error: unknown,
+  ): ProblemResponse {
+    const context = problemRequestContext(
+      this.adapterHost.httpAdapter,
+      plan.request,
+      plan.requestId,
+    );
+    const problem = this.mapper.map(error, context);
+    const { message, stack } = describeError(error);
+    this.logger.error(
+      `${context.method} ${context.path} -> ${problem.status} (requestId=${context.requestId}): ${message}`,
+      stack,
+    );
+    return problem;
   }
 
   private render(
