@@ -369,14 +369,14 @@ export class HalResponseWriter implements OnModuleInit {
     // pipes the stream itself, calls neither it nor the handler once the
     // response began: a failure mid-stream went unlogged there.
     file.setErrorLogger(() => undefined);
-    const raw = ((response as { raw?: object }).raw ?? response) as {
-      headersSent?: boolean;
-      destroyed?: boolean;
-    };
+    const adapter = this.adapterHost.httpAdapter;
+    // Express's request and Fastify's both expose the connection's socket.
+    const socket = (plan.request as { socket?: { destroyed?: boolean } })
+      .socket;
     file.getStream().once('error', (error: unknown) => {
       // Before the headers, the handler below (Express) or the exception
       // filter (Fastify) answers and logs; a client that left is no fault.
-      if (raw.headersSent === true && raw.destroyed !== true)
+      if (adapter.isHeadersSent(response) && socket?.destroyed !== true)
         this.logStreamFailure(plan, error);
     });
     file.setErrorHandler((error, response) => {
