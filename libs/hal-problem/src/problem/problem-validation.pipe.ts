@@ -19,7 +19,7 @@ import {
 import type { ProblemValidationOptions } from '../hal-problem-module-options.interface';
 import { ValidationProblemException } from './problem.exception';
 import { keepsKeysAsSent, transformsOnTheWayIn } from './transformer-keys';
-import { toFieldErrors } from './validation-errors';
+import { ofTheValue, toFieldErrors } from './validation-errors';
 import { MAX_ERRORS } from './problem.mapper';
 import { withoutStack } from './without-stack';
 
@@ -479,14 +479,7 @@ export class ProblemValidationPipe extends ValidationPipe {
       this.toValidate(metadata)
     ) {
       this.fail(
-        [
-          {
-            property: '',
-            value,
-            constraints: { isObject: 'the body must be an object' },
-            children: [],
-          },
-        ],
+        [ofTheValue(value, { isObject: 'the body must be an object' })],
         metadata,
       );
     }
@@ -520,12 +513,9 @@ export class ProblemValidationPipe extends ValidationPipe {
       if (error instanceof RangeError && /call stack/i.test(error.message))
         this.fail(
           [
-            {
-              property: '',
-              value: undefined,
-              constraints: { tooDeep: 'is nested too deeply to be validated' },
-              children: [],
-            },
+            ofTheValue(undefined, {
+              tooDeep: 'is nested too deeply to be validated',
+            }),
           ],
           metadata,
         );

@@ -1,5 +1,10 @@
 import type { ValidationError } from '@nestjs/common';
-import { errorCode, snakeCase, toFieldErrors } from './validation-errors';
+import {
+  errorCode,
+  ofTheValue,
+  snakeCase,
+  toFieldErrors,
+} from './validation-errors';
 
 function violation(
   property: string,
@@ -158,7 +163,7 @@ describe('toFieldErrors', () => {
     ]);
     expect(
       toFieldErrors(
-        [violation('', 'abc', { isUuid: 'must be a UUID' })],
+        [ofTheValue('abc', { isUuid: 'must be a UUID' })],
         'param',
         'id',
       ),
@@ -189,11 +194,8 @@ describe('toFieldErrors', () => {
   it('reports a non-object body as a type failure', () => {
     expect(
       toFieldErrors(
-        [
-          violation('', 'text', {
-            unknownValue: 'an unknown value was passed',
-          }),
-        ],
+        // class-validator leaves `property` undefined for the value itself.
+        [ofTheValue('text', { unknownValue: 'an unknown value was passed' })],
         'body',
       ),
     ).toEqual([

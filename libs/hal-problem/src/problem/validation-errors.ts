@@ -196,6 +196,24 @@ function placeOf(parent: Place, name: string): Place {
   };
 }
 
+/**
+ * A violation of the value itself (a body that is no object), not of one
+ * of its members: `property` undefined, as class-validator leaves it for
+ * its own `unknownValue`. `''` is a key a client can send (`{"": 1}`), whose
+ * pointer is `#/`, not `#`.
+ */
+export function ofTheValue(
+  value: unknown,
+  constraints: Record<string, string>,
+): ValidationError {
+  return {
+    property: undefined as unknown as string,
+    value,
+    constraints,
+    children: [],
+  };
+}
+
 interface Violation {
   readonly place: Place;
   readonly property: string;
@@ -209,8 +227,9 @@ function walk(
   out: Violation[],
 ): void {
   for (const error of errors) {
+    // Only undefined is the value itself (`ofTheValue`): `''` is a key.
     const place =
-      error.property === '' || error.property === undefined
+      error.property === undefined
         ? parent
         : placeOf(parent, String(error.property));
     if (error.constraints && Object.keys(error.constraints).length > 0) {
