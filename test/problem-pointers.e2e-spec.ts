@@ -109,13 +109,19 @@ describe.each(ADAPTERS)('JSON Pointers into odd keys on %s', (adapter) => {
     );
   });
 
-  it('points at an unknown key ""', async () => {
-    expect(await errorsOf('/pointers/part', '{"qty":1,"":1}')).toBe(
+  it('points at unknown keys "" and a lone surrogate instead of failing with 500', async () => {
+    // JSON's `\ud800` is a key UTF-8 cannot spell: U+FFFD in the pointer.
+    expect(await errorsOf('/pointers/part', '{"qty":1,"":1,"\\ud800":2}')).toBe(
       JSON.stringify([
         {
           title: 'unrecognized_key',
           detail: '`body.` is not allowed.',
           pointer: '#/',
+        },
+        {
+          title: 'unrecognized_key',
+          detail: '`body.\ud800` is not allowed.',
+          pointer: '#/%EF%BF%BD',
         },
       ]),
     );

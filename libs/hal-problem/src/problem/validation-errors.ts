@@ -187,11 +187,19 @@ interface Place {
   readonly first: string | undefined;
 }
 
+/** A surrogate without its pair: JSON's `\ud800` makes one in a key. */
+const LONE_SURROGATE =
+  /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /** `parent`'s member `name`: RFC 6901 token escaping, then percent-encoding for a URI fragment (RFC 6901 §6). */
 function placeOf(parent: Place, name: string): Place {
+  const token = name.replace(/~/g, '~0').replace(/\//g, '~1');
   return {
     where: `${parent.where}.${shortened(name)}`,
-    pointer: `${parent.pointer}/${encodeURIComponent(name.replace(/~/g, '~0').replace(/\//g, '~1'))}`,
+    // UTF-8 has no bytes for a lone surrogate: encodeURIComponent threw a
+    // URIError on `{"\ud800": 1}`, a 500. It is encoded as U+FFFD, as
+    // TextEncoder does; the detail still names the key.
+    pointer: `${parent.pointer}/${encodeURIComponent(token.replace(LONE_SURROGATE, '\uFFFD'))}`,
     first: parent.first ?? name,
   };
 }
