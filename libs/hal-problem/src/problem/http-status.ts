@@ -49,6 +49,14 @@ const REASON_PHRASES: Readonly<Record<number, string>> = {
   511: 'Network Authentication Required',
 };
 
+/**
+ * The largest integer written into a header: 15 digits, RFC 9651's
+ * sf-integer (the `RateLimit` fields) and the longest `Retry-After`.
+ * `String()` writes 1e21 and more in exponent form (`1e+300`), which is no
+ * delay-seconds: a client would read a wrong delay or none.
+ */
+export const MAX_SF_INTEGER = 999_999_999_999_999;
+
 /** What a client is told when the server has nothing safer to say. */
 const GENERIC_DETAILS: Readonly<Record<number, string>> = {
   400: 'The request could not be understood by the server.',

@@ -1,7 +1,12 @@
 import { HttpException, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ProblemConfig } from './problem.config';
-import { genericDetail, isErrorStatus, reasonPhrase } from './http-status';
+import {
+  genericDetail,
+  isErrorStatus,
+  MAX_SF_INTEGER,
+  reasonPhrase,
+} from './http-status';
 import { toJsonSafe } from './json-safe';
 import {
   FASTIFY_MULTIPART_ERRORS,
@@ -163,7 +168,6 @@ const BODY_PARSER_ERRORS: Readonly<
   },
 };
 
-/** Fastify's content-type-parser errors, by code. */
 /**
  * The table's own entry for an error's `type` or `code`: an error may carry
  * any string there, and `constructor` or `__proto__` would otherwise read
@@ -178,6 +182,7 @@ function entryOf<T>(
     : undefined;
 }
 
+/** Fastify's content-type-parser errors, by code. */
 const FASTIFY_ERRORS: Readonly<
   Record<string, { status: number; detail: string }>
 > = {
@@ -540,13 +545,6 @@ export class ProblemMapper {
   }
 }
 
-/**
- * The longest delay sent: 15 digits, as the `RateLimit` field's `t`.
- * `String()` writes 1e21 and more in exponent form (`1e+300`), which is no
- * delay-seconds, and a client would read a wrong delay or none.
- */
-const MAX_DELAY_SECONDS = 999_999_999_999_999;
-
 /** `Retry-After` as delta seconds (RFC 9110 §10.2.3), never negative, always digits. */
 export function retryAfterSeconds(
   value: number | Date | undefined,
@@ -555,6 +553,6 @@ export function retryAfterSeconds(
   const seconds =
     value instanceof Date ? (value.getTime() - Date.now()) / 1000 : value;
   return Number.isFinite(seconds)
-    ? Math.min(Math.max(0, Math.ceil(seconds)), MAX_DELAY_SECONDS)
+    ? Math.min(Math.max(0, Math.ceil(seconds)), MAX_SF_INTEGER)
     : undefined;
 }

@@ -12,10 +12,10 @@ import { addressBucket, clientAddress, proxyHops } from './client-address';
 import { bearerToken } from '../auth/bearer-challenge';
 import {
   invalidPolicyName,
-  MAX_SF_INTEGER,
   type RateLimitState,
   rateLimitHeaders,
 } from './rate-limit-headers';
+import { MAX_SF_INTEGER } from '../problem/http-status';
 
 import type { HalThrottleOptions } from './throttle-options.interface';
 import { QuotaExceeded } from './throttle.problems';

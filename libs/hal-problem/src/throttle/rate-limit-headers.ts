@@ -1,3 +1,5 @@
+import { MAX_SF_INTEGER } from '../problem/http-status';
+
 /** One named policy's state after this request. */
 export interface RateLimitState {
   readonly name: string;
@@ -28,9 +30,6 @@ export function invalidPolicyName(name: string): string | undefined {
 function policyName(name: string): string {
   return `"${name.replace(/[\\"]/g, (char) => `\\${char}`)}"`;
 }
-
-/** The largest sf-integer (RFC 9651 §3.3.1: at most 15 digits). */
-export const MAX_SF_INTEGER = 999_999_999_999_999;
 
 /** A count or a number of seconds as an sf-integer: whole, non-negative, at most 15 digits. */
 function sfInteger(value: number): number {
