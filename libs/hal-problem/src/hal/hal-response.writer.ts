@@ -25,7 +25,7 @@ import { HalRenderer, isStateObject, serializedState } from './hal.renderer';
 import { describeError, logText } from '../problem/describe-error';
 import { clearRepresentationHeaders } from '../problem/representation-headers';
 import { essence, withoutQuotedText } from '../problem/media-type';
-import { withVary } from '../problem/vary';
+import { addVary, setHeaderAddingVary } from '../problem/vary';
 
 type Reply = (response: object, body: unknown, statusCode?: number) => unknown;
 type Resource = Record<string, unknown>;
@@ -479,16 +479,15 @@ export class HalResponseWriter implements OnModuleInit {
     // principal made the links depend on the credentials: a cache must key
     // on Authorization too, or serve one client's links to another.
     if (plainJson || principalRead) {
-      const vary: unknown = adapter.getHeader(response, 'Vary');
-      const merged = withVary(
-        vary,
+      addVary(
+        adapter,
+        response,
         plainJson
           ? principalRead
             ? 'Accept, Authorization'
             : 'Accept'
           : 'Authorization',
       );
-      if (merged !== vary) adapter.setHeader(response, 'Vary', merged);
     }
     if (value instanceof Operation && !value.finished) {
       adapter.setHeader(response, 'Retry-After', String(value.retryAfter));
@@ -591,17 +590,11 @@ export class HalResponseWriter implements OnModuleInit {
       headers.vary !== undefined &&
       isHalMediaType(headers['content-type']) &&
       VARIES_ON_ACCEPT.test(headers.vary);
+    // A stored Vary joins this request's own (CORS's Origin): the first
+    // request may have had none of it.
     for (const name of Object.keys(headers))
-      if (name.length === 4 && name.toLowerCase() === 'vary')
-        // This request's own (CORS's Origin) stays: the first request's
-        // may have had none of it.
-        adapter.setHeader(
-          response,
-          'Vary',
-          withVary(adapter.getHeader(response, 'Vary'), headers[name]),
-        );
-      else if (!negotiated || name !== 'content-type')
-        adapter.setHeader(response, name, headers[name]);
+      if (!negotiated || name !== 'content-type')
+        setHeaderAddingVary(adapter, response, name, headers[name]);
     if (negotiated)
       adapter.setHeader(
         response,

@@ -31,7 +31,7 @@ import { requestTarget, routedPath } from '../routing/request-target';
 import { RouteTable } from '../routing/route-table';
 import { clientProblem } from './without-stack';
 import { clearRepresentationHeaders } from './representation-headers';
-import { withVary } from './vary';
+import { setHeaderAddingVary } from './vary';
 import { describeError, logText } from './describe-error';
 import { graphqlSafeError } from './graphql-errors';
 
@@ -303,16 +303,8 @@ export class ProblemExceptionFilter
     }
     // Before the problem's own headers, which may use the same names.
     clearRepresentationHeaders(response);
-    for (const [name, value] of Object.entries(problem.headers)) {
-      // Added to, not replacing, what others vary on (CORS's Origin).
-      adapter.setHeader(
-        response,
-        name,
-        name.length === 4 && name.toLowerCase() === 'vary'
-          ? withVary(adapter.getHeader(response, 'Vary'), value)
-          : value,
-      );
-    }
+    for (const [name, value] of Object.entries(problem.headers))
+      setHeaderAddingVary(adapter, response, name, value);
     if (requestId !== undefined)
       adapter.setHeader(response, this.config.requestIdHeader, requestId);
     adapter.setHeader(response, 'Content-Type', PROBLEM_CONTENT_TYPE);

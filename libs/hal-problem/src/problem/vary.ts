@@ -1,3 +1,5 @@
+import type { AbstractHttpAdapter } from '@nestjs/core';
+
 /**
  * `added`'s field names appended to a `Vary` value already set, each once
  * (compared without case): `Vary` is a list (RFC 9110 §12.5.5), and what
@@ -21,4 +23,32 @@ export function withVary(existing: unknown, added: string): string {
     merged += `, ${name}`;
   }
   return merged;
+}
+
+type HeaderAdapter = Pick<AbstractHttpAdapter, 'getHeader' | 'setHeader'>;
+
+/** Adds `names` to the response's `Vary` through the adapter, setting it only when that changes it. */
+export function addVary(
+  adapter: HeaderAdapter,
+  response: unknown,
+  names: string,
+): void {
+  const vary: unknown = adapter.getHeader(response, 'Vary');
+  const merged = withVary(vary, names);
+  if (merged !== vary) adapter.setHeader(response, 'Vary', merged);
+}
+
+/**
+ * Sets a header through the adapter; a `Vary` is added to what others vary
+ * on (CORS's `Origin`), never replacing it.
+ */
+export function setHeaderAddingVary(
+  adapter: HeaderAdapter,
+  response: unknown,
+  name: string,
+  value: string,
+): void {
+  if (name.length === 4 && name.toLowerCase() === 'vary')
+    addVary(adapter, response, value);
+  else adapter.setHeader(response, name, value);
 }
