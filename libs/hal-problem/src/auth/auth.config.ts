@@ -6,6 +6,7 @@ import jwt, {
 } from 'jsonwebtoken';
 import type { HalProblemModuleOptions } from '../hal-problem-module-options.interface';
 import { HAL_PROBLEM_MODULE_OPTIONS } from '../hal-problem.module-definition';
+import { isChallengeText } from './bearer-challenge';
 import type {
   AuthPrincipal,
   JwtAuthOptions,
@@ -286,9 +287,6 @@ function missingKey(options: JwtAuthOptions): string {
   return options.secretOrKey === '' ? ' (empty here)' : '';
 }
 
-/** The characters of a quoted-string without escapes (RFC 9110 §5.6.4), tab excluded. */
-const QDTEXT = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
-
 function scopesOf(payload: JwtPayload, withScp: boolean): string[] {
   const scopes = new Set<string>();
   if (typeof payload.scope === 'string') {
@@ -364,7 +362,7 @@ export class AuthConfig {
       }
       // Sent as a quoted-string (RFC 9110 §5.6.4) on every challenge: a
       // character outside qdtext would make every 401 fail to send.
-      if (typeof options.realm !== 'string' || !QDTEXT.test(options.realm))
+      if (!isChallengeText(options.realm))
         throw new Error(
           'HalProblemModule: auth.realm must be a string of printable ASCII, without " and \\',
         );

@@ -6,6 +6,10 @@
  * Fastify.
  */
 const CHALLENGE_TEXT = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
+/** True when `value` may be sent as an RFC 6750 §3 attribute value (a realm, a description). */
+export function isChallengeText(value: unknown): value is string {
+  return typeof value === 'string' && CHALLENGE_TEXT.test(value);
+}
 const NOT_CHALLENGE_TEXT = /[^\x20\x21\x23-\x5B\x5D-\x7E]/g;
 /** A scope token (RFC 6749 §3.3). */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -26,7 +30,7 @@ export function bearerChallenge(
   error?: BearerError,
   details: { description?: string; scope?: readonly string[] } = {},
 ): string {
-  if (!CHALLENGE_TEXT.test(realm))
+  if (!isChallengeText(realm))
     throw new RangeError(
       `bearerChallenge: the realm must be printable ASCII without " and \\ (RFC 6750 §3)`,
     );
