@@ -7,7 +7,10 @@ import {
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { defineProblemType } from '../problem/problem-type';
-import { ProblemMapper } from '../problem/problem.mapper';
+import {
+  ProblemMapper,
+  type ProblemRequestContext,
+} from '../problem/problem.mapper';
 import { Operation, type OperationRecord } from './operation';
 import {
   OPERATION_STORE,
@@ -24,6 +27,11 @@ import { describeError } from '../problem/describe-error';
 /** The form of the ids `start()` gives (`randomUUID()`, lower case). */
 const OPERATION_ID =
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** What the mapper is told of an operation's failure: no request, its URN as `instance`. */
+function operationContext(id: string): ProblemRequestContext {
+  return { method: 'OPERATION', path: `urn:uuid:${id}`, requestId: id };
+}
 
 /** Seconds a client is asked to wait while the operation store is down. */
 const STORE_RETRY_AFTER_SECONDS = 5;
@@ -180,11 +188,7 @@ export class OperationsService implements BeforeApplicationShutdown {
       // operation would stay "running" for its whole TTL.
       let problem: ProblemDetails;
       try {
-        const mapped = this.mapper.map(error, {
-          method: 'OPERATION',
-          path: `urn:uuid:${operation.id}`,
-          requestId: operation.id,
-        });
+        const mapped = this.mapper.map(error, operationContext(operation.id));
         problem = mapped.body;
         if (mapped.logLevel === 'error') {
           this.logger.error(
@@ -228,7 +232,7 @@ export class OperationsService implements BeforeApplicationShutdown {
           ProblemException.serviceUnavailable(
             'The instance running this operation shut down before it finished; start it again.',
           ),
-          { method: 'OPERATION', path: `urn:uuid:${id}`, requestId: id },
+          operationContext(id),
         ).body;
         await entry.fail(problem).catch((storeError: unknown) => {
           this.logger.error(
