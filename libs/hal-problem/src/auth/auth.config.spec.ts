@@ -270,6 +270,50 @@ describe('isKeySourceOutage', () => {
   });
 });
 
+describe('a key provider that fails', () => {
+  /** What the module's wrapped provider reports for a provider failing so. */
+  const failure = (fail: (done: (error: unknown) => void) => void) => {
+    const config = new AuthConfig({
+      auth: {
+        ...auth,
+        secretOrKey: undefined,
+        secretOrKeyProvider: (_request, _token, done) => fail(done),
+      },
+    });
+    return new Promise<unknown>((resolve) =>
+      config.options.secretOrKeyProvider!({}, 'token', resolve),
+    );
+  };
+  const named = (name: string) => Object.assign(new Error('x'), { name });
+
+  // jwks-rsa reads a 200 that is no key set into the engine's errors, and
+  // an invalid jwksUri is its ArgumentError: none is the token's fault.
+  it.each([
+    new SyntaxError('Unexpected token'),
+    new TypeError("Cannot read properties of null (reading 'keys')"),
+    named('ArgumentError'),
+  ])('reports %p as the key source failing', async (error) => {
+    const reported = await failure((done) => done(error));
+    expect(isKeySourceOutage(reported)).toBe(true);
+    expect(reported).toMatchObject({ cause: error });
+    const thrown = await failure(() => {
+      throw error;
+    });
+    expect(isKeySourceOutage(thrown)).toBe(true);
+  });
+
+  it.each([
+    named('SigningKeyNotFoundError'),
+    named('JwksRateLimitError'),
+    new jwt.JsonWebTokenError('jwt malformed'),
+    new Error('unknown key'),
+  ])('passes %p on as the token failing', async (error) => {
+    const reported = await failure((done) => done(error));
+    expect(reported).toBe(error);
+    expect(isKeySourceOutage(reported)).toBe(false);
+  });
+});
+
 describe('principalScope', () => {
   it('is the subject with one issuer, issuer and subject with several', () => {
     const principal = { subject: 'client-1', claims: { iss: 'a' } };

@@ -114,6 +114,41 @@ function keyByIssuer(
   };
 }
 
+/**
+ * A key provider's failure that is the server's, not the token's (a 503):
+ * see `asKeySourceFault`. The provider's own error is its `cause`.
+ */
+export class KeySourceError extends Error {
+  override readonly name = 'KeySourceError';
+}
+
+/**
+ * What a key provider fails with when its key source answered something
+ * that is no key set, or is misconfigured: jwks-rsa reads a 200 of HTML,
+ * `null` or `{"keys":"x"}` into the engine's SyntaxError or TypeError, and
+ * an invalid `jwksUri` is its ArgumentError. None says anything about the
+ * token, which would otherwise be refused as malformed.
+ */
+const SERVER_FAULTS = new Set([
+  'SyntaxError',
+  'TypeError',
+  'RangeError',
+  'ReferenceError',
+  'ArgumentError',
+]);
+
+/** A provider's error as a `KeySourceError` when it is the server's fault. */
+function asKeySourceFault(error: unknown): unknown {
+  // Read structurally, as `isKeySourceOutage` does (another realm's errors).
+  const name = (error as { name?: unknown } | null)?.name;
+  if (typeof name !== 'string' || !SERVER_FAULTS.has(name)) return error;
+  const { message } = error as { message?: unknown };
+  return new KeySourceError(
+    `The key provider failed: ${name}: ${String(message)}`,
+    { cause: error },
+  );
+}
+
 type KeyLookup = Promise<{ error: unknown; key?: string | Buffer }>;
 
 /**
@@ -142,11 +177,11 @@ function boundedKeyProvider(
         try {
           provider(request, rawJwtToken, (error, key) => {
             clearTimeout(timer);
-            resolve({ error, key });
+            resolve({ error: asKeySourceFault(error), key });
           });
         } catch (error) {
           clearTimeout(timer);
-          resolve({ error });
+          resolve({ error: asKeySourceFault(error) });
         }
       });
       if (perRequest) lookups.set(request, { token: rawJwtToken, lookup });
@@ -197,7 +232,8 @@ const UNREACHABLE = new Set([
 /**
  * Whether a key provider failed because its key source is down (a JWKS
  * endpoint refusing connections or answering an error: jwks-rsa's
- * `JwksError`), not because of the token (an unknown `kid` is jwks-rsa's
+ * `JwksError`; or answering no key set, or misconfigured: a
+ * `KeySourceError`), not because of the token (an unknown `kid` is jwks-rsa's
  * `SigningKeyNotFoundError`, still an invalid token). The server cannot
  * verify anything then: a 503 to retry, not a 401 that blames the token.
  */
@@ -214,7 +250,7 @@ export function isKeySourceOutage(error: unknown): boolean {
       name?: unknown;
       cause?: unknown;
     };
-    if (name === 'JwksError') return true;
+    if (name === 'JwksError' || name === 'KeySourceError') return true;
     if (
       typeof code === 'string' &&
       (UNREACHABLE.has(code) || code.startsWith('UND_ERR_'))

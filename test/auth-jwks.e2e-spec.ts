@@ -1,0 +1,171 @@
+import { type LoggerService, Module } from '@nestjs/common';
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { passportJwtSecret } from 'jwks-rsa';
+import jwt from 'jsonwebtoken';
+import type { JwtAuthOptions } from 'nestjs-hal-problem';
+import {
+  ADAPTERS,
+  startTestingApp,
+  Test,
+  type RunningApp,
+} from './support/adapters';
+import { expectProblem } from './support/problem-assertions';
+import { TEST_AUDIENCE, TEST_ISSUER } from './support/tokens';
+import {
+  AUTH_OPTIONS,
+  authFixtureModule,
+} from './fixtures/auth-fixture.module';
+
+/** The warnings an app's own logger gets (`app.useLogger()`). */
+class WarningRecorder implements LoggerService {
+  readonly warnings: string[] = [];
+  log = () => undefined;
+  error = () => undefined;
+  warn = (message: unknown) => void this.warnings.push(String(message));
+  debug = () => undefined;
+  verbose = () => undefined;
+  fatal = () => undefined;
+}
+
+async function listening(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+async function closing(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+const rsaKey = () => generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+/** A JWK of the key's public half, with the given members. */
+const jwkOf = (
+  key: ReturnType<typeof rsaKey>,
+  members: Record<string, unknown>,
+) => ({ ...key.publicKey.export({ format: 'jwk' }), ...members });
+
+describe.each(ADAPTERS)(
+  'a JWKS endpoint that answers no key set, on %s',
+  (adapter) => {
+    const key = rsaKey();
+    const jwks = JSON.stringify({
+      keys: [jwkOf(key, { kid: 'k1', use: 'sig', alg: 'RS256' })],
+    });
+    // What the endpoint answers with 200: a key set, until a test changes it.
+    let answer = { type: 'application/json', body: jwks };
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': answer.type });
+      response.end(answer.body);
+    });
+    const logger = new WarningRecorder();
+    let running: RunningApp;
+    const sign = (kid: string) =>
+      jwt.sign({ sub: 'client-1' }, key.privateKey, {
+        algorithm: 'RS256',
+        keyid: kid,
+        issuer: TEST_ISSUER,
+        audience: TEST_AUDIENCE,
+        expiresIn: 60,
+      });
+    const call = (kid: string) =>
+      fetch(`${running.baseUrl}/secure/me`, {
+        headers: { authorization: `Bearer ${sign(kid)}` },
+      });
+
+    beforeAll(async () => {
+      const port = await listening(server);
+      @Module(
+        authFixtureModule({
+          auth: {
+            ...(AUTH_OPTIONS.auth as JwtAuthOptions),
+            algorithms: ['RS256'],
+            secretOrKey: undefined,
+            secretOrKeyProvider: passportJwtSecret({
+              jwksUri: `http://127.0.0.1:${port}/jwks.json`,
+              cache: false,
+            }),
+          },
+        }),
+      )
+      class JwksAnswersModule {}
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [JwksAnswersModule] }),
+        (app) => app.useLogger(logger),
+      );
+    });
+    afterAll(async () => {
+      await running.close();
+      await closing(server);
+    });
+    afterEach(() => {
+      answer = { type: 'application/json', body: jwks };
+    });
+
+    it.each([
+      [
+        'an HTML page',
+        'text/html',
+        '<!doctype html><title>Sign in</title>',
+        /SyntaxError/,
+      ],
+      ['null', 'application/json', 'null', /TypeError/],
+      ['an empty object', 'application/json', '{}', /JwksError/],
+      [
+        'keys that is a string',
+        'application/json',
+        '{"keys":"x"}',
+        /TypeError/,
+      ],
+      [
+        'keys that is no array',
+        'application/json',
+        '{"keys":{"length":1}}',
+        /TypeError/,
+      ],
+      [
+        'keys that are not JWKs',
+        'application/json',
+        '{"keys":[null,1]}',
+        /TypeError/,
+      ],
+      [
+        'a JWK that is no key',
+        'application/json',
+        '{"keys":[{"kty":"RSA"}]}',
+        /JwksError/,
+      ],
+    ])(
+      'answers 503 with Retry-After when it answers %s, and logs the cause',
+      async (_what, type, body, cause) => {
+        answer = { type, body };
+        const before = logger.warnings.length;
+        const response = await call('k1');
+        expect(response.headers.get('retry-after')).toBe('5');
+        expect(response.headers.get('www-authenticate')).toBeNull();
+        const problem = await expectProblem(response, 503);
+        expect(problem).not.toHaveProperty('error');
+        expect(JSON.stringify(problem)).not.toMatch(
+          /jwks|keys|SyntaxError|TypeError|JSON/i,
+        );
+        // Logged once, as a server fault (warn) naming the cause.
+        const warnings = logger.warnings.slice(before);
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toMatch(/^GET \/secure\/me -> 503 /);
+        expect(warnings[0]).toMatch(cause);
+      },
+    );
+
+    it('still answers 401 invalid_token for a kid a well-formed JWKS lacks', async () => {
+      expect((await call('k1')).status).toBe(200);
+      const response = await call('k-unknown');
+      expect(response.headers.get('www-authenticate')).toContain(
+        'error="invalid_token"',
+      );
+      expect((await expectProblem(response, 401)).error).toBe('invalid_token');
+    });
+  },
+);
