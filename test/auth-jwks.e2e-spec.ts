@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { passportJwtSecret } from 'jwks-rsa';
 import jwt from 'jsonwebtoken';
-import type { JwtAuthOptions } from 'nestjs-hal-problem';
+import { jwksFetcher, type JwtAuthOptions } from 'nestjs-hal-problem';
 import {
   ADAPTERS,
   startTestingApp,
@@ -169,3 +169,126 @@ describe.each(ADAPTERS)(
     });
   },
 );
+
+describe.each(ADAPTERS)('jwksFetcher against a huge JWKS, on %s', (adapter) => {
+  const key = rsaKey();
+  const jwk = JSON.stringify(jwkOf(key, { kid: 'k1', alg: 'RS256' }));
+  const TOTAL = 64 * 1024 * 1024;
+  const MAX_BYTES = 64 * 1024;
+  /** What the endpoint did with its last response. */
+  let last: { written: number; finished: boolean; closed: Promise<void> };
+  let declareLength = false;
+  // A JWKS of 64 MiB: one real key, then padding keys, written as the
+  // client reads them (so bytes written is what the client took in).
+  const server = createServer((_request, response) => {
+    const padding = `,${JSON.stringify({ kid: 'pad', kty: 'oct', k: 'A'.repeat(16 * 1024) })}`;
+    const head = `{"keys":[${jwk}`;
+    const tail = ']}';
+    const count = Math.floor(
+      (TOTAL - head.length - tail.length) / padding.length,
+    );
+    const track: typeof last = {
+      written: 0,
+      finished: false,
+      closed: new Promise((resolve) => response.on('close', resolve)),
+    };
+    last = track;
+    response.writeHead(200, {
+      'content-type': 'application/json',
+      ...(declareLength
+        ? {
+            'content-length': String(
+              head.length + count * padding.length + tail.length,
+            ),
+          }
+        : {}),
+    });
+    let sent = 0;
+    const write = (chunk: string) => {
+      track.written += chunk.length;
+      return response.write(chunk);
+    };
+    const pump = () => {
+      while (!response.destroyed) {
+        if (sent === count) {
+          response.end(tail, () => (track.finished = true));
+          return;
+        }
+        sent++;
+        if (!write(padding)) return void response.once('drain', pump);
+      }
+    };
+    write(head);
+    pump();
+  });
+  const logger = new WarningRecorder();
+  let running: RunningApp;
+  const call = () =>
+    fetch(`${running.baseUrl}/secure/me`, {
+      headers: {
+        authorization: `Bearer ${jwt.sign({ sub: 'client-1' }, key.privateKey, {
+          algorithm: 'RS256',
+          keyid: 'k1',
+          issuer: TEST_ISSUER,
+          audience: TEST_AUDIENCE,
+          expiresIn: 60,
+        })}`,
+      },
+    });
+
+  beforeAll(async () => {
+    const port = await listening(server);
+    @Module(
+      authFixtureModule({
+        auth: {
+          ...(AUTH_OPTIONS.auth as JwtAuthOptions),
+          algorithms: ['RS256'],
+          secretOrKey: undefined,
+          // Long enough that only the byte cap can answer first.
+          keyProviderTimeoutMs: 60_000,
+          // jwks-rsa's own provider, with the bounded fetcher.
+          secretOrKeyProvider: passportJwtSecret({
+            jwksUri: `http://127.0.0.1:${port}/jwks.json`,
+            cache: false,
+            fetcher: jwksFetcher({ maxBytes: MAX_BYTES }),
+          }),
+        },
+      }),
+    )
+    class HugeJwksModule {}
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [HugeJwksModule] }),
+      (app) => app.useLogger(logger),
+    );
+  });
+  afterAll(async () => {
+    await running.close();
+    await closing(server);
+  });
+
+  it.each([
+    ['streamed without a length', false, /larger than maxBytes \(65536\)/],
+    [
+      'with its length declared',
+      true,
+      /declares \d+ bytes, more than maxBytes/,
+    ],
+  ])(
+    'stops reading a JWKS %s past maxBytes and answers 503',
+    async (_how, declared, cause) => {
+      declareLength = declared;
+      const before = logger.warnings.length;
+      const response = await call();
+      expect(response.headers.get('retry-after')).toBe('5');
+      await expectProblem(response, 503);
+      // The fetch hung up long before the end, and was not read on.
+      await last.closed;
+      expect(last.finished).toBe(false);
+      expect(last.written).toBeLessThan(TOTAL / 4);
+      const warnings = logger.warnings.slice(before);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(cause);
+    },
+  );
+});

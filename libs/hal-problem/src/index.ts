@@ -105,7 +105,8 @@ export {
   InvalidAuthorizationRequest,
   InvalidToken,
 } from './auth/auth.problems';
-export { AuthConfig } from './auth/auth.config';
+export { AuthConfig, KeySourceError } from './auth/auth.config';
+export { jwksFetcher, type JwksFetcherOptions } from './auth/jwks.fetcher';
 export { JwtAuthGuard } from './auth/jwt-auth.guard';
 export { ScopesGuard } from './auth/scopes.guard';
 export { bearerChallenge, type BearerError } from './auth/bearer-challenge';

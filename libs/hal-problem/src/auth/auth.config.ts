@@ -115,8 +115,9 @@ function keyByIssuer(
 }
 
 /**
- * A key provider's failure that is the server's, not the token's (a 503):
- * see `asKeySourceFault`. The provider's own error is its `cause`.
+ * A key provider's failure that is the key source's, not the token's: the
+ * auth guard answers it with a 503 and `Retry-After`. A provider of your
+ * own may fail with one (the original error as its `cause`) to say so.
  */
 export class KeySourceError extends Error {
   override readonly name = 'KeySourceError';

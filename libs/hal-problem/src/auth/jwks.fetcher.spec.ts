@@ -1,0 +1,87 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isKeySourceOutage, KeySourceError } from './auth.config';
+import { jwksFetcher } from './jwks.fetcher';
+
+describe('jwksFetcher', () => {
+  let answer: { status: number; body: string } = { status: 200, body: '' };
+  let server: Server;
+  let uri: string;
+
+  beforeAll(async () => {
+    server = createServer((_request, response) => {
+      if (answer.status === 0) return; // stalls
+      response.writeHead(answer.status, { 'content-type': 'application/json' });
+      response.end(answer.body);
+    });
+    await new Promise<void>((resolve) =>
+      server.listen(0, '127.0.0.1', resolve),
+    );
+    uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const failure = async (body: string, status = 200) => {
+    answer = { status, body };
+    return jwksFetcher()(uri).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  };
+
+  it('returns the keys that may verify (use, key_ops: RFC 7517 §4.2, §4.3)', async () => {
+    answer = {
+      status: 200,
+      body: JSON.stringify({
+        keys: [
+          { kid: 'plain' },
+          { kid: 'sig', use: 'sig' },
+          { kid: 'enc', use: 'enc' },
+          { kid: 'verify', key_ops: ['sign', 'verify'] },
+          { kid: 'encrypt', key_ops: ['encrypt'] },
+          { kid: 'ops-no-array', key_ops: 'verify' },
+        ],
+      }),
+    };
+    const { keys } = await jwksFetcher()(uri);
+    expect(keys.map((key) => key.kid)).toEqual(['plain', 'sig', 'verify']);
+  });
+
+  it.each([
+    ['an error status', '{"keys":[]}', 502],
+    ['HTML', '<!doctype html>', 200],
+    ['null', 'null', 200],
+    ['keys that is no array', '{"keys":"x"}', 200],
+    ['keys that are not JWKs', '{"keys":[null]}', 200],
+  ])('fails on %s as a key source outage', async (_what, body, status) => {
+    const error = await failure(body, status);
+    expect(error).toBeInstanceOf(KeySourceError);
+    expect(isKeySourceOutage(error)).toBe(true);
+  });
+
+  it('fails on an endpoint that cannot be reached as an outage', async () => {
+    const error = await jwksFetcher()('http://127.0.0.1:1/jwks').catch(
+      (caught: unknown) => caught,
+    );
+    expect(isKeySourceOutage(error)).toBe(true);
+  });
+
+  it('fails on an endpoint that does not answer within timeoutMs as an outage', async () => {
+    answer = { status: 0, body: '' };
+    const error = await jwksFetcher({ timeoutMs: 50 })(uri).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(KeySourceError);
+    expect(isKeySourceOutage(error)).toBe(true);
+  });
+
+  it.each([
+    [{ maxBytes: 0 }, /maxBytes/],
+    [{ maxBytes: 1.5 }, /maxBytes/],
+    [{ maxBytes: Number.NaN }, /maxBytes/],
+    [{ timeoutMs: -1 }, /timeoutMs/],
+    [{ timeoutMs: Infinity }, /timeoutMs/],
+  ])('refuses %p when created', (options, message) => {
+    expect(() => jwksFetcher(options)).toThrow(message);
+  });
+});
