@@ -2,9 +2,13 @@ import { type LoggerService, Module } from '@nestjs/common';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { passportJwtSecret } from 'jwks-rsa';
+import { JwksClient, passportJwtSecret } from 'jwks-rsa';
 import jwt from 'jsonwebtoken';
-import { jwksFetcher, type JwtAuthOptions } from 'nestjs-hal-problem';
+import {
+  jwksFetcher,
+  jwksKeyProvider,
+  type JwtAuthOptions,
+} from 'nestjs-hal-problem';
 import {
   ADAPTERS,
   startTestingApp,
@@ -166,6 +170,122 @@ describe.each(ADAPTERS)(
         'error="invalid_token"',
       );
       expect((await expectProblem(response, 401)).error).toBe('invalid_token');
+    });
+  },
+);
+
+describe.each(ADAPTERS)(
+  'jwksKeyProvider: each key only with its own algorithm, on %s',
+  (adapter) => {
+    const [rs, ps, any, enc, encryptOnly, verifyOnly] = Array.from(
+      { length: 6 },
+      rsaKey,
+    );
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          keys: [
+            jwkOf(rs, { kid: 'rs', use: 'sig', alg: 'RS256' }),
+            jwkOf(ps, { kid: 'ps', alg: 'PS256' }),
+            jwkOf(any, { kid: 'any' }),
+            jwkOf(enc, { kid: 'enc', use: 'enc', alg: 'RS256' }),
+            jwkOf(encryptOnly, { kid: 'encrypt', key_ops: ['encrypt'] }),
+            jwkOf(verifyOnly, { kid: 'verify', key_ops: ['verify'] }),
+          ],
+        }),
+      );
+    });
+    let running: RunningApp;
+    const call = (
+      key: ReturnType<typeof rsaKey>,
+      kid: string,
+      algorithm: 'RS256' | 'PS256',
+    ) =>
+      fetch(`${running.baseUrl}/secure/me`, {
+        headers: {
+          authorization: `Bearer ${jwt.sign(
+            { sub: 'client-1' },
+            key.privateKey,
+            {
+              algorithm,
+              keyid: kid,
+              issuer: TEST_ISSUER,
+              audience: TEST_AUDIENCE,
+              expiresIn: 60,
+            },
+          )}`,
+        },
+      });
+
+    beforeAll(async () => {
+      const port = await listening(server);
+      @Module(
+        authFixtureModule({
+          auth: {
+            ...(AUTH_OPTIONS.auth as JwtAuthOptions),
+            algorithms: ['RS256', 'PS256'],
+            secretOrKey: undefined,
+            // As docs/auth-and-throttling.md configures it.
+            secretOrKeyProvider: jwksKeyProvider(
+              new JwksClient({
+                jwksUri: `http://127.0.0.1:${port}/jwks.json`,
+                cache: true,
+                rateLimit: true,
+                jwksRequestsPerMinute: 10,
+                fetcher: jwksFetcher(),
+              }),
+            ),
+          },
+        }),
+      )
+      class KeyAlgorithmsModule {}
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [KeyAlgorithmsModule] }),
+      );
+    });
+    afterAll(async () => {
+      await running.close();
+      await closing(server);
+    });
+
+    it('verifies a token with the algorithm its key declares', async () => {
+      expect((await call(rs, 'rs', 'RS256')).status).toBe(200);
+      expect((await call(ps, 'ps', 'PS256')).status).toBe(200);
+    });
+
+    it.each([
+      ['rs', 'PS256'],
+      ['ps', 'RS256'],
+    ] as const)(
+      'refuses a token on key %s signed with %s as bad_algorithm (RFC 7517 §4.4)',
+      async (kid, algorithm) => {
+        const response = await call(kid === 'rs' ? rs : ps, kid, algorithm);
+        expect(response.headers.get('www-authenticate')).toContain(
+          'error="invalid_token"',
+        );
+        expect(await expectProblem(response, 401)).toMatchObject({
+          error: 'invalid_token',
+          reason: 'bad_algorithm',
+        });
+      },
+    );
+
+    it('lets a key without alg verify any accepted algorithm of its type', async () => {
+      expect((await call(any, 'any', 'RS256')).status).toBe(200);
+      expect((await call(any, 'any', 'PS256')).status).toBe(200);
+    });
+
+    it('never verifies with a key meant for encryption (use, key_ops)', async () => {
+      for (const [key, kid] of [
+        [enc, 'enc'],
+        [encryptOnly, 'encrypt'],
+      ] as const) {
+        const problem = await expectProblem(await call(key, kid, 'RS256'), 401);
+        expect(problem.error).toBe('invalid_token');
+      }
+      expect((await call(verifyOnly, 'verify', 'RS256')).status).toBe(200);
     });
   },
 );

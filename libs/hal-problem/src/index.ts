@@ -106,6 +106,10 @@ export {
   InvalidToken,
 } from './auth/auth.problems';
 export { AuthConfig, KeySourceError } from './auth/auth.config';
+export {
+  jwksKeyProvider,
+  type JwksSigningKeySource,
+} from './auth/jwks.key-provider';
 export { jwksFetcher, type JwksFetcherOptions } from './auth/jwks.fetcher';
 export { JwtAuthGuard } from './auth/jwt-auth.guard';
 export { ScopesGuard } from './auth/scopes.guard';

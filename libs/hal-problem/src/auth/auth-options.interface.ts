@@ -1,9 +1,9 @@
 import type { Algorithm } from 'jsonwebtoken';
 
 /**
- * passport-jwt's key provider, e.g. `passportJwtSecret({ jwksUri, cache: true,
- * rateLimit: true })` from the `jwks-rsa` package, which also refuses HS*
- * tokens against RSA keys. Without `rateLimit`, every token with an unknown
+ * passport-jwt's key provider, e.g. `jwksKeyProvider(new JwksClient({
+ * jwksUri, cache: true, rateLimit: true, fetcher: jwksFetcher() }))` with
+ * the `jwks-rsa` package. Without `rateLimit`, every token with an unknown
  * `kid` makes it fetch the JWKS again.
  */
 export type SecretOrKeyProvider = (
@@ -29,11 +29,11 @@ export interface JwtAuthOptions {
   readonly audience: string | readonly string[];
   /** A shared secret (HS*) or a public key (RS*, ES*, PS*). */
   readonly secretOrKey?: string | Buffer;
-  /** Or a key provider, e.g. a JWKS endpoint through jwks-rsa's `passportJwtSecret`. */
+  /** Or a key provider, e.g. a JWKS endpoint through `jwksKeyProvider` and jwks-rsa. */
   readonly secretOrKeyProvider?: SecretOrKeyProvider;
   /**
    * Several trusted issuers, each with its own key (a secret, a public key,
-   * or a key provider such as jwks-rsa's `passportJwtSecret`): a token is
+   * or a key provider such as `jwksKeyProvider`): a token is
    * verified only with the key of the issuer its `iss` names, so one
    * issuer's key never verifies a token that claims another issuer (and its
    * subjects). Instead of `issuer`, `secretOrKey` and `secretOrKeyProvider`.
