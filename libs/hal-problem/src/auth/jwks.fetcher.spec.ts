@@ -1,17 +1,24 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { isKeySourceOutage, KeySourceError } from './auth.config';
 import { jwksFetcher } from './jwks.fetcher';
 
 describe('jwksFetcher', () => {
-  let answer: { status: number; body: string } = { status: 200, body: '' };
+  let answer: { status: number; body: string | Buffer; gzip?: boolean } = {
+    status: 200,
+    body: '',
+  };
   let server: Server;
   let uri: string;
 
   beforeAll(async () => {
     server = createServer((_request, response) => {
       if (answer.status === 0) return; // stalls
-      response.writeHead(answer.status, { 'content-type': 'application/json' });
+      response.writeHead(answer.status, {
+        'content-type': 'application/json',
+        ...(answer.gzip ? { 'content-encoding': 'gzip' } : {}),
+      });
       response.end(answer.body);
     });
     await new Promise<void>((resolve) =>
@@ -57,6 +64,17 @@ describe('jwksFetcher', () => {
     const error = await failure(body, status);
     expect(error).toBeInstanceOf(KeySourceError);
     expect(isKeySourceOutage(error)).toBe(true);
+  });
+
+  it('counts the bytes it decodes: a small gzip of a huge JWKS is refused', async () => {
+    const huge = `{"keys":[${' '.repeat(16 * 1024 * 1024)}]}`;
+    answer = { status: 200, body: gzipSync(huge), gzip: true };
+    expect(answer.body.length).toBeLessThan(64 * 1024);
+    const error = await jwksFetcher({ maxBytes: 64 * 1024 })(uri).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(KeySourceError);
+    expect((error as Error).message).toMatch(/larger than maxBytes/);
   });
 
   it('fails on an endpoint that cannot be reached as an outage', async () => {
