@@ -5,7 +5,12 @@ import { isKeySourceOutage, KeySourceError } from './auth.config';
 import { jwksFetcher } from './jwks.fetcher';
 
 describe('jwksFetcher', () => {
-  let answer: { status: number; body: string | Buffer; gzip?: boolean } = {
+  let answer: {
+    status: number;
+    body: string | Buffer;
+    gzip?: boolean;
+    location?: string;
+  } = {
     status: 200,
     body: '',
   };
@@ -13,11 +18,17 @@ describe('jwksFetcher', () => {
   let uri: string;
 
   beforeAll(async () => {
-    server = createServer((_request, response) => {
+    server = createServer((request, response) => {
       if (answer.status === 0) return; // stalls
+      if (request.url === '/elsewhere') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end('{"keys":[{"kid":"elsewhere"}]}');
+        return;
+      }
       response.writeHead(answer.status, {
         'content-type': 'application/json',
         ...(answer.gzip ? { 'content-encoding': 'gzip' } : {}),
+        ...(answer.location ? { location: answer.location } : {}),
       });
       response.end(answer.body);
     });
@@ -64,6 +75,13 @@ describe('jwksFetcher', () => {
     const error = await failure(body, status);
     expect(error).toBeInstanceOf(KeySourceError);
     expect(isKeySourceOutage(error)).toBe(true);
+  });
+
+  it('does not follow a redirect, as jwks-rsa does not: the configured jwksUri is the key source', async () => {
+    answer = { status: 302, body: '', location: '/elsewhere' };
+    const error = await jwksFetcher()(uri).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(KeySourceError);
+    expect((error as Error).message).toMatch(/answered 302/);
   });
 
   it('counts the bytes it decodes: a small gzip of a huge JWKS is refused', async () => {

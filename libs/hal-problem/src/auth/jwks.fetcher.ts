@@ -90,6 +90,9 @@ export function jwksFetcher(
     try {
       const response = await fetch(jwksUri, {
         headers,
+        // Not followed, as jwks-rsa's own fetch does not: the configured
+        // jwksUri is the key source, and a 3xx is refused below as not ok.
+        redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),
       });
       if (!response.ok) {
