@@ -36,7 +36,9 @@ class ExpressUploadsController {
   @Consumes('multipart/form-data')
   @HalResource(UploadResource)
   @UseInterceptors(
-    FileInterceptor('file', { limits: { fileSize: FILE_SIZE, files: 1 } }),
+    FileInterceptor('file', {
+      limits: { fileSize: FILE_SIZE, files: 1, fields: 1 },
+    }),
   )
   upload(@UploadedFile() file?: { originalname: string; size: number }) {
     return { name: file?.originalname ?? 'none', size: file?.size ?? 0 };
@@ -108,7 +110,7 @@ describe.each(CASES)(
         async (app) => {
           if (adapter === 'fastify')
             await (app as NestFastifyApplication).register(multipart, {
-              limits: { fileSize: FILE_SIZE, files: 1 },
+              limits: { fileSize: FILE_SIZE, files: 1, fields: 1 },
             });
         },
         { strictBodies },
@@ -132,16 +134,45 @@ describe.each(CASES)(
 
     it('answers a file over the limit with 413', async () => {
       const body = form(['file', 'x'.repeat(FILE_SIZE + 1)]);
-      await expectProblem(await post('/uploads', { body }), 413);
+      const problem = await expectProblem(
+        await post('/uploads', { body }),
+        413,
+      );
+      expect(problem).toMatchObject({
+        type: 'about:blank',
+        title: 'Content Too Large',
+        detail: 'An uploaded file is larger than the server accepts.',
+      });
     });
 
-    it('answers more files than allowed as a problem', async () => {
+    // RFC 9110 §15.5.14: more files than the server takes is content larger
+    // than it will process, a 413 on both (Nest maps multer's count to 400).
+    it('answers more files than allowed with 413', async () => {
       const body = form(['file', 'a'], ['file', 'b']);
-      // Nest maps multer's count limits to 400; @fastify/multipart says 413.
-      await expectProblem(
+      const problem = await expectProblem(
         await post('/uploads', { body }),
-        adapter === 'fastify' ? 413 : 400,
+        413,
       );
+      expect(problem).toMatchObject({
+        type: 'about:blank',
+        title: 'Content Too Large',
+        detail: 'The request has more files than the server accepts.',
+      });
+    });
+
+    it('answers more form fields than allowed with 413', async () => {
+      const body = form(['file', 'a']);
+      body.append('one', '1');
+      body.append('two', '2');
+      const problem = await expectProblem(
+        await post('/uploads', { body }),
+        413,
+      );
+      expect(problem).toMatchObject({
+        type: 'about:blank',
+        title: 'Content Too Large',
+        detail: 'The request has more form fields than the server accepts.',
+      });
     });
 
     it.each([

@@ -47,6 +47,34 @@ export const FASTIFY_MULTIPART_ERRORS: Readonly<
 };
 
 /**
+ * multer's size and count limits by `code`, answered as
+ * `@fastify/multipart`'s same limits are. Nest's `FileInterceptor` keeps
+ * multer's error as the `cause` of the exception it throws, and makes the
+ * count limits a 400; but more files, fields or parts than the server takes
+ * is content larger than it will process (RFC 9110 §15.5.14), so one
+ * contract holds on both platforms. Its other errors (an unexpected field,
+ * a name too long) stay the 400 Nest gives them.
+ */
+const MULTER_LIMITS: Readonly<Record<string, MultipartProblem>> = {
+  LIMIT_FILE_SIZE: FASTIFY_MULTIPART_ERRORS.FST_REQ_FILE_TOO_LARGE,
+  LIMIT_FILE_COUNT: FASTIFY_MULTIPART_ERRORS.FST_FILES_LIMIT,
+  LIMIT_FIELD_COUNT: FASTIFY_MULTIPART_ERRORS.FST_FIELDS_LIMIT,
+  LIMIT_PART_COUNT: FASTIFY_MULTIPART_ERRORS.FST_PARTS_LIMIT,
+};
+
+/** A multer limit error (the `cause` Nest keeps), or `undefined`. */
+export function multerLimitProblem(
+  cause: unknown,
+): MultipartProblem | undefined {
+  if (!(cause instanceof Error) || cause.name !== 'MulterError')
+    return undefined;
+  const code = (cause as { code?: unknown }).code;
+  return typeof code === 'string' && Object.hasOwn(MULTER_LIMITS, code)
+    ? MULTER_LIMITS[code]
+    : undefined;
+}
+
+/**
  * The multipart parser under `@fastify/multipart` (`@fastify/busboy`)
  * rejects a malformed body with a bare `Error` that has no code or status,
  * only these messages (the ones Nest's `FileInterceptor` also reads on

@@ -175,6 +175,38 @@ describe('ProblemMapper', () => {
     },
   );
 
+  it("answers multer's count limits with 413 as Fastify's are, keeping its other 400s", () => {
+    // As Nest's FileInterceptor throws them: multer's error as the cause.
+    const multer = (code: string) =>
+      Object.assign(new Error('Too many files'), { name: 'MulterError', code });
+    const count = mapper().map(
+      new BadRequestException('Too many files', {
+        cause: multer('LIMIT_FILE_COUNT'),
+      }),
+      context,
+    );
+    expect(count.status).toBe(413);
+    expect(count.body.detail).toBe(
+      'The request has more files than the server accepts.',
+    );
+    expect(count.body).not.toHaveProperty('limit');
+    const unexpected = mapper().map(
+      new BadRequestException('Unexpected file field - other', {
+        cause: multer('LIMIT_UNEXPECTED_FILE'),
+      }),
+      context,
+    );
+    expect(unexpected.status).toBe(400);
+    // An app's own error with such a code is not multer's.
+    const own = mapper().map(
+      new BadRequestException('Too many files', {
+        cause: Object.assign(new Error('x'), { code: 'LIMIT_FILE_COUNT' }),
+      }),
+      context,
+    );
+    expect(own.status).toBe(400);
+  });
+
   it("answers the multipart parser's bare errors with 400, and only those", () => {
     const parser = new Error('Unexpected end of multipart data');
     expect(mapper().map(parser, context).status).toBe(400);

@@ -10,6 +10,7 @@ import {
 import { toJsonSafe } from './json-safe';
 import {
   FASTIFY_MULTIPART_ERRORS,
+  multerLimitProblem,
   multipartParserProblem,
 } from './multipart-errors';
 import type {
@@ -294,7 +295,8 @@ export class ProblemMapper {
       // decides the status.
       const platform =
         error.getStatus() < 500
-          ? this.fromTransportError(error.cause)
+          ? (this.fromTransportError(error.cause) ??
+            this.fromMulterLimit(error.cause))
           : undefined;
       return platform ?? this.fromHttpException(error);
     }
@@ -303,6 +305,12 @@ export class ProblemMapper {
       this.fromMultipartParser(error) ??
       this.serverFault(error)
     );
+  }
+
+  /** multer's size and count limits, as `@fastify/multipart`'s are answered. */
+  private fromMulterLimit(cause: unknown): ProblemInit | undefined {
+    const known = multerLimitProblem(cause);
+    return known && { ...known, logLevel: 'debug' };
   }
 
   /** A malformed multipart body, as `@fastify/multipart`'s parser rejects it in a handler. */
