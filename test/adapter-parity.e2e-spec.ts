@@ -9,7 +9,7 @@ import {
   Param,
   Post,
 } from '@nestjs/common';
-import { Throttle, ThrottlerModule } from '@nestjs/throttler';
+import { SkipThrottle, Throttle, ThrottlerModule } from '@nestjs/throttler';
 import { IsInt, IsString, Min } from 'class-validator';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { request } from 'node:http';
@@ -620,9 +620,27 @@ class ThingDto {
 @HalLink('self', '/parity/things/{id}')
 class ThingResource {}
 
+/** Holds `POST /parity/held` until the test lets it go: its key stays in flight. */
+const held = {
+  reached: (): void => undefined,
+  release: [] as (() => void)[],
+};
+
 @Controller('parity')
 @Public()
 class ParityController {
+  // Unthrottled: the other test left the two apps' counts apart.
+  @Post('held')
+  @SkipThrottle()
+  @Idempotent()
+  async hold(): Promise<{ done: true }> {
+    await new Promise<void>((resolve) => {
+      held.release.push(resolve);
+      held.reached();
+    });
+    return { done: true };
+  }
+
   @Get('things/:id')
   @HalResource(ThingResource)
   thing(@Param('id') id: string): { id: string; name: string } {
@@ -954,5 +972,30 @@ describe('Express and Fastify answer a fixture app alike', () => {
     ];
     // In any order: the table's order is not the point.
     expect((await compare(apps, all)).sort()).toEqual([...KNOWN].sort());
+  });
+
+  it('answers a key in flight with the same 409', async () => {
+    const exchange: Exchange = {
+      name: 'a key in flight (409)',
+      method: 'POST',
+      path: '/parity/held',
+      headers: { 'idempotency-key': '"held-1"' },
+    };
+    const answers = {} as Record<'express' | 'fastify', Answer>;
+    for (const adapter of ['express', 'fastify'] as const) {
+      const { baseUrl } = apps[adapter];
+      const reached = new Promise<void>((resolve) => (held.reached = resolve));
+      const first = send(baseUrl, exchange, new Map(), 'parity-held-1');
+      // The first holds the key once its handler runs.
+      await reached;
+      const again = await send(baseUrl, exchange, new Map(), 'parity-held-2');
+      answers[adapter] = normalize(again, new Map());
+      for (const release of held.release.splice(0)) release();
+      expect((await first).status).toBe(201);
+    }
+    expect(answers.express.status).toBe(409);
+    expect(
+      differences('POST a key in flight', answers.express, answers.fastify),
+    ).toEqual([]);
   });
 });
