@@ -199,14 +199,28 @@ describe.each(ADAPTERS)('compression and helmet on %s', (adapter) => {
     },
   );
 
-  it('answers an unknown path with a decodable 404 problem and security headers', async () => {
-    const response = await send(running.baseUrl, '/nowhere', {
-      'accept-encoding': 'gzip',
-    });
-    expect(response.status).toBe(404);
-    expect(JSON.parse(response.text)).toMatchObject({ status: 404 });
-    expectHelmet(response);
-  });
+  it.each([
+    ['/nowhere', 'GET', 404],
+    ['/mw/thing', 'DELETE', 405],
+  ])(
+    'answers %s (%s) with a decodable %d problem and security headers',
+    async (path, method, status) => {
+      const response = await send(
+        running.baseUrl,
+        path,
+        { 'accept-encoding': 'gzip' },
+        method,
+      );
+      expect(response.status).toBe(status);
+      expect(JSON.parse(response.text)).toMatchObject({ status });
+      expectHelmet(response);
+      // @fastify/compress hooks each route as it is declared, and Nest's
+      // not-found handler (which answers 404 and 405) is no route.
+      expect(response.headers['content-encoding']).toBe(
+        adapter === 'fastify' ? undefined : 'gzip',
+      );
+    },
+  );
 
   it('replays an idempotent response from the uncompressed body', async () => {
     const headers = {
