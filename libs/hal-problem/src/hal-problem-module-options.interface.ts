@@ -5,6 +5,7 @@ import type { HalOptions } from './hal/hal.config';
 import type { JwtAuthOptions } from './auth/auth-options.interface';
 import type { HalThrottleOptions } from './throttle/throttle-options.interface';
 import type { IdempotencyOptions } from './idempotency/idempotency-options.interface';
+import type { OperationsOptions } from './operations/operations.service';
 
 /** How a problem's `instance` member identifies the occurrence. */
 export type ProblemInstanceStyle = 'request-path' | 'urn-uuid';
@@ -78,4 +79,6 @@ export interface HalProblemModuleOptions {
   throttle?: HalThrottleOptions | false;
   /** Idempotent requests with `Idempotency-Key` (see `@Idempotent()`); the store is `IDEMPOTENCY_STORE`. */
   idempotency?: IdempotencyOptions;
+  /** 202 operations: the lease that tells other instances a killed one's work will not finish. */
+  operations?: OperationsOptions;
 }

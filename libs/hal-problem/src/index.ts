@@ -81,6 +81,7 @@ export {
   OperationsService,
   OperationNotFound,
   type OperationOutcome,
+  type OperationsOptions,
   type StartOperationOptions,
   type GetOperationOptions,
 } from './operations/operations.service';

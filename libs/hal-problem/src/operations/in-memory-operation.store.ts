@@ -13,6 +13,11 @@ export interface InMemoryOperationStoreOptions {
   readonly maxRecords?: number;
 }
 
+/** Whether an operation has its outcome: it never changes after that. */
+function finished(record: OperationRecord | undefined): boolean {
+  return record?.status === 'done' || record?.status === 'failed';
+}
+
 /**
  * Keeps operations in this process for `ttlMs` after their last update.
  * Expired entries are dropped as new ones are saved, whatever their TTLs
@@ -21,6 +26,8 @@ export interface InMemoryOperationStoreOptions {
  */
 export class InMemoryOperationStore implements OperationStore {
   private readonly records: ExpiringMap<OperationRecord>;
+  /** When each runner's lease lapses (ms since the epoch); one per instance. */
+  private readonly leases = new Map<string, number>();
 
   constructor(options: InMemoryOperationStoreOptions = {}) {
     this.records = boundedRecords<OperationRecord>(
@@ -48,5 +55,29 @@ export class InMemoryOperationStore implements OperationStore {
 
   get(id: string): Promise<OperationRecord | undefined> {
     return Promise.resolve(this.records.get(id));
+  }
+
+  async saveUnlessFinished(
+    record: OperationRecord,
+    ttlMs: number,
+  ): Promise<OperationRecord> {
+    // Read and written in one turn of the event loop: nothing runs between.
+    const current = this.records.get(record.id);
+    if (current && finished(current)) return current;
+    await this.save(record, ttlMs);
+    return record;
+  }
+
+  renewLease(runner: string, leaseMs: number): Promise<void> {
+    const now = Date.now();
+    // Lapsed leases of stopped services go, so the map stays as small as the instances.
+    for (const [name, until] of this.leases)
+      if (until <= now) this.leases.delete(name);
+    this.leases.set(runner, now + leaseMs);
+    return Promise.resolve();
+  }
+
+  hasLease(runner: string): Promise<boolean> {
+    return Promise.resolve((this.leases.get(runner) ?? 0) > Date.now());
   }
 }

@@ -18,6 +18,14 @@ export interface OperationRecord {
   readonly retryAfter: number;
   /** Who may read it (`start(..., { owner })`); absent: anyone the route lets in. */
   readonly owner?: string;
+  /**
+   * The lease of the instance running it: unfinished with this lease
+   * lapsed, it is stored as failed by the next read. Absent (a store
+   * without leases, an older version): never failed for a lapsed lease.
+   */
+  readonly runner?: string;
+  /** `start()`'s `ttlMs`, for an outcome another instance stores. */
+  readonly ttlMs?: number;
 }
 
 /**

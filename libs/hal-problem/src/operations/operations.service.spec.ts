@@ -3,7 +3,8 @@ import { ProblemException } from '../problem/problem.exception';
 import { ProblemMapper } from '../problem/problem.mapper';
 import { ProblemTypeCatalog } from '../problem/problem-type.catalog';
 import { InMemoryOperationStore } from './in-memory-operation.store';
-import type { Operation } from './operation';
+import type { Operation, OperationRecord } from './operation';
+import type { OperationStore } from './operation-store.interface';
 import { OperationsService } from './operations.service';
 
 function service(store?: InMemoryOperationStore): OperationsService {
@@ -231,5 +232,97 @@ describe('InMemoryOperationStore with maxRecords', () => {
     expect(() => new InMemoryOperationStore({ maxRecords: 0 })).toThrow(
       /InMemoryOperationStore: maxRecords must be a whole number above 0/,
     );
+  });
+});
+
+describe('OperationsService leases', () => {
+  const running = (id: string, runner: string): OperationRecord => ({
+    id,
+    kind: 'k',
+    status: 'running',
+    createdAt: 'then',
+    updatedAt: 'then',
+    retryAfter: 1,
+    runner,
+    ttlMs: 60_000,
+  });
+  const id = '00000000-0000-4000-8000-000000000001';
+
+  it("stores an operation as failed (503) once its instance's lease lapsed, and answers it so", async () => {
+    const store = new InMemoryOperationStore();
+    await store.renewLease('killed', 5);
+    await store.save(running(id, 'killed'), 60_000);
+    const operations = service(store);
+    expect((await operations.get(id)).status).toBe('running');
+    for (
+      let tries = 0;
+      tries < 100 && (await store.hasLease('killed'));
+      tries++
+    )
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    const failed = await operations.get(id);
+    expect(failed.status).toBe('failed');
+    expect(failed.problem).toMatchObject({
+      status: 503,
+      detail:
+        'The instance running this operation stopped before it finished; start it again.',
+      instance: `urn:uuid:${id}`,
+    });
+    expect(await store.get(id)).toMatchObject({
+      status: 'failed',
+      updatedAt: failed.updatedAt,
+    });
+  });
+
+  it('renews one lease while work runs, and stops once none runs', async () => {
+    const store = new InMemoryOperationStore();
+    const renewals = jest.spyOn(store, 'renewLease');
+    const config = new ProblemConfig({});
+    const operations = new OperationsService(
+      new ProblemMapper(config, new ProblemTypeCatalog(config, {})),
+      store,
+      { operations: { leaseMs: 30 } },
+    );
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    const started = await Promise.all([
+      operations.start('a', () => gate),
+      operations.start('b', () => gate),
+    ]);
+    for (let tries = 0; tries < 100 && renewals.mock.calls.length < 4; tries++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    // One lease for the instance, whatever the number of operations.
+    expect(new Set(renewals.mock.calls.map(([runner]) => runner)).size).toBe(1);
+    expect(renewals.mock.calls.length).toBeGreaterThanOrEqual(4);
+    finish();
+    for (const { id: startedId } of started)
+      expect((await settle(operations, startedId)).status).toBe('done');
+    await new Promise((resolve) => setImmediate(resolve));
+    const after = renewals.mock.calls.length;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(renewals.mock.calls.length).toBe(after);
+  });
+
+  it('leaves a store without leases as it was: plain saves, no lease, an operation of another instance read as stored', async () => {
+    const records = new Map<string, OperationRecord>();
+    const store: OperationStore = {
+      save: (record) => {
+        records.set(record.id, record);
+        return Promise.resolve();
+      },
+      get: (key) => Promise.resolve(records.get(key)),
+    };
+    const operations = new OperationsService(
+      new ProblemMapper(
+        new ProblemConfig({}),
+        new ProblemTypeCatalog(new ProblemConfig({}), {}),
+      ),
+      store,
+    );
+    const started = await operations.start('k', () => Promise.resolve());
+    expect(records.get(started.id)).not.toHaveProperty('runner');
+    expect((await settle(operations, started.id)).status).toBe('done');
+    records.set(id, running(id, 'unknown'));
+    expect((await operations.get(id)).status).toBe('running');
   });
 });

@@ -6,6 +6,9 @@ import {
   Optional,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { HalProblemModuleOptions } from '../hal-problem-module-options.interface';
+import { HAL_PROBLEM_MODULE_OPTIONS } from '../hal-problem.module-definition';
 import { defineProblemType } from '../problem/problem-type';
 import {
   ProblemMapper,
@@ -61,6 +64,44 @@ export interface OperationOutcome {
   resultHref?: string;
 }
 
+/** Module-level options of 202 operations (`HalProblemModule.forRoot({ operations })`). */
+export interface OperationsOptions {
+  /**
+   * How long an instance's lease on the operations it runs lasts without
+   * renewal (renewed every third of it). An unfinished operation whose
+   * instance stopped renewing (killed, out of memory, its event loop blocked
+   * that long) is answered and stored as failed (503) by the next read.
+   * Default 30 s. Needs a store with leases (both stores here have them).
+   */
+  readonly leaseMs?: number;
+}
+
+/** The default `operations.leaseMs`. */
+const DEFAULT_LEASE_MS = 30_000;
+/** The default `ttlMs` of an operation. */
+const DEFAULT_TTL_MS = 3_600_000;
+
+/** Whether an operation has its outcome (it never changes after that). */
+function isFinished(record: OperationRecord): boolean {
+  return record.status === 'done' || record.status === 'failed';
+}
+
+/** `operations.leaseMs`, checked at bootstrap as the other durations are. */
+function checkedLeaseMs(value: number | undefined): number {
+  const leaseMs = value ?? DEFAULT_LEASE_MS;
+  // A lease under 3 ms would be renewed more often than timers fire; NaN
+  // (an unset environment variable) would never be held.
+  if (
+    typeof leaseMs !== 'number' ||
+    !(leaseMs >= 3) ||
+    leaseMs > Number.MAX_SAFE_INTEGER
+  )
+    throw new TypeError(
+      `HalProblemModule: operations.leaseMs must be a number of milliseconds of at least 3, not ${String(leaseMs)}`,
+    );
+  return leaseMs;
+}
+
 /** Options of `OperationsService.start()`. */
 export interface StartOperationOptions {
   /** Seconds a client should wait between polls. Default 1. */
@@ -81,11 +122,23 @@ export interface GetOperationOptions {
   owner?: string;
 }
 
+/** What an instance keeps of each operation it runs. */
+interface RunningEntry {
+  interrupted: boolean;
+  fail: (problem: ProblemDetails) => Promise<unknown>;
+}
+
 /**
  * Runs work in the background and keeps its status, for the 202 pattern:
  * the handler returns `start(...)` with `@HttpCode(202)`, a status monitor
  * route returns `get(id)`. A failure is stored as a problem document made by
  * the same mapper as error responses, so it never carries internals.
+ *
+ * With a store that has leases, the instance holds one lease while it runs
+ * work (one timer, renewed every third of `leaseMs`), and each operation
+ * names it: a read that finds an unfinished operation whose lease lapsed
+ * (its instance was killed) stores it as failed. The first finished outcome
+ * stored is final: a late result of work whose lease lapsed is dropped.
  */
 @Injectable()
 export class OperationsService implements BeforeApplicationShutdown {
@@ -94,18 +147,34 @@ export class OperationsService implements BeforeApplicationShutdown {
   /**
    * Work running in this process, by id: at shutdown it is stored as
    * failed, or other instances sharing the store would report it
-   * `running` to every poll until its TTL (an hour by default).
+   * `running` to every poll until its lease lapses.
    */
-  private readonly running = new Map<
-    string,
-    { interrupted: boolean; fail: (problem: ProblemDetails) => Promise<void> }
-  >();
+  private readonly running = new Map<string, RunningEntry>();
+  /** This instance's lease name, when the store has leases. */
+  private readonly runner: string | undefined;
+  private readonly leaseMs: number;
+  private readonly renewEveryMs: number;
+  private renewal: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> | undefined;
+  /** `performance.now()` of the last renewal that was stored. */
+  private renewedAt = Number.NEGATIVE_INFINITY;
+  private renewalFailing = false;
 
   constructor(
     private readonly mapper: ProblemMapper,
     @Optional() @Inject(OPERATION_STORE) store?: OperationStore,
+    @Optional()
+    @Inject(HAL_PROBLEM_MODULE_OPTIONS)
+    options: HalProblemModuleOptions = {},
   ) {
     this.store = store ?? new InMemoryOperationStore();
+    this.leaseMs = checkedLeaseMs(options.operations?.leaseMs);
+    this.renewEveryMs = Math.max(1, Math.floor(this.leaseMs / 3));
+    const leases =
+      typeof this.store.renewLease === 'function' &&
+      typeof this.store.hasLease === 'function' &&
+      typeof this.store.saveUnlessFinished === 'function';
+    this.runner = leases ? randomUUID() : undefined;
   }
 
   async start(
@@ -113,7 +182,7 @@ export class OperationsService implements BeforeApplicationShutdown {
     work: (operation: Operation) => Promise<OperationOutcome | void>,
     options: StartOperationOptions = {},
   ): Promise<Operation> {
-    const ttlMs = options.ttlMs ?? 3_600_000;
+    const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
     // A programming error, said at once: NaN (`Number()` of an unset
     // variable) or 0 kept no operation, or made Redis refuse every save.
     if (!(ttlMs > 0) || ttlMs > Number.MAX_SAFE_INTEGER)
@@ -130,10 +199,36 @@ export class OperationsService implements BeforeApplicationShutdown {
       // Retry-After is a whole, non-negative number of seconds (RFC 9110 §10.2.3).
       retryAfter: retryAfterSeconds(options.retryAfter) ?? 1,
       ...(options.owner === undefined ? {} : { owner: options.owner }),
+      ...(this.runner === undefined ? {} : { runner: this.runner, ttlMs }),
     };
-    await this.store.save(record, ttlMs).catch(storeUnavailable('started'));
+    const entry: RunningEntry = {
+      interrupted: false,
+      // Until its work starts (run() replaces it): shutdown stores the failure all the same.
+      fail: (problem) =>
+        this.write(
+          {
+            ...record,
+            status: 'failed',
+            problem,
+            updatedAt: new Date().toISOString(),
+          },
+          ttlMs,
+        ),
+    };
+    // Known as running here before it is stored: a read on this instance
+    // never takes it for the work of a stopped one.
+    this.running.set(record.id, entry);
+    try {
+      // The lease exists before any record names it.
+      await this.holdLease();
+      await this.store.save(record, ttlMs);
+    } catch (error) {
+      this.running.delete(record.id);
+      this.stopRenewingWhenIdle();
+      storeUnavailable('started')(error);
+    }
     const operation = new Operation(record);
-    setImmediate(() => void this.run(operation, work, ttlMs));
+    setImmediate(() => void this.run(operation, record, entry, work, ttlMs));
     return operation;
   }
 
@@ -145,7 +240,7 @@ export class OperationsService implements BeforeApplicationShutdown {
       throw clientProblem(OperationNotFound, {
         detail: 'There is no operation with this id.',
       });
-    const record = await this.store.get(id).catch(storeUnavailable('read'));
+    let record = await this.store.get(id).catch(storeUnavailable('read'));
     // Another owner's operation is not disclosed: the same 404.
     if (
       !record ||
@@ -154,32 +249,96 @@ export class OperationsService implements BeforeApplicationShutdown {
       throw clientProblem(OperationNotFound, {
         detail: `There is no operation ${id}.`,
       });
+    if (!isFinished(record) && record.runner !== undefined)
+      record = await this.failIfAbandoned(record).catch(
+        storeUnavailable('read'),
+      );
     return new Operation(record);
+  }
+
+  /**
+   * An unfinished operation whose instance no longer holds its lease (it
+   * was killed, or its outcome could not be stored) will never finish:
+   * stored as failed, once, so every reader answers the same outcome.
+   */
+  private async failIfAbandoned(
+    record: OperationRecord,
+  ): Promise<OperationRecord> {
+    const runner = record.runner!;
+    const store = this.store;
+    // A store without leases (another instance's, or a custom one) leaves it as it is.
+    if (!store.hasLease || !store.saveUnlessFinished) return record;
+    // Work of this instance is known here without asking the store.
+    if (runner === this.runner) {
+      if (this.running.has(record.id)) return record;
+    } else if (await store.hasLease(runner)) return record;
+    const problem = this.interruptedProblem(
+      record.id,
+      'The instance running this operation stopped before it finished; start it again.',
+    );
+    return store.saveUnlessFinished(
+      {
+        ...record,
+        status: 'failed',
+        problem,
+        updatedAt: new Date().toISOString(),
+      },
+      record.ttlMs ?? DEFAULT_TTL_MS,
+    );
+  }
+
+  private interruptedProblem(id: string, detail: string): ProblemDetails {
+    return this.mapper.map(
+      ProblemException.serviceUnavailable(detail),
+      operationContext(id),
+    ).body;
+  }
+
+  /** Stores a change unless the operation already has its outcome (with a store that can tell). */
+  private write(
+    record: OperationRecord,
+    ttlMs: number,
+  ): Promise<OperationRecord> {
+    if (this.store.saveUnlessFinished)
+      return this.store.saveUnlessFinished(record, ttlMs);
+    return this.store.save(record, ttlMs).then(() => record);
   }
 
   private async run(
     operation: Operation,
+    base: OperationRecord,
+    entry: RunningEntry,
     work: (operation: Operation) => Promise<OperationOutcome | void>,
     ttlMs: number,
   ): Promise<void> {
-    const base = operation.toRecord();
-    const save = (change: Partial<OperationRecord>) =>
-      this.store.save(
-        { ...base, ...change, updatedAt: new Date().toISOString() },
-        ttlMs,
-      );
-    const entry = {
-      interrupted: false,
-      fail: (problem: ProblemDetails) => save({ status: 'failed', problem }),
+    const save = async (change: Partial<OperationRecord>) => {
+      const record = {
+        ...base,
+        ...change,
+        updatedAt: new Date().toISOString(),
+      };
+      const kept = await this.write(record, ttlMs);
+      // Another instance stored an outcome first (this one's lease lapsed):
+      // that outcome stands, and later changes of this work are dropped.
+      if (JSON.stringify(kept) !== JSON.stringify(record)) {
+        if (!entry.interrupted)
+          this.logger.warn(
+            `Operation ${operation.kind} ${operation.id} was stored as ${kept.status} while it ran here (this instance's lease lapsed): its ${record.status} outcome is dropped`,
+          );
+        entry.interrupted = true;
+      }
     };
+    entry.fail = (problem: ProblemDetails) =>
+      save({ status: 'failed', problem });
     // Once stored as interrupted, the operation is finished: work that
     // still ends during shutdown does not turn it back to running or done.
     const update = async (change: Partial<OperationRecord>) => {
       if (!entry.interrupted) await save(change);
     };
-    this.running.set(operation.id, entry);
     try {
       await update({ status: 'running' });
+      // Interrupted (shutdown) or failed by another instance before it began.
+      if (entry.interrupted) return;
       const outcome = (await work(operation)) ?? {};
       await update({ status: 'done', resultHref: outcome.resultHref });
     } catch (error) {
@@ -212,7 +371,52 @@ export class OperationsService implements BeforeApplicationShutdown {
       }
     } finally {
       this.running.delete(operation.id);
+      this.stopRenewingWhenIdle();
     }
+  }
+
+  /**
+   * Makes sure this instance's lease is held before a new operation names
+   * it, and keeps it renewed (one unref'd timer) while work runs here.
+   */
+  private async holdLease(): Promise<void> {
+    if (this.runner === undefined) return;
+    this.renewal ??= setInterval(
+      () => void this.renew().catch(() => undefined),
+      this.renewEveryMs,
+    ).unref();
+    // Renewed within the last two thirds of a lease: it holds for a third more at least.
+    if (performance.now() - this.renewedAt < 2 * this.renewEveryMs) return;
+    await this.renew();
+  }
+
+  /** One renewal at a time; a failed one is logged once until one succeeds. */
+  private renew(): Promise<void> {
+    this.renewing ??= (async () => {
+      const startedAt = performance.now();
+      try {
+        await this.store.renewLease!(this.runner!, this.leaseMs);
+        this.renewedAt = startedAt;
+        this.renewalFailing = false;
+      } catch (error) {
+        if (!this.renewalFailing)
+          this.logger.warn(
+            `Could not renew the lease of this instance's operations: other instances answer them as failed once it lapses (${this.leaseMs} ms). ${describeError(error).message}`,
+          );
+        this.renewalFailing = true;
+        throw error;
+      } finally {
+        this.renewing = undefined;
+      }
+    })();
+    return this.renewing;
+  }
+
+  /** No timer while no work runs here: the lease then lapses on its own. */
+  private stopRenewingWhenIdle(): void {
+    if (this.running.size > 0 || this.renewal === undefined) return;
+    clearInterval(this.renewal);
+    this.renewal = undefined;
   }
 
   /**
@@ -220,20 +424,21 @@ export class OperationsService implements BeforeApplicationShutdown {
    * that work ends with the process, so its operations are stored as
    * failed with a 503 problem, and clients polling another instance learn
    * it now and may start the work again. (A process that is killed cannot
-   * do this: its operations stay `running` until their `ttlMs`.)
+   * do this: its lease lapses, and the next read stores the failure.)
    */
   async beforeApplicationShutdown(): Promise<void> {
     const entries = [...this.running.entries()];
     this.running.clear();
+    this.stopRenewingWhenIdle();
     await Promise.all(
       entries.map(async ([id, entry]) => {
+        // The first stored outcome stands: one already stored is not replaced.
+        if (entry.interrupted) return;
         entry.interrupted = true;
-        const problem = this.mapper.map(
-          ProblemException.serviceUnavailable(
-            'The instance running this operation shut down before it finished; start it again.',
-          ),
-          operationContext(id),
-        ).body;
+        const problem = this.interruptedProblem(
+          id,
+          'The instance running this operation shut down before it finished; start it again.',
+        );
         await entry.fail(problem).catch((storeError: unknown) => {
           this.logger.error(
             `Operation ${id}: could not store that it was interrupted by shutdown`,

@@ -1,0 +1,271 @@
+import {
+  Controller,
+  Get,
+  Global,
+  Module,
+  Param,
+  type Type,
+} from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import {
+  HalOperation,
+  HalProblemModule,
+  HalResource,
+  Operation,
+  OPERATION_STORE,
+  type OperationRecord,
+  OperationsService,
+  RedisOperationStore,
+} from 'nestjs-hal-problem';
+import {
+  ADAPTERS,
+  startTestingApp,
+  Test,
+  type RunningApp,
+} from './support/adapters';
+import { ChildApp } from './support/child-app';
+import { describeWithRedis, uniquePrefix, useOwnRedis } from './support/redis';
+
+type Json = Record<string, any>;
+
+const STOPPED =
+  'The instance running this operation stopped before it finished; start it again.';
+
+@HalOperation(() => [MonitorController, 'status'])
+class LeaseOperation extends Operation {}
+
+/** The monitor of test/fixtures/operations-instance.ts, on an instance that runs no work. */
+@Controller('lease')
+class MonitorController {
+  constructor(private readonly operations: OperationsService) {}
+
+  @Get('jobs/:id')
+  @HalResource(LeaseOperation)
+  status(@Param('id') id: string): Promise<Operation> {
+    return this.operations.get(id);
+  }
+}
+
+function storeModule(redis: Redis, prefix: string): Type {
+  @Global()
+  @Module({
+    providers: [
+      {
+        provide: OPERATION_STORE,
+        useFactory: () => new RedisOperationStore(redis, prefix),
+      },
+    ],
+    exports: [OPERATION_STORE],
+  })
+  class StoreModule {}
+  return StoreModule;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describeWithRedis.each(ADAPTERS)(
+  'an operation whose instance is killed, read on %s',
+  (adapter) => {
+    const own = useOwnRedis();
+    let prefix: string;
+    let child: ChildApp | undefined;
+    let readers: RunningApp[] = [];
+
+    const reader = async (on = adapter) => {
+      const app = await startTestingApp(
+        on,
+        Test.createTestingModule({
+          imports: [
+            storeModule(own.redis, prefix),
+            HalProblemModule.forRoot({ operations: { leaseMs: 300 } }),
+          ],
+          controllers: [MonitorController],
+        }),
+      );
+      readers.push(app);
+      return app;
+    };
+    /** The instance that runs the work: another process, so it can be killed. */
+    const instance = async (leaseMs: number) => {
+      child = ChildApp.start('test/fixtures/operations-instance.ts', {
+        ADAPTER: adapter,
+        REDIS_PORT: String(own.server.port),
+        PREFIX: prefix,
+        LEASE_MS: String(leaseMs),
+      });
+      const { port } = await child.message((message) => 'port' in message);
+      return `http://127.0.0.1:${String(port)}`;
+    };
+    const startJob = async (baseUrl: string, name: string) => {
+      const accepted = await fetch(`${baseUrl}/lease/jobs/${name}`, {
+        method: 'POST',
+      });
+      expect(accepted.status).toBe(202);
+      const body = (await accepted.json()) as Json;
+      return {
+        id: body.id as string,
+        monitor: accepted.headers.get('location')!,
+      };
+    };
+    const read = async (app: RunningApp, monitor: string) => {
+      const response = await fetch(`${app.baseUrl}${monitor}`);
+      return {
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        body: (await response.json()) as Json,
+      };
+    };
+    /** Reads until the operation is finished: a bounded number of tries. */
+    const finished = async (app: RunningApp, monitor: string) => {
+      for (let tries = 0; tries < 200; tries++) {
+        const seen = await read(app, monitor);
+        if (seen.body.status === 'done' || seen.body.status === 'failed')
+          return seen;
+        await pause(25);
+      }
+      throw new Error(`${monitor} still unfinished`);
+    };
+    const stored = async (id: string) =>
+      JSON.parse((await own.redis.get(`${prefix}${id}`))!) as OperationRecord;
+
+    beforeEach(() => {
+      prefix = uniquePrefix('lease');
+    });
+    afterEach(async () => {
+      await child?.kill();
+      child = undefined;
+      await Promise.all(readers.map((app) => app.close()));
+      readers = [];
+    });
+
+    it('is running while its instance lives, and failed (503) once its lease lapses after kill -9', async () => {
+      const app = await reader();
+      const { id, monitor } = await startJob(await instance(600), 'killed');
+      // Three leases later it is still running: the instance renews it.
+      await pause(1_800);
+      const alive = await read(app, monitor);
+      expect(alive).toMatchObject({ status: 200, retryAfter: '1' });
+      expect(alive.body.status).toMatch(/^(pending|running)$/);
+      await child!.kill();
+      const seen = await finished(app, monitor);
+      expect(seen.status).toBe(200);
+      expect(seen.retryAfter).toBeNull();
+      expect(seen.body).toMatchObject({ id, status: 'failed' });
+      expect(seen.body.problem).toMatchObject({
+        status: 503,
+        detail: STOPPED,
+        instance: `urn:uuid:${id}`,
+      });
+      // Stored, so every later read (on any instance) says the same.
+      expect(await stored(id)).toMatchObject({
+        status: 'failed',
+        updatedAt: seen.body.updatedAt,
+      });
+      expect((await read(app, monitor)).body).toEqual(seen.body);
+    }, 20_000);
+
+    it('gives every reader the same stored outcome when several read at once', async () => {
+      const apps = [
+        await reader(),
+        await reader(adapter === 'express' ? 'fastify' : 'express'),
+      ];
+      const { id, monitor } = await startJob(await instance(300), 'raced');
+      const { runner } = await stored(id);
+      await child!.kill();
+      // Wait (bounded) until Redis has let the lease lapse, then read at once.
+      for (
+        let tries = 0;
+        tries < 200 && (await own.redis.exists(`${prefix}lease:${runner!}`));
+        tries++
+      )
+        await pause(25);
+      const seen = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => read(apps[i % 2], monitor)),
+      );
+      const bodies = new Set(seen.map((s) => JSON.stringify(s.body)));
+      expect(bodies.size).toBe(1);
+      expect(seen[0].body.status).toBe('failed');
+      expect(seen[0].body.updatedAt).toBe((await stored(id)).updatedAt);
+    }, 20_000);
+
+    it('keeps the failure when the stalled instance later finishes the work: its result is dropped, with a warning', async () => {
+      const app = await reader();
+      const baseUrl = await instance(300);
+      const { id, monitor } = await startJob(baseUrl, 'late');
+      // The instance's event loop is blocked far past its lease.
+      const stall = fetch(`${baseUrl}/lease/stall/2500`, { method: 'POST' });
+      const failed = await finished(app, monitor);
+      expect(failed.body.problem).toMatchObject({
+        status: 503,
+        detail: STOPPED,
+      });
+      expect((await stall).status).toBe(204);
+      // Alive again, it finishes the work: that outcome comes second and is dropped.
+      const finish = await fetch(`${baseUrl}/lease/finish/late`, {
+        method: 'POST',
+      });
+      expect(finish.status).toBe(204);
+      const warning = await child!.message(
+        (message) =>
+          typeof message.warn === 'string' && message.warn.includes(id),
+      );
+      expect(warning.warn).toMatch(
+        /stored as failed .* its done outcome is dropped/,
+      );
+      expect((await read(app, monitor)).body).toEqual(failed.body);
+      const onItsOwnInstance = await fetch(`${baseUrl}${monitor}`);
+      expect(((await onItsOwnInstance.json()) as Json).status).toBe('failed');
+      expect(await stored(id)).toMatchObject({ status: 'failed' });
+    }, 20_000);
+  },
+);
+
+describe('operations.leaseMs', () => {
+  it.each([0, Number.NaN, -1, 2, Infinity])(
+    'fails the start for %s',
+    async (leaseMs) => {
+      await expect(
+        Test.createTestingModule({
+          imports: [HalProblemModule.forRoot({ operations: { leaseMs } })],
+        }).compile(),
+      ).rejects.toThrow(
+        /operations\.leaseMs must be a number of milliseconds of at least 3/,
+      );
+    },
+  );
+
+  it('is not needed: the default is a complete setup', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [HalProblemModule.forRoot()],
+    }).compile();
+    expect(moduleRef.get(OperationsService)).toBeInstanceOf(OperationsService);
+    await moduleRef.close();
+  });
+});
+
+describeWithRedis('RedisOperationStore.saveUnlessFinished', () => {
+  const own = useOwnRedis();
+  const record = (status: OperationRecord['status'], tag: string) => ({
+    id: 'x',
+    kind: 'k',
+    status,
+    createdAt: tag,
+    updatedAt: tag,
+    retryAfter: 1,
+  });
+
+  it('keeps one of two finished outcomes stored at once, and tells both callers which', async () => {
+    const store = new RedisOperationStore(own.redis, uniquePrefix('cas'));
+    await store.save(record('running', 'r'), 60_000);
+    const [first, second] = await Promise.all([
+      store.saveUnlessFinished(record('failed', 'a'), 60_000),
+      store.saveUnlessFinished(record('done', 'b'), 60_000),
+    ]);
+    expect(second).toEqual(first);
+    expect(await store.get('x')).toEqual(first);
+    // An unfinished change never replaces an outcome either.
+    expect(
+      await store.saveUnlessFinished(record('running', 'c'), 60_000),
+    ).toEqual(first);
+  });
+});
