@@ -303,6 +303,39 @@ describe('OperationsService leases', () => {
     expect(renewals.mock.calls.length).toBe(after);
   });
 
+  it('renews a lease longer than a timer can wait no more often than a timer can wait', async () => {
+    const store = new InMemoryOperationStore();
+    const renewals = jest.spyOn(store, 'renewLease');
+    const config = new ProblemConfig({});
+    const operations = new OperationsService(
+      new ProblemMapper(config, new ProblemTypeCatalog(config, {})),
+      store,
+      { operations: { leaseMs: 2 ** 33 } },
+    );
+    let finish!: () => void;
+    const started = await operations.start(
+      'long',
+      () => new Promise<void>((resolve) => (finish = resolve)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(renewals).toHaveBeenCalledTimes(1);
+    finish();
+    expect((await settle(operations, started.id)).status).toBe('done');
+  });
+
+  it('keeps one of two outcomes stored at once in memory too', async () => {
+    const store = new InMemoryOperationStore();
+    const base = running(id, 'r');
+    await store.save(base, 60_000);
+    const [first, second] = await Promise.all([
+      store.saveUnlessFinished({ ...base, status: 'failed' }, 60_000),
+      store.saveUnlessFinished({ ...base, status: 'done' }, 60_000),
+    ]);
+    expect(first.status).toBe('failed');
+    expect(second).toBe(first);
+    expect(await store.get(id)).toBe(first);
+  });
+
   it('leaves a store without leases as it was: plain saves, no lease, an operation of another instance read as stored', async () => {
     const records = new Map<string, OperationRecord>();
     const store: OperationStore = {

@@ -78,6 +78,8 @@ export interface OperationsOptions {
 
 /** The default `operations.leaseMs`. */
 const DEFAULT_LEASE_MS = 30_000;
+/** The longest delay Node's timers keep. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The default `ttlMs` of an operation. */
 const DEFAULT_TTL_MS = 3_600_000;
 
@@ -169,7 +171,12 @@ export class OperationsService implements BeforeApplicationShutdown {
   ) {
     this.store = store ?? new InMemoryOperationStore();
     this.leaseMs = checkedLeaseMs(options.operations?.leaseMs);
-    this.renewEveryMs = Math.max(1, Math.floor(this.leaseMs / 3));
+    // Node runs a timer of more than 2^31 - 1 ms after 1 ms instead: renewing
+    // a longer lease that often would flood the store.
+    this.renewEveryMs = Math.min(
+      Math.max(1, Math.floor(this.leaseMs / 3)),
+      MAX_TIMER_MS,
+    );
     const leases =
       typeof this.store.renewLease === 'function' &&
       typeof this.store.hasLease === 'function' &&
