@@ -2,8 +2,10 @@ import {
   Controller,
   Get,
   Global,
+  HttpCode,
   Module,
   Param,
+  Post,
   type Type,
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
@@ -216,6 +218,105 @@ describeWithRedis.each(ADAPTERS)(
       const onItsOwnInstance = await fetch(`${baseUrl}${monitor}`);
       expect(((await onItsOwnInstance.json()) as Json).status).toBe('failed');
       expect(await stored(id)).toMatchObject({ status: 'failed' });
+    }, 20_000);
+  },
+);
+
+/** Work the test ends: `POST /outage/jobs/:name` waits until `finish(name)`. */
+const outageGates = new Map<string, () => void>();
+
+@HalOperation(() => [OutageController, 'status'])
+class OutageOperation extends Operation {}
+
+@Controller('outage')
+class OutageController {
+  constructor(private readonly operations: OperationsService) {}
+
+  @Post('jobs/:name')
+  @HttpCode(202)
+  @HalResource(OutageOperation)
+  start(@Param('name') name: string): Promise<Operation> {
+    return this.operations.start('outage-job', async () => {
+      await new Promise<void>((resolve) => outageGates.set(name, resolve));
+      return { resultHref: `/outage/results/${name}` };
+    });
+  }
+
+  @Get('jobs/:id')
+  @HalResource(OutageOperation)
+  status(@Param('id') id: string): Promise<Operation> {
+    return this.operations.get(id);
+  }
+}
+
+describeWithRedis.each(ADAPTERS)(
+  'an operation whose work ends while Redis is down, on %s',
+  (adapter) => {
+    const own = useOwnRedis();
+
+    it('is stored done once Redis is back, not lost nor failed', async () => {
+      const prefix = uniquePrefix('outage');
+      const app = await startTestingApp(
+        adapter,
+        Test.createTestingModule({
+          imports: [
+            storeModule(own.redis, prefix),
+            HalProblemModule.forRoot({ operations: { leaseMs: 300 } }),
+          ],
+          controllers: [OutageController],
+        }),
+      );
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const name = `outage-${adapter}`;
+        const accepted = await fetch(`${app.baseUrl}/outage/jobs/${name}`, {
+          method: 'POST',
+        });
+        expect(accepted.status).toBe(202);
+        const monitor = accepted.headers.get('location')!;
+        for (let tries = 0; tries < 200 && !outageGates.has(name); tries++)
+          await pause(5);
+        const id = monitor.split('/').pop()!;
+        const running = await own.redis.get(`${prefix}${id}`);
+        expect(JSON.parse(running!)).toMatchObject({ status: 'running' });
+        await own.server.stop();
+        outageGates.get(name)!();
+        // Read while Redis is down: unavailable, not a fault.
+        expect((await fetch(`${app.baseUrl}${monitor}`)).status).toBe(503);
+        await own.server.start();
+        // The test's redis-server keeps no data across a restart; a real
+        // one (persistence, or a network outage) still has the record.
+        // NX: the app's retry may have stored the outcome first.
+        for (let tries = 0; tries < 100; tries++) {
+          const restored = await own.redis
+            .set(`${prefix}${id}`, running!, 'PX', 60_000, 'NX')
+            .then(
+              () => true,
+              () => false,
+            );
+          if (restored) break;
+          await pause(25);
+        }
+        let body: Json = {};
+        for (let tries = 0; tries < 200; tries++) {
+          const response = await fetch(`${app.baseUrl}${monitor}`);
+          if (response.status === 200) {
+            body = (await response.json()) as Json;
+            if (body.status === 'done' || body.status === 'failed') break;
+          } else await response.text();
+          await pause(25);
+        }
+        expect(body.status).toBe('done');
+        expect(body._links.result).toEqual({
+          href: `/outage/results/${name}`,
+        });
+        expect(unhandled).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+        await app.close();
+      }
     }, 20_000);
   },
 );

@@ -336,6 +336,32 @@ describe('OperationsService leases', () => {
     expect(await store.get(id)).toBe(first);
   });
 
+  it('stores the outcome of finished work once the store is back, not a failure made of the store error', async () => {
+    const store = new InMemoryOperationStore();
+    const saveUnlessFinished = store.saveUnlessFinished.bind(store);
+    let refusals = 3;
+    // The store is down when the work ends: its first writes of the outcome fail.
+    jest
+      .spyOn(store, 'saveUnlessFinished')
+      .mockImplementation((record, ttlMs) =>
+        record.status !== 'running' && refusals-- > 0
+          ? Promise.reject(new Error('ECONNREFUSED'))
+          : saveUnlessFinished(record, ttlMs),
+      );
+    const config = new ProblemConfig({});
+    const operations = new OperationsService(
+      new ProblemMapper(config, new ProblemTypeCatalog(config, {})),
+      store,
+      { operations: { leaseMs: 30 } },
+    );
+    const started = await operations.start('k', () =>
+      Promise.resolve({ resultHref: '/results/9' }),
+    );
+    const done = await settle(operations, started.id);
+    expect(done.status).toBe('done');
+    expect(done.resultHref).toBe('/results/9');
+  });
+
   it('leaves a store without leases as it was: plain saves, no lease, an operation of another instance read as stored', async () => {
     const records = new Map<string, OperationRecord>();
     const store: OperationStore = {

@@ -128,6 +128,10 @@ export interface GetOperationOptions {
 interface RunningEntry {
   interrupted: boolean;
   fail: (problem: ProblemDetails) => Promise<unknown>;
+  /** Set when the store could not take its outcome: writes it again. */
+  unstored?: () => void;
+  /** The same, awaited, at shutdown. */
+  storeOutcome?: () => Promise<void>;
 }
 
 /**
@@ -342,44 +346,70 @@ export class OperationsService implements BeforeApplicationShutdown {
     const update = async (change: Partial<OperationRecord>) => {
       if (!entry.interrupted) await save(change);
     };
+    let outcome: Partial<OperationRecord>;
     try {
       await update({ status: 'running' });
       // Interrupted (shutdown) or failed by another instance before it began.
-      if (entry.interrupted) return;
-      const outcome = (await work(operation)) ?? {};
-      await update({ status: 'done', resultHref: outcome.resultHref });
+      if (entry.interrupted) return this.forget(operation.id);
+      const result = (await work(operation)) ?? {};
+      outcome = { status: 'done', resultHref: result.resultHref };
     } catch (error) {
       // Nothing here may throw: this runs detached from any request, so a
       // throw would be an unhandled rejection (the process exits) and the
       // operation would stay "running" for its whole TTL.
-      let problem: ProblemDetails;
-      try {
-        const mapped = this.mapper.map(error, operationContext(operation.id));
-        problem = mapped.body;
-        if (mapped.logLevel === 'error') {
-          this.logger.error(
-            `Operation ${operation.kind} ${operation.id} failed`,
-            describeError(error).stack,
-          );
-        }
-      } catch {
-        problem = bareServerError(`urn:uuid:${operation.id}`);
-        this.logger.error(
-          `Operation ${operation.kind} ${operation.id} failed with an error that could not be read`,
-        );
-      }
-      try {
-        await update({ status: 'failed', problem });
-      } catch (storeError) {
-        this.logger.error(
-          `Operation ${operation.id}: could not store its failure`,
-          describeError(storeError).stack,
-        );
-      }
-    } finally {
-      this.running.delete(operation.id);
-      this.stopRenewingWhenIdle();
+      outcome = { status: 'failed', problem: this.problemOf(error, operation) };
     }
+    try {
+      await update(outcome);
+      this.forget(operation.id);
+    } catch (storeError) {
+      // The store cannot take it now (Redis unreachable): the operation
+      // stays running here, under the lease, and each tick of the timer
+      // writes it again, so a store outage does not lose a finished result.
+      this.logger.error(
+        `Operation ${operation.id}: could not store its ${String(outcome.status)} outcome; retrying`,
+        describeError(storeError).stack,
+      );
+      entry.storeOutcome = () => save(outcome);
+      const giveUpAt = Date.now() + ttlMs;
+      let retrying = false;
+      entry.unstored = () => {
+        if (retrying) return;
+        // Past its TTL the operation is gone from the store anyway.
+        if (Date.now() > giveUpAt) return this.forget(operation.id);
+        retrying = true;
+        save(outcome).then(
+          () => this.forget(operation.id),
+          () => (retrying = false),
+        );
+      };
+      this.keepTicking();
+    }
+  }
+
+  /** The problem document an operation's failure is stored as; never throws. */
+  private problemOf(error: unknown, operation: Operation): ProblemDetails {
+    try {
+      const mapped = this.mapper.map(error, operationContext(operation.id));
+      if (mapped.logLevel === 'error') {
+        this.logger.error(
+          `Operation ${operation.kind} ${operation.id} failed`,
+          describeError(error).stack,
+        );
+      }
+      return mapped.body;
+    } catch {
+      this.logger.error(
+        `Operation ${operation.kind} ${operation.id} failed with an error that could not be read`,
+      );
+      return bareServerError(`urn:uuid:${operation.id}`);
+    }
+  }
+
+  /** The operation has its outcome stored (or lost for good): no longer run here. */
+  private forget(id: string): void {
+    this.running.delete(id);
+    this.stopRenewingWhenIdle();
   }
 
   /**
@@ -388,13 +418,21 @@ export class OperationsService implements BeforeApplicationShutdown {
    */
   private async holdLease(): Promise<void> {
     if (this.runner === undefined) return;
-    this.renewal ??= setInterval(
-      () => void this.renew().catch(() => undefined),
-      this.renewEveryMs,
-    ).unref();
+    this.keepTicking();
     // Renewed within the last two thirds of a lease: it holds for a third more at least.
     if (performance.now() - this.renewedAt < 2 * this.renewEveryMs) return;
     await this.renew();
+  }
+
+  /**
+   * One unref'd timer while work runs here: it renews the lease and writes
+   * again the outcomes the store could not take.
+   */
+  private keepTicking(): void {
+    this.renewal ??= setInterval(() => {
+      if (this.runner !== undefined) void this.renew().catch(() => undefined);
+      for (const entry of this.running.values()) entry.unstored?.();
+    }, this.renewEveryMs).unref();
   }
 
   /** One renewal at a time; a failed one is logged once until one succeeds. */
@@ -439,6 +477,16 @@ export class OperationsService implements BeforeApplicationShutdown {
     this.stopRenewingWhenIdle();
     await Promise.all(
       entries.map(async ([id, entry]) => {
+        // Finished work whose outcome the store could not take yet: a last try.
+        if (entry.storeOutcome) {
+          await entry.storeOutcome().catch((storeError: unknown) => {
+            this.logger.error(
+              `Operation ${id}: could not store its outcome before shutdown`,
+              describeError(storeError).stack,
+            );
+          });
+          return;
+        }
         // The first stored outcome stands: one already stored is not replaced.
         if (entry.interrupted) return;
         entry.interrupted = true;
