@@ -376,7 +376,12 @@ export class OperationsService implements BeforeApplicationShutdown {
       entry.unstored = () => {
         if (retrying) return;
         // Past its TTL the operation is gone from the store anyway.
-        if (Date.now() > giveUpAt) return this.forget(operation.id);
+        if (Date.now() > giveUpAt) {
+          this.logger.error(
+            `Operation ${operation.id}: its ${String(outcome.status)} outcome was never stored; given up after its ttlMs`,
+          );
+          return this.forget(operation.id);
+        }
         retrying = true;
         save(outcome).then(
           () => this.forget(operation.id),
