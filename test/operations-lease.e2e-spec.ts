@@ -142,9 +142,10 @@ describeWithRedis.each(ADAPTERS)(
 
     it('is running while its instance lives, and failed (503) once its lease lapses after kill -9', async () => {
       const app = await reader();
-      const { id, monitor } = await startJob(await instance(600), 'killed');
-      // Three leases later it is still running: the instance renews it.
-      await pause(1_800);
+      // A lease long enough that a loaded CI machine starving the child for
+      // a moment does not let it lapse; two leases later it must still run.
+      const { id, monitor } = await startJob(await instance(1_500), 'killed');
+      await pause(3_000);
       const alive = await read(app, monitor);
       expect(alive).toMatchObject({ status: 200, retryAfter: '1' });
       expect(alive.body.status).toMatch(/^(pending|running)$/);
