@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProblemInstanceStyle } from '../hal-problem-module-options.interface';
 import { originForm } from '../routing/request-target';
 import { reasonPhrase } from './http-status';
 import { DEFAULT_REQUEST_ID_HEADER } from './problem.config';
@@ -29,6 +30,7 @@ const headers = new WeakMap<object, string>();
 export function answerClientErrorsOf(
   server: EventEmitter,
   requestIdHeader: string,
+  instanceStyle: ProblemInstanceStyle = 'request-path',
 ): void {
   headers.set(server, requestIdHeader);
   if (server.listenerCount('clientError') === 0)
@@ -39,7 +41,12 @@ export function answerClientErrorsOf(
     server.on(
       'checkExpectation',
       (request: IncomingMessage, response: ServerResponse) =>
-        answerFailedExpectation(request, response, requestIdHeader),
+        answerFailedExpectation(
+          request,
+          response,
+          requestIdHeader,
+          instanceStyle,
+        ),
     );
 }
 
@@ -47,18 +54,27 @@ export function answerClientErrorsOf(
  * A request whose `Expect` is anything but `100-continue`: RFC 9110
  * §10.1.1 lets a server answer 417, and Node does so before any framework
  * sees the request (no route, guard or filter runs), so the problem is
- * written here. Its path is known, unlike a parser refusal's.
+ * written here. Its path is known, unlike a parser refusal's. Its `instance`
+ * is what the filter would write: the path without the query (which may
+ * carry a token, RFC 6750 §2.3), or a fresh `urn:uuid:`.
  */
 function answerFailedExpectation(
   request: IncomingMessage,
   response: ServerResponse,
   requestIdHeader: string,
+  instanceStyle: ProblemInstanceStyle,
 ): void {
   const id = ensureRequestId(request, requestIdHeader.toLowerCase());
+  const target = originForm(request.url ?? '/');
+  const query = target.indexOf('?');
   const body = problemText(
     417,
     'The only expectation this server meets is 100-continue.',
-    originForm(request.url ?? '/'),
+    instanceStyle === 'urn-uuid'
+      ? `urn:uuid:${randomUUID()}`
+      : query === -1
+        ? target
+        : target.slice(0, query),
     id,
   );
   // Node drops the body of a response to HEAD; its length is still right.

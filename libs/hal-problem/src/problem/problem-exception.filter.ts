@@ -109,7 +109,11 @@ export class ProblemExceptionFilter
   onApplicationBootstrap(): void {
     const server: unknown = this.adapterHost.httpAdapter?.getHttpServer();
     if (server && typeof (server as EventEmitter).listenerCount === 'function')
-      answerClientErrorsOf(server as EventEmitter, this.config.requestIdHeader);
+      answerClientErrorsOf(
+        server as EventEmitter,
+        this.config.requestIdHeader,
+        this.config.instance,
+      );
     const instance: unknown = this.adapterHost.httpAdapter?.getInstance();
     if (typeof instance !== 'object' && typeof instance !== 'function') return;
     if (instance === null) return;

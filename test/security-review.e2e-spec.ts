@@ -1,0 +1,313 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpException,
+  InternalServerErrorException,
+  Param,
+  Post,
+  Query,
+} from '@nestjs/common';
+import {
+  Consumes,
+  HalLink,
+  HalProblemModule,
+  HalResource,
+  ProblemException,
+} from 'nestjs-hal-problem';
+import {
+  ADAPTERS,
+  startTestingApp,
+  Test,
+  type RunningApp,
+} from './support/adapters';
+import { rawRequest, socketRequest } from './support/raw-http';
+
+/**
+ * An adversarial pass over what a client controls (paths, queries, headers,
+ * body values) and what an app's handler may hand back, on both platforms:
+ * nothing a client sends is echoed without bound or unencoded into a header,
+ * and nothing internal reaches a 5xx body.
+ */
+const MARKER = 'SECRET-MARKER-5e1f';
+
+@HalLink('self', '/review/items/{id}')
+@HalLink('search', '/review/search{?q}')
+class ItemResource {}
+
+/** Results the writer cannot serialize, each carrying the marker. */
+const UNRENDERABLE: Record<string, () => unknown> = {
+  'throwing toJSON': () => ({
+    id: '1',
+    x: {
+      toJSON(): never {
+        throw new Error(MARKER);
+      },
+    },
+  }),
+  'throwing getter': () => ({
+    id: '1',
+    get x(): never {
+      throw new Error(MARKER);
+    },
+  }),
+  circular: () => {
+    const value: Record<string, unknown> = { id: '1', note: MARKER };
+    value.self = value;
+    return value;
+  },
+  'rejected promise': () => Promise.reject(new Error(MARKER)),
+};
+
+/** Errors an app throws whose message is not for the client. */
+const INTERNAL_ERRORS: Record<string, () => unknown> = {
+  InternalServerErrorException: () => new InternalServerErrorException(MARKER),
+  'HttpException 500 object': () =>
+    new HttpException({ message: MARKER, detail: MARKER, error: MARKER }, 500),
+  'HttpException 502 with cause': () =>
+    new HttpException('x', 502, { cause: new Error(MARKER) }),
+  'a Redis error': () =>
+    Object.assign(new Error(`connect ECONNREFUSED 10.0.0.7:6379 ${MARKER}`), {
+      code: 'ECONNREFUSED',
+    }),
+  'an error claiming status 400': () =>
+    Object.assign(new Error(MARKER), { status: 400, expose: true }),
+};
+
+@Controller('review')
+class ReviewController {
+  @Post('items')
+  @HalResource(ItemResource)
+  create(@Body() body: { id: unknown; q: unknown }) {
+    return { id: body.id, q: body.q };
+  }
+
+  @Post('render/:kind')
+  @HalResource(ItemResource)
+  render(@Param('kind') kind: string): unknown {
+    return UNRENDERABLE[kind]();
+  }
+
+  @Post('plain/:kind')
+  plain(@Param('kind') kind: string): unknown {
+    return UNRENDERABLE[kind]();
+  }
+
+  @Post('throw/:kind')
+  throwIt(@Param('kind') kind: string): never {
+    throw INTERNAL_ERRORS[kind]();
+  }
+
+  @Post('problem-headers')
+  problemHeaders(): never {
+    throw new ProblemException(409, {
+      headers: {
+        'X-Split': 'a\r\nX-Injected: 1',
+        'X-Nul': 'a\u0000b',
+        'X-Kept': 'plain',
+      },
+    });
+  }
+
+  @Get('query')
+  query(@Query() query: Record<string, unknown>) {
+    return {
+      keys: Object.keys(query),
+      polluted: ({} as Record<string, unknown>).polluted ?? null,
+    };
+  }
+
+  @Post('json-only')
+  @Consumes('application/json')
+  jsonOnly() {
+    return { ok: true };
+  }
+}
+
+/** The response as its bytes came: header values exactly as written. */
+function send(
+  running: RunningApp,
+  method: string,
+  target: string,
+  headers: Record<string, string> = {},
+  body = '',
+) {
+  const lines = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  return socketRequest(
+    running.baseUrl,
+    `${method} ${target} HTTP/1.1\r\nHost: x\r\n${lines}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+const JSON_HEADERS = { 'Content-Type': 'application/json' };
+
+describe.each(ADAPTERS)('security review on %s', (adapter) => {
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({
+        imports: [
+          HalProblemModule.forRoot({
+            validation: false,
+            acceptedContentTypes: ['application/json', 'application/*+json'],
+          }),
+        ],
+        controllers: [ReviewController],
+      }),
+    );
+  });
+  afterAll(() => running.close());
+
+  describe('5xx bodies', () => {
+    it.each(Object.keys(UNRENDERABLE))(
+      'a HAL result with a %s is a bare 500',
+      async (kind) => {
+        for (const route of ['render', 'plain']) {
+          const response = await send(
+            running,
+            'POST',
+            `/review/${route}/${encodeURIComponent(kind)}`,
+          );
+          expect(response.status).toBe(500);
+          expect(response.body).not.toContain(MARKER);
+          expect(response.body).not.toMatch(/\bat \S+ \(|\.[jt]s:\d+/);
+          expect(JSON.parse(response.body)).toMatchObject({
+            detail:
+              'The server encountered an unexpected condition and could not complete the request.',
+          });
+        }
+      },
+    );
+
+    it.each(Object.keys(INTERNAL_ERRORS))(
+      '%s never reaches the body',
+      async (kind) => {
+        const response = await send(
+          running,
+          'POST',
+          `/review/throw/${encodeURIComponent(kind)}`,
+        );
+        expect(response.status).toBeGreaterThanOrEqual(500);
+        expect(response.body).not.toContain(MARKER);
+        expect(response.body).not.toContain('6379');
+      },
+    );
+  });
+
+  describe('response headers from client data', () => {
+    it('percent-encodes CR, LF, NUL and non-ASCII of a created id in Location and links', async () => {
+      const response = await send(
+        running,
+        'POST',
+        '/review/items',
+        JSON_HEADERS,
+        JSON.stringify({ id: 'a\r\nX-Injected: 1\u0000é', q: 'x\r\ny' }),
+      );
+      expect(response.status).toBe(201);
+      expect(response.headers['x-injected']).toBeUndefined();
+      expect(response.headers.location).toBe(
+        '/review/items/a%0D%0AX-Injected%3A%201%00%C3%A9',
+      );
+      expect(JSON.parse(response.body)._links.search.href).toBe(
+        '/review/search?q=x%0D%0Ay',
+      );
+    });
+
+    it('drops a problem header with CR, LF or NUL and keeps the others', async () => {
+      const response = await send(running, 'POST', '/review/problem-headers');
+      expect(response.status).toBe(409);
+      expect(response.headers['x-injected']).toBeUndefined();
+      expect(response.headers['x-split']).toBeUndefined();
+      expect(response.headers['x-nul']).toBeUndefined();
+      expect(response.headers['x-kept']).toBe('plain');
+    });
+
+    it('never echoes a request id it did not accept', async () => {
+      for (const sent of ['a'.repeat(129), 'a b', 'a"b', '-a']) {
+        const response = await send(running, 'GET', '/review/query', {
+          'X-Request-Id': sent,
+        });
+        expect(response.headers['x-request-id']).not.toBe(sent);
+        expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      }
+    });
+  });
+
+  describe('what a problem repeats of the request', () => {
+    it("names an unknown expectation's path in the 417, never its query", async () => {
+      // The query may carry a token (RFC 6750 §2.3): no other problem repeats it.
+      const response = await rawRequest(
+        running.baseUrl,
+        '/review/query?access_token=SECRET-TOKEN&x=1',
+        { expect: 'teapot' },
+      );
+      expect(response.status).toBe(417);
+      expect(response.body).not.toContain('SECRET-TOKEN');
+      expect(JSON.parse(response.body)).toMatchObject({
+        instance: '/review/query',
+      });
+    });
+  });
+
+  describe('prototype keys', () => {
+    it('keeps __proto__ and constructor query keys as plain names and pollutes nothing', async () => {
+      const response = await send(
+        running,
+        'GET',
+        '/review/query?__proto__[polluted]=1&constructor[prototype][polluted]=1&__proto__=x',
+      );
+      expect(response.status).toBe(200);
+      expect(JSON.parse(response.body)).toMatchObject({
+        keys: [
+          '__proto__[polluted]',
+          'constructor[prototype][polluted]',
+          '__proto__',
+        ],
+        polluted: null,
+      });
+    });
+
+    it.each([
+      ['__proto__', '{"id":"1","__proto__":{"polluted":1}}'],
+      ['escaped __proto__', '{"id":"1","\\u005f_proto__":{"polluted":1}}'],
+      ['constructor.prototype', '{"constructor":{"prototype":{"polluted":1}}}'],
+    ])('refuses a JSON body with %s', async (_name, body) => {
+      const response = await send(
+        running,
+        'POST',
+        '/review/items',
+        JSON_HEADERS,
+        body,
+      );
+      expect(response.status).toBe(400);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+  });
+});
+
+describe.each(ADAPTERS)("instance: 'urn-uuid' on %s", (adapter) => {
+  it('holds for the 417 of an unknown expectation too', async () => {
+    const running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({
+        imports: [HalProblemModule.forRoot({ instance: 'urn-uuid' })],
+        controllers: [ReviewController],
+      }),
+    );
+    try {
+      const response = await rawRequest(running.baseUrl, '/review/query?x=1', {
+        expect: 'teapot',
+      });
+      expect(response.status).toBe(417);
+      expect(JSON.parse(response.body).instance).toMatch(
+        /^urn:uuid:[0-9a-f-]{36}$/,
+      );
+    } finally {
+      await running.close();
+    }
+  });
+});
