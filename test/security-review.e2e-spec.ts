@@ -117,6 +117,11 @@ class ReviewController {
     };
   }
 
+  @Get('things/:id')
+  thing(@Param('id') id: string) {
+    return { id };
+  }
+
   @Post('json-only')
   @Consumes('application/json')
   jsonOnly() {
@@ -158,6 +163,9 @@ describe.each(ADAPTERS)('security review on %s', (adapter) => {
         ],
         controllers: [ReviewController],
       }),
+      undefined,
+      // A path parameter as long as Express takes one, for the 405 below.
+      { fastify: { maxParamLength: 8000 } },
     );
   });
   afterAll(() => running.close());
@@ -250,6 +258,52 @@ describe.each(ADAPTERS)('security review on %s', (adapter) => {
       expect(JSON.parse(response.body)).toMatchObject({
         instance: '/review/query',
       });
+    });
+
+    it('shortens a long path in the detail of a 404 and a 405, and keeps it whole in instance', async () => {
+      const path = `/review/${'a'.repeat(4000)}`;
+      const notFound = await send(running, 'GET', path);
+      expect(notFound.status).toBe(404);
+      const body = JSON.parse(notFound.body) as Record<string, string>;
+      expect(body.instance).toBe(path);
+      expect(body.detail).toBe(`Nothing is served at ${path.slice(0, 128)}….`);
+
+      const file = `/review/things/${'b'.repeat(4000)}`;
+      const refused = await send(running, 'PUT', file);
+      expect(refused.status).toBe(405);
+      expect(JSON.parse(refused.body)).toMatchObject({
+        detail: `PUT is not supported by ${file.slice(0, 128)}…; use GET, HEAD, OPTIONS.`,
+        instance: file,
+      });
+    });
+
+    it("shortens a long media type in a 415's detail", async () => {
+      const type = `application/${'a'.repeat(4000)}+json`;
+      const response = await send(
+        running,
+        'POST',
+        '/review/json-only',
+        { 'Content-Type': type },
+        '{}',
+      );
+      expect(response.status).toBe(415);
+      const { detail } = JSON.parse(response.body) as { detail: string };
+      expect(detail.length).toBeLessThan(200);
+      expect(detail).not.toContain('a'.repeat(200));
+    });
+
+    it("names a short media type in a 415's detail as it was sent", async () => {
+      const response = await send(
+        running,
+        'POST',
+        '/review/json-only',
+        { 'Content-Type': 'application/vnd.acme+json' },
+        '{}',
+      );
+      expect(response.status).toBe(415);
+      expect(JSON.parse(response.body).detail).toBe(
+        'The media type application/vnd.acme+json is not accepted here.',
+      );
     });
   });
 

@@ -10,6 +10,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { EventEmitter } from 'node:events';
 import { answerClientErrorsOf } from './client-errors';
+import { shortened } from './echoed-text';
 import { ProblemConfig } from './problem.config';
 import { AuthConfig } from '../auth/auth.config';
 import { bearerChallenge } from '../auth/bearer-challenge';
@@ -215,13 +216,13 @@ export class ProblemExceptionFilter
         ? exception
         : unserved.allow
           ? clientProblem(405, {
-              detail: `${unserved.refused ?? context.method} is not supported by ${context.path}; use ${unserved.allow}.`,
+              detail: `${unserved.refused ?? context.method} is not supported by ${shortened(context.path)}; use ${unserved.allow}.`,
               headers: { Allow: unserved.allow },
             })
           : // Nest's "Cannot GET /path?query" would echo the query (a key,
             // a token in it) that `instance` leaves out, in Nest's wording.
             clientProblem(404, {
-              detail: `Nothing is served at ${context.path}.`,
+              detail: `Nothing is served at ${shortened(context.path)}.`,
             }),
       context,
     );

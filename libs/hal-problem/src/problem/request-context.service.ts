@@ -1,6 +1,7 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { Consumes } from './consumes.decorator';
+import { shortened } from './echoed-text';
 import {
   compileMediaTypes,
   essence,
@@ -61,7 +62,7 @@ export class RequestContextService {
       if (!(this.matcherFor(context) ?? this.defaultMatcher)(contentType)) {
         throw clientProblem(415, {
           detail: contentType
-            ? `The media type ${contentType} is not accepted here.`
+            ? `The media type ${shortened(contentType)} is not accepted here.`
             : 'The request has a body but no Content-Type.',
         });
       }

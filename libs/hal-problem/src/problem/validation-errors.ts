@@ -1,5 +1,6 @@
 import type { Paramtype, ValidationError } from '@nestjs/common';
 import type { ProblemFieldError } from './problem-details.interface';
+import { shortened } from './echoed-text';
 
 /**
  * class-validator constraint → the stable `title` code of an `errors` entry.
@@ -195,7 +196,7 @@ const LONE_SURROGATE =
 function placeOf(parent: Place, name: string): Place {
   const token = name.replace(/~/g, '~0').replace(/\//g, '~1');
   return {
-    where: `${parent.where}.${shortened(name)}`,
+    where: `${parent.where}.${shortened(name, MAX_NAME_IN_DETAIL)}`,
     // UTF-8 has no bytes for a lone surrogate: encodeURIComponent threw a
     // URIError on `{"\ud800": 1}`, a 500. It is encoded as U+FFFD, as
     // TextEncoder does; the detail still names the key.
@@ -305,18 +306,12 @@ export function toFieldErrors(
   return result;
 }
 
-/** The longest member name a `detail` repeats whole; the pointer keeps it exact. */
-const MAX_NAME_IN_DETAIL = 64;
-
 /**
- * A member name as a detail shows it: a client chooses unknown keys, and a
- * 60,000-character one was repeated whole in the detail beside the pointer.
+ * The longest member name a `detail` repeats whole; the pointer keeps it
+ * exact. A client chooses unknown keys, and a 60,000-character one was
+ * repeated whole in the detail beside the pointer.
  */
-function shortened(name: string): string {
-  return name.length > MAX_NAME_IN_DETAIL
-    ? `${name.slice(0, MAX_NAME_IN_DETAIL)}…`
-    : name;
-}
+const MAX_NAME_IN_DETAIL = 64;
 
 function describeViolation(
   title: string,
