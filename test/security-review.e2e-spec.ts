@@ -13,8 +13,11 @@ import {
   HalLink,
   HalProblemModule,
   HalResource,
+  Idempotent,
   ProblemException,
 } from 'nestjs-hal-problem';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   ADAPTERS,
   startTestingApp,
@@ -363,5 +366,84 @@ describe.each(ADAPTERS)("instance: 'urn-uuid' on %s", (adapter) => {
     } finally {
       await running.close();
     }
+  });
+});
+
+/** Takes JSON and raw bytes (an upload), each under one idempotency key. */
+@Controller('blobs')
+class BlobsController {
+  @Post()
+  @Idempotent()
+  store(@Body() body: unknown) {
+    return { bytes: Buffer.isBuffer(body) ? body.length : null };
+  }
+}
+
+describe.each(ADAPTERS)('idempotency fingerprints on %s', (adapter) => {
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({
+        imports: [
+          HalProblemModule.forRoot({
+            validation: false,
+            acceptedContentTypes: [
+              'application/json',
+              'application/octet-stream',
+            ],
+          }),
+        ],
+        controllers: [BlobsController],
+      }),
+      (app) => {
+        // Raw bytes as each platform's own parser hands them over: a Buffer.
+        if (adapter === 'express')
+          (app as NestExpressApplication).useBodyParser('raw', {
+            type: 'application/octet-stream',
+          });
+        else
+          (app as NestFastifyApplication).useBodyParser(
+            'application/octet-stream',
+          );
+      },
+    );
+  });
+  afterAll(() => running.close());
+
+  const post = (key: string, contentType: string, body: Uint8Array | string) =>
+    fetch(`${running.baseUrl}/blobs`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, 'idempotency-key': key },
+      body,
+    });
+
+  it('tells a byte body from the JSON object of its indices', async () => {
+    // A Buffer was fingerprinted as the object {"0":1,"1":2}, index by index.
+    const first = await post('k1', 'application/json', '{"0":1,"1":2}');
+    expect(first.status).toBe(201);
+    const bytes = await post(
+      'k1',
+      'application/octet-stream',
+      Uint8Array.of(1, 2),
+    );
+    expect(bytes.status).toBe(422);
+    expect(bytes.headers.get('idempotent-replayed')).toBeNull();
+  });
+
+  it('replays the same bytes and refuses other bytes under one key', async () => {
+    const body = new Uint8Array(64 * 1024).fill(7);
+    const created = await post('k2', 'application/octet-stream', body);
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ bytes: 64 * 1024 });
+    const replayed = await post('k2', 'application/octet-stream', body);
+    expect(replayed.status).toBe(200);
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    const other = body.slice();
+    other[100] = 8;
+    expect((await post('k2', 'application/octet-stream', other)).status).toBe(
+      422,
+    );
   });
 });

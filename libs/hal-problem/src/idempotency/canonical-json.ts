@@ -5,6 +5,11 @@ import { hash } from 'node:crypto';
  * only in property order have the same text (and fingerprint). Cycles
  * cannot occur: request bodies come from a parser.
  *
+ * Bytes (a raw body parser's Buffer) are written once as `<base64>`, which
+ * no JSON text holds outside a string: read as an object, a Buffer was one
+ * key per byte, sorted (5 s of CPU for 1 MB), and the same text as the JSON
+ * object of its indices.
+ *
  * Written with a stack of its own rather than by recursion: the platforms'
  * own JSON parsers set no depth limit, and a body a route takes must not
  * overflow the call stack here (a 500 only because it had a key).
@@ -25,6 +30,8 @@ export function canonicalJson(value: unknown): string {
     if (next === undefined) text += 'null';
     else if (next === null || typeof next !== 'object')
       text += JSON.stringify(next) ?? 'null';
+    else if (ArrayBuffer.isView(next) || next instanceof ArrayBuffer)
+      text += `<${bytesOf(next).toString('base64')}>`;
     else if (Array.isArray(next)) {
       text += '[';
       values.push(undefined);
@@ -54,6 +61,12 @@ export function canonicalJson(value: unknown): string {
     }
   }
   return text;
+}
+
+function bytesOf(value: ArrayBufferView | ArrayBuffer): Buffer {
+  return value instanceof ArrayBuffer
+    ? Buffer.from(value)
+    : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
 /**
