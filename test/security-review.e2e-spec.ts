@@ -120,6 +120,16 @@ class ReviewController {
     };
   }
 
+  /** Data with an own `__proto__` key, as JSON.parse gives it (a stored document, say). */
+  @Get('parsed/:links')
+  @HalResource(ItemResource)
+  parsed(@Param('links') links: string): unknown {
+    const data = JSON.parse('{"id":"1","__proto__":{"x":1}}') as object;
+    // A `_links` key of its own (as embedded properties do) makes the
+    // renderer copy the members one by one rather than spread them.
+    return links === 'own' ? { _links: undefined, ...data } : data;
+  }
+
   @Get('things/:id')
   thing(@Param('id') id: string) {
     return { id };
@@ -327,6 +337,16 @@ describe.each(ADAPTERS)('security review on %s', (adapter) => {
         polluted: null,
       });
     });
+
+    it.each(['own', 'none'])(
+      'renders an own __proto__ member of a result as data (_links: %s)',
+      async (links) => {
+        const response = await send(running, 'GET', `/review/parsed/${links}`);
+        expect(response.status).toBe(200);
+        expect(response.body).toContain('"__proto__":{"x":1}');
+        expect(({} as Record<string, unknown>).x).toBeUndefined();
+      },
+    );
 
     it.each([
       ['__proto__', '{"id":"1","__proto__":{"polluted":1}}'],

@@ -485,7 +485,16 @@ export class HalRenderer implements OnApplicationBootstrap {
       for (const key of Object.keys(state)) {
         if (key === '_links' || key === '_embedded' || skipped.has(key))
           continue;
-        document[key] = state[key];
+        // An own `__proto__` (JSON.parse makes one) assigned would replace
+        // the document's prototype and vanish; the spread above keeps it.
+        if (key === '__proto__')
+          Object.defineProperty(document, key, {
+            value: state[key],
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        else document[key] = state[key];
       }
     }
     if (plan.embedded.length === 0) return document;
