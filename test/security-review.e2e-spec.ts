@@ -15,7 +15,11 @@ import {
   HalResource,
   Idempotent,
   ProblemException,
+  RedisIdempotencyStore,
+  RedisThrottlerStorage,
 } from 'nestjs-hal-problem';
+import { ThrottlerModule } from '@nestjs/throttler';
+import type { Redis } from 'ioredis';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
@@ -465,5 +469,70 @@ describe.each(ADAPTERS)('idempotency fingerprints on %s', (adapter) => {
     expect((await post('k2', 'application/octet-stream', other)).status).toBe(
       422,
     );
+  });
+});
+
+/** A Redis client whose every command fails as an unreachable server's does. */
+function unreachableRedis(): Redis {
+  return new Proxy({} as Redis, {
+    get: (_target, name) =>
+      name === 'then'
+        ? undefined
+        : name === 'defineCommand'
+          ? () => undefined
+          : () =>
+              Promise.reject(
+                Object.assign(
+                  new Error(
+                    `connect ECONNREFUSED 10.0.0.7:6379 (password ${MARKER})`,
+                  ),
+                  { code: 'ECONNREFUSED' },
+                ),
+              ),
+  });
+}
+
+describe.each(ADAPTERS)('Redis unreachable on %s', (adapter) => {
+  it("answers 503 without the client's error text, for the throttler and the idempotency store", async () => {
+    const redis = unreachableRedis();
+    for (const throttled of [true, false]) {
+      const running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({
+          imports: [
+            ...(throttled
+              ? [
+                  ThrottlerModule.forRoot({
+                    throttlers: [{ ttl: 60_000, limit: 10 }],
+                    storage: new RedisThrottlerStorage(redis),
+                  }),
+                ]
+              : []),
+            HalProblemModule.forRoot({
+              validation: false,
+              throttle: { onStorageError: 'fail-closed' },
+              idempotency: { store: new RedisIdempotencyStore(redis) },
+            }),
+          ],
+          controllers: [BlobsController],
+        }),
+      );
+      try {
+        const response = await fetch(`${running.baseUrl}/blobs`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': 'k',
+          },
+          body: '{}',
+        });
+        const text = await response.text();
+        expect(response.status).toBe(503);
+        expect(text).not.toMatch(/ECONNREFUSED|6379|10\.0\.0\.7|password/);
+        expect(text).not.toContain(MARKER);
+      } finally {
+        await running.close();
+      }
+    }
   });
 });
