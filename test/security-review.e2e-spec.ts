@@ -536,3 +536,46 @@ describe.each(ADAPTERS)('Redis unreachable on %s', (adapter) => {
     }
   });
 });
+
+describe.each(ADAPTERS)('forwarded headers in links on %s', (adapter) => {
+  let running: RunningApp;
+  beforeAll(async () => {
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({
+        imports: [
+          HalProblemModule.forRoot({
+            validation: false,
+            hal: { links: 'request', trustProxy: 1 },
+          }),
+        ],
+        controllers: [ReviewController],
+      }),
+    );
+  });
+  afterAll(() => running.close());
+
+  it.each([
+    ['a host that is not one', { 'X-Forwarded-Host': 'évil.example' }],
+    ['a host with a path', { 'X-Forwarded-Host': 'evil.example/x' }],
+    ['a host with userinfo', { 'X-Forwarded-Host': 'a@evil.example' }],
+    ['a scheme that is not http(s)', { 'X-Forwarded-Proto': 'javascript' }],
+    ['a prefix beyond ASCII', { 'X-Forwarded-Prefix': '/évil' }],
+    [
+      'a prefix naming another host',
+      { 'X-Forwarded-Prefix': '//evil.example' },
+    ],
+    ['a prefix with a quote', { 'X-Forwarded-Prefix': '/"evil' }],
+  ])('ignores %s in Location and links', async (_name, headers) => {
+    const response = await send(
+      running,
+      'POST',
+      '/review/items',
+      { ...JSON_HEADERS, ...headers },
+      JSON.stringify({ id: '1' }),
+    );
+    expect(response.status).toBe(201);
+    expect(response.headers.location).toBe('http://x/review/items/1');
+    expect(response.body).not.toMatch(/evil|javascript/);
+  });
+});
