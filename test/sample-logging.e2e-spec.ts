@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { createSampleApp } from '../apps/sample/src/bootstrap';
 import { loadSampleConfig } from '../apps/sample/src/config/sample-config';
 import { ADAPTERS } from './support/adapters';
+import { socketRequest } from './support/raw-http';
 
 class Lines implements LoggerService {
   readonly lines: string[] = [];
@@ -74,6 +75,34 @@ describe.each(ADAPTERS)('request ids in the sample logs on %s', (adapter) => {
           /^GET \/docs-json 200 .*requestId=trace-docs-json$/.test(line),
         ),
       ).toBe(true);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('names the path of a request in absolute form, never its credentials', async () => {
+    const logger = new Lines();
+    const app = await createSampleApp(
+      loadSampleConfig({ HTTP_ADAPTER: adapter }),
+      { logger },
+    );
+    await app.listen(0, '127.0.0.1');
+    const { port } = (
+      app.getHttpServer() as { address(): { port: number } }
+    ).address();
+    try {
+      // What a client talking to a proxy sends: both platforms route it by its path.
+      const response = await socketRequest(
+        `http://127.0.0.1:${port}`,
+        'GET http://alice:s3cret@x/health?token=t HTTP/1.1\r\nHost: x\r\nX-Request-Id: trace-absolute\r\nConnection: close\r\n\r\n',
+      );
+      expect(response.status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const line = logger.lines.find((text) =>
+        text.endsWith('requestId=trace-absolute'),
+      );
+      expect(line).toMatch(/^GET \/health 200 /);
+      expect(logger.lines.join('\n')).not.toMatch(/s3cret|alice|token=t/);
     } finally {
       await app.close();
     }

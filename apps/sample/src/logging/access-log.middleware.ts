@@ -1,6 +1,9 @@
 import { Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import { ensureRequestId } from 'nestjs-hal-problem';
 
+/** The scheme and authority of a request target in absolute form. */
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
+
 type NodeRequest = {
   method?: string;
   url?: string;
@@ -29,7 +32,11 @@ export class AccessLogMiddleware implements NestMiddleware {
     response.setHeader('X-Request-Id', id);
     response.once('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const path = (request.url ?? '/').split('?')[0];
+      // A request in absolute form (`GET http://user:pass@host/path`) names
+      // a host and maybe credentials: the line names the path the platform
+      // routed, as the module's own lines do, never the query.
+      const path =
+        (request.url ?? '/').replace(ABSOLUTE_FORM, '').split('?')[0] || '/';
       this.logger.log(
         `${request.method} ${path} ${response.statusCode} ${ms.toFixed(1)}ms requestId=${id}`,
       );
