@@ -386,7 +386,10 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
         expect(options.headers.get('allow')).toBe('GET, HEAD, POST, OPTIONS');
       } else {
         expect(put.headers.get('allow')).toBeNull();
-        await expectProblem(put, 404);
+        // Named as sent: `/fixture/widgets`, its normal form, is served.
+        expect((await expectProblem(put, 404)).detail).toBe(
+          `Nothing is served at ${path}.`,
+        );
         await expectProblem(options, 404);
       }
       // Neither router decodes an encoded `/`, nor the `%` of `%2577`.
@@ -414,6 +417,15 @@ describe.each(ADAPTERS)('Problem Details on %s', (adapter) => {
         expect(await status('PUT', target)).toBe(404);
         expect(await status('OPTIONS', target)).toBe(404);
       }
+      // And the 404 names the path so, not `/fixture/widgets`, which is served.
+      const doubled = await socketRequest(
+        running.baseUrl,
+        'GET //fixture/widgets HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      );
+      expect(doubled.headers['content-length']).toBeDefined();
+      expect((JSON.parse(doubled.body) as { detail: string }).detail).toBe(
+        'Nothing is served at //fixture/widgets.',
+      );
     });
 
     it('offers no other method where a parameter is longer than the platform routes', async () => {

@@ -221,8 +221,10 @@ export class ProblemExceptionFilter
             })
           : // Nest's "Cannot GET /path?query" would echo the query (a key,
             // a token in it) that `instance` leaves out, in Nest's wording.
+            // The path as routed, not `instance`'s normal form: Express
+            // serves nothing at `/%6frders` or `//orders`, but does at `/orders`.
             clientProblem(404, {
-              detail: `Nothing is served at ${shortened(context.path)}.`,
+              detail: `Nothing is served at ${shortened(unserved.path)}.`,
             }),
       context,
     );
@@ -267,21 +269,24 @@ export class ProblemExceptionFilter
     exception: unknown,
     request: object,
     context: ProblemRequestContext,
-  ): { method: string; allow?: string; refused?: string } | undefined {
+  ):
+    | { method: string; path: string; allow?: string; refused?: string }
+    | undefined {
     const adapter = this.adapterHost.httpAdapter;
     if (!isRouterNotFound(exception, adapter, request)) return undefined;
     // The path as the platform routed it, not the normalized `instance`:
     // Express's router does not decode `/%74hings`, so a 405 there would
     // name GET for a path whose GET is a 404.
-    const { served, allow } = this.routes.lookup(routedPath(adapter, request));
+    const path = routedPath(adapter, request);
+    const { served, allow } = this.routes.lookup(path);
     if (allow.length === 0 || served.has(context.method))
-      return { method: context.method };
+      return { method: context.method, path };
     // A HEAD is answered as its GET would be, without the body (RFC 9110
     // §9.3.2), and its Content-Length must be the GET's (§8.6): where GET is
     // refused too, the detail names GET, so both bodies have one length.
     const refused =
       context.method === 'HEAD' && !served.has('GET') ? 'GET' : undefined;
-    return { method: context.method, allow: allow.join(', '), refused };
+    return { method: context.method, path, allow: allow.join(', '), refused };
   }
 
   /** `requestId`: the id to send in its header, if it is not sent yet. */
