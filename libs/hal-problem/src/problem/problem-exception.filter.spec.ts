@@ -5,7 +5,7 @@ import {
   Logger,
   NotFoundException,
 } from '@nestjs/common';
-import type { HttpAdapterHost } from '@nestjs/core';
+import { ApplicationConfig, type HttpAdapterHost } from '@nestjs/core';
 import { ProblemConfig } from './problem.config';
 import { ProblemExceptionFilter } from './problem-exception.filter';
 import { ProblemMapper } from './problem.mapper';
@@ -34,6 +34,7 @@ function setup(options: { headersSent?: boolean; lookup?: () => never } = {}) {
     new ProblemMapper(config, new ProblemTypeCatalog(config, {})),
     routes,
     config,
+    new ApplicationConfig(),
   );
   const host = (type: string): ArgumentsHost =>
     ({

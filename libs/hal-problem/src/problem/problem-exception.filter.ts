@@ -6,8 +6,10 @@ import {
   Logger,
   type OnApplicationBootstrap,
   Optional,
+  type Type,
 } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { FILTER_CATCH_EXCEPTIONS } from '@nestjs/common/constants';
+import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import type { EventEmitter } from 'node:events';
 import { answerClientErrorsOf } from './client-errors';
 import { shortened } from './echoed-text';
@@ -70,6 +72,12 @@ function fallbackBody(requestId: string | undefined): string {
 
 type HttpRequest = { headers: Record<string, string | string[] | undefined> };
 
+/** An app's global filter that names the exceptions it catches. */
+interface NarrowerFilter {
+  readonly filter: ExceptionFilter;
+  readonly types: readonly Type[];
+}
+
 /**
  * The one exception filter of the module: whatever was thrown, from any
  * layer, the client receives an RFC 9457 problem document. Responses are
@@ -90,11 +98,18 @@ export class ProblemExceptionFilter
    */
   private readonly challenge: string | undefined;
 
+  /**
+   * The app's other global filters with `@Catch(SomeError)`, in the order
+   * Nest tries them: each answers its own exceptions, wherever registered.
+   */
+  private narrower: readonly NarrowerFilter[] = [];
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly mapper: ProblemMapper,
     private readonly routes: RouteTable,
     private readonly config: ProblemConfig,
+    private readonly appConfig: ApplicationConfig,
     @Optional() auth?: AuthConfig,
   ) {
     this.challenge = auth?.enabled
@@ -108,6 +123,7 @@ export class ProblemExceptionFilter
    * (Fastify's router refusals) answer as this filter does.
    */
   onApplicationBootstrap(): void {
+    this.narrower = this.narrowerFilters();
     const server: unknown = this.adapterHost.httpAdapter?.getHttpServer();
     if (server && typeof (server as EventEmitter).listenerCount === 'function')
       answerClientErrorsOf(
@@ -118,15 +134,51 @@ export class ProblemExceptionFilter
     const instance: unknown = this.adapterHost.httpAdapter?.getInstance();
     if (typeof instance !== 'object' && typeof instance !== 'function') return;
     if (instance === null) return;
+    // Fastify's router refusals never reach Nest's filters: answered here.
     answerFrameworkErrorsOf(instance, (error, request, reply) => {
-      void this.catch(
+      this.answer(
         frameworkException(error),
         frameworkErrorHost(request, reply),
       );
     });
   }
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  /**
+   * Nest tries global filters from the last registered, and this one catches
+   * everything: an app's `APP_FILTER` with `@Catch(SomeError)` registered
+   * before it (in the root module, which Nest reads first) would never run.
+   * Such filters are found once here and given their exceptions first.
+   */
+  private narrowerFilters(): NarrowerFilter[] {
+    const narrower: NarrowerFilter[] = [];
+    for (const filter of this.appConfig.getGlobalFilters() as unknown[]) {
+      if (
+        filter instanceof ProblemExceptionFilter ||
+        typeof filter !== 'object' ||
+        filter === null ||
+        typeof (filter as ExceptionFilter).catch !== 'function'
+      )
+        continue;
+      const types = (Reflect.getMetadata(
+        FILTER_CATCH_EXCEPTIONS,
+        filter.constructor,
+      ) ?? []) as Type[];
+      // A catch-all of the app's competes with this one as Nest orders them.
+      if (types.length > 0)
+        narrower.push({ filter: filter as ExceptionFilter, types });
+    }
+    return narrower.reverse();
+  }
+
+  catch(exception: unknown, host: ArgumentsHost): unknown {
+    for (const { filter, types } of this.narrower)
+      if (types.some((type) => exception instanceof type))
+        return filter.catch(exception, host);
+    this.answer(exception, host);
+    return undefined;
+  }
+
+  private answer(exception: unknown, host: ArgumentsHost): void {
     // Nothing returned: Nest's own RPC handler answers as without the module
     // (`{ status: 'error', message }` for an RpcException, else "Internal
     // server error", logged). Re-throwing sent the raw error to the client,
