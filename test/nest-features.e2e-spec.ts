@@ -123,3 +123,28 @@ describe.each(ADAPTERS)("an app's own APP_FILTER on %s", (adapter) => {
     });
   });
 });
+
+describe('HalProblemModule imported twice', () => {
+  it.each(ADAPTERS)(
+    'fails the start on %s, saying how to import it once',
+    async (adapter) => {
+      @Module({ imports: [HalProblemModule.forRoot()] })
+      class OrdersFeatureModule {}
+      @Module({ imports: [HalProblemModule.forRoot()] })
+      class BillingFeatureModule {}
+      @Module({
+        imports: [OrdersFeatureModule, BillingFeatureModule],
+        controllers: [KettleController],
+      })
+      class TwiceAppModule {}
+      await expect(
+        startTestingApp(
+          adapter,
+          Test.createTestingModule({ imports: [TwiceAppModule] }),
+        ),
+      ).rejects.toThrow(
+        /HalProblemModule is imported 2 times .* Import it once, in the root module; .* forRoot\(\{ isGlobal: true \}\)/,
+      );
+    },
+  );
+});

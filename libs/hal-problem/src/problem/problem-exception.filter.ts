@@ -123,6 +123,7 @@ export class ProblemExceptionFilter
    * (Fastify's router refusals) answer as this filter does.
    */
   onApplicationBootstrap(): void {
+    this.assertImportedOnce();
     this.narrower = this.narrowerFilters();
     const server: unknown = this.adapterHost.httpAdapter?.getHttpServer();
     if (server && typeof (server as EventEmitter).listenerCount === 'function')
@@ -141,6 +142,23 @@ export class ProblemExceptionFilter
         frameworkErrorHost(request, reply),
       );
     });
+  }
+
+  /**
+   * Each `forRoot()` is a module of its own (Nest's `ConfigurableModuleBuilder`
+   * gives each an id): a second import, in a feature module, would run a
+   * second set of guards and pipe on every request (two request ids under
+   * two headers, tokens checked and hits counted twice), each with its own
+   * options, and keep its own services (operations, idempotency keys).
+   */
+  private assertImportedOnce(): void {
+    const copies = this.appConfig
+      .getGlobalFilters()
+      .filter((filter) => filter instanceof ProblemExceptionFilter).length;
+    if (copies > 1)
+      throw new Error(
+        `HalProblemModule is imported ${copies} times (forRoot() or forRootAsync() in more than one module): its guards, pipe and filter would each run ${copies} times per request, with their own options. Import it once, in the root module; to inject its services (OperationsService, RouteTable...) elsewhere, use forRoot({ isGlobal: true }).`,
+      );
   }
 
   /**
