@@ -7,10 +7,17 @@ import {
   type ExceptionFilter,
   Get,
   Module,
+  Param,
   Post,
+  VersioningType,
 } from '@nestjs/common';
 import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
-import { HalProblemModule, Idempotent } from 'nestjs-hal-problem';
+import {
+  HalLink,
+  HalPage,
+  HalProblemModule,
+  Idempotent,
+} from 'nestjs-hal-problem';
 import {
   ADAPTERS,
   startTestingApp,
@@ -147,4 +154,113 @@ describe('HalProblemModule imported twice', () => {
       );
     },
   );
+});
+
+@HalLink('self', () => [GadgetsController, 'one'])
+class Gadget {
+  constructor(readonly id: string) {}
+}
+
+/** One handler per operation, each served in versions 1 and 2. */
+@Controller({ path: 'gadgets', version: ['1', '2'] })
+class GadgetsController {
+  @Get()
+  list() {
+    return new HalPage([new Gadget('1')], { page: 1, size: 1, total: 1 });
+  }
+
+  @Get(':id')
+  one(@Param('id') id: string) {
+    return new Gadget(id);
+  }
+
+  @Post()
+  create() {
+    return new Gadget('new');
+  }
+}
+
+@Controller({ path: 'reports', version: '2' })
+class ReportsV2Controller {
+  @Get(':id')
+  @HalLink('related', () => [GadgetsController, 'one'], {
+    params: () => ({ id: '1' }),
+  })
+  one(@Param('id') id: string) {
+    return { id };
+  }
+}
+
+@Controller({ path: 'reports', version: '3' })
+class ReportsV3Controller {
+  @Get(':id')
+  @HalLink('related', () => [GadgetsController, 'one'], {
+    params: () => ({ id: '1' }),
+  })
+  one(@Param('id') id: string) {
+    return { id };
+  }
+}
+
+describe.each(ADAPTERS)('links under URI versioning on %s', (adapter) => {
+  let running: RunningApp;
+  beforeAll(async () => {
+    @Module({
+      imports: [HalProblemModule.forRoot()],
+      controllers: [
+        GadgetsController,
+        ReportsV2Controller,
+        ReportsV3Controller,
+      ],
+    })
+    class VersionedAppModule {}
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [VersionedAppModule] }),
+      (app) => {
+        app.setGlobalPrefix('api');
+        app.enableVersioning({ type: VersioningType.URI });
+      },
+    );
+  });
+  afterAll(() => running.close());
+  const body = async (path: string, init?: RequestInit) =>
+    (await (await fetch(`${running.baseUrl}${path}`, init)).json()) as {
+      _links: Record<string, { href: string }>;
+      _embedded?: Record<string, { _links: { self: { href: string } } }[]>;
+    };
+
+  it('links a resource served in several versions within the version requested', async () => {
+    expect((await body('/api/v2/gadgets/7'))._links.self.href).toBe(
+      '/api/v2/gadgets/7',
+    );
+    expect((await body('/api/v1/gadgets/7'))._links.self.href).toBe(
+      '/api/v1/gadgets/7',
+    );
+  });
+
+  it("gives a creation's Location in the version requested", async () => {
+    const response = await fetch(`${running.baseUrl}/api/v2/gadgets`, {
+      method: 'POST',
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('location')).toBe('/api/v2/gadgets/new');
+  });
+
+  it('links embedded items within the version requested', async () => {
+    const page = await body('/api/v2/gadgets');
+    expect(page._embedded?.items[0]._links.self.href).toBe('/api/v2/gadgets/1');
+  });
+
+  it("links from another controller's version to the same version of the target", async () => {
+    expect((await body('/api/v2/reports/9'))._links.related.href).toBe(
+      '/api/v2/gadgets/1',
+    );
+  });
+
+  it('links to the first version of a target not served in the version requested', async () => {
+    expect((await body('/api/v3/reports/9'))._links.related.href).toBe(
+      '/api/v1/gadgets/1',
+    );
+  });
 });

@@ -12,7 +12,11 @@ import {
   encodeLiterals,
   templateVariables,
 } from './uri-template';
-import { RouteTable, withWildcardSegments } from '../routing/route-table';
+import {
+  type RouteEntry,
+  RouteTable,
+  withWildcardSegments,
+} from '../routing/route-table';
 import { HalConfig } from './hal.config';
 import {
   HAL_EMBEDDED_METADATA,
@@ -50,6 +54,12 @@ interface CompiledLink {
   readonly constant: Readonly<HalLinkObject> | undefined;
   /** The link's href for a resource, or undefined when a variable has no value. */
   expand(resource: Resource, context: HalContext): string | undefined;
+  /**
+   * The same link to each URI version its route is served in, by version
+   * segment: a response in one version links within it. Undefined when the
+   * route has one version or none.
+   */
+  readonly byVersion?: ReadonlyMap<string, CompiledLink>;
 }
 
 interface CompiledEmbedded {
@@ -59,6 +69,23 @@ interface CompiledEmbedded {
   readonly type: (() => Type) | undefined;
   /** Declared as an array, a single resource, or unknown (undefined). */
   readonly array: boolean | undefined;
+}
+
+/** What a link points at: a template string, or a route's. */
+interface LinkTarget {
+  readonly template: string;
+  readonly hasVariables: boolean;
+  readonly queryVariables: readonly string[];
+  readonly wildcards: readonly string[];
+}
+
+function routeTarget(route: RouteEntry): LinkTarget {
+  return {
+    template: route.template,
+    hasVariables: route.pathParams.length > 0,
+    queryVariables: route.queryParams,
+    wildcards: route.wildcards,
+  };
 }
 
 /** How to render a resource of one class or one handler. */
@@ -78,6 +105,8 @@ interface RenderScope {
   readonly context: HalContext;
   /** Prepended to path hrefs: empty in the default `path` mode. */
   readonly base: string;
+  /** The URI version segment the request was served in (`v2`), if any. */
+  readonly version: string | undefined;
 }
 
 /** One rel of a documented HAL body. */
@@ -113,6 +142,11 @@ export interface HandlerPlan {
   readonly status: number;
   /** Whether the handler declares its status with `@HttpCode()`. */
   readonly explicitStatus: boolean;
+  /**
+   * The URI version segment a request path was served in, for handlers
+   * served in some version; undefined otherwise.
+   */
+  readonly versionOf: ((path: string) => string) | undefined;
 }
 
 const EMPTY_PLAN: ResourcePlan = {
@@ -182,6 +216,12 @@ function classOf(value: object): Type | undefined {
   return type !== Object && typeof type === 'function'
     ? (type as Type)
     : undefined;
+}
+
+/** A request target's path, without its query. */
+function pathOf(target: string): string {
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
 }
 
 /** A path href made absolute with the request's base URL (empty in the default `path` mode). */
@@ -279,9 +319,30 @@ export class HalRenderer implements OnApplicationBootstrap {
       explicitStatus:
         this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) !==
         undefined,
+      versionOf: this.versionOfRequests(controller, handler.name),
     };
     this.handlerPlans.set(handler, plan);
     return plan;
+  }
+
+  /**
+   * How to tell which URI version of a handler a request path reached: a
+   * constant for one version, the first route pattern that matches for
+   * several (`@Version(['1', '2'])`). Undefined without URI versions.
+   */
+  private versionOfRequests(
+    controller: Type,
+    handlerName: string,
+  ): ((path: string) => string) | undefined {
+    const routes = [
+      ...this.routes.versionsOf(controller, handlerName).values(),
+    ].filter(({ version }) => version !== '');
+    if (routes.length === 0) return undefined;
+    const [first] = routes;
+    if (routes.length === 1) return () => first.version;
+    return (path) =>
+      routes.find(({ pattern }) => pattern?.test(path))?.version ??
+      first.version;
   }
 
   /**
@@ -302,6 +363,7 @@ export class HalRenderer implements OnApplicationBootstrap {
     const scope: RenderScope = {
       context,
       base: this.config.baseUrlFor(context.request),
+      version: plan.versionOf?.(pathOf(selfHref)),
     };
     if (value instanceof HalPage)
       return this.renderPage(value, plan, scope, selfHref);
@@ -456,7 +518,11 @@ export class HalRenderer implements OnApplicationBootstrap {
     const compiled = plan.links;
     for (let index = 0; index < compiled.length; index++) {
       if (include !== undefined && !include[index]) continue;
-      const link = compiled[index];
+      const declared = compiled[index];
+      const link =
+        (scope.version !== undefined &&
+          declared.byVersion?.get(scope.version)) ||
+        declared;
       const object =
         link.constant !== undefined && base === ''
           ? link.constant
@@ -754,32 +820,45 @@ export class HalRenderer implements OnApplicationBootstrap {
     for (const name of LINK_ATTRIBUTES) {
       if (options[name] !== undefined) attributes[name] = options[name];
     }
-    let template: string;
-    let hasVariables: boolean;
-    let queryVariables: readonly string[] = [];
-    let wildcards: readonly string[] = [];
-    if (typeof target === 'string') {
-      template = encodeLiterals(target);
-      hasVariables = templateVariables(target).length > 0;
-    } else {
-      const [controller, handlerName] =
-        typeof target === 'function' ? target() : target;
-      if (typeof controller !== 'function') {
-        throw new Error(
-          `@HalLink('${rel}') on ${where}: the route reference is undefined (a circular import? use () => [Controller, 'method'])`,
-        );
-      }
-      const route = this.routes.find(controller, handlerName);
-      if (!route) {
-        throw new Error(
-          `@HalLink('${rel}') on ${where}: ${controller.name}.${handlerName} is not a route`,
-        );
-      }
-      template = route.template;
-      hasVariables = route.pathParams.length > 0;
-      queryVariables = route.queryParams;
-      wildcards = route.wildcards;
+    const link = (target: LinkTarget) =>
+      this.linkTo(rel, target, options, attributes);
+    if (typeof target === 'string')
+      return link({
+        template: encodeLiterals(target),
+        hasVariables: templateVariables(target).length > 0,
+        queryVariables: [],
+        wildcards: [],
+      });
+    const [controller, handlerName] =
+      typeof target === 'function' ? target() : target;
+    if (typeof controller !== 'function') {
+      throw new Error(
+        `@HalLink('${rel}') on ${where}: the route reference is undefined (a circular import? use () => [Controller, 'method'])`,
+      );
     }
+    const route = this.routes.find(controller, handlerName);
+    if (!route) {
+      throw new Error(
+        `@HalLink('${rel}') on ${where}: ${controller.name}.${handlerName} is not a route`,
+      );
+    }
+    const versions = this.routes.versionsOf(controller, handlerName);
+    const compiled = link(routeTarget(route));
+    if (versions.size < 2) return compiled;
+    // A route served in several URI versions: a response in one links to
+    // that one, never to the first declared (`/v1/...` from a `/v2/` request).
+    const byVersion = new Map<string, CompiledLink>();
+    for (const [version, variant] of versions)
+      byVersion.set(version, link(routeTarget(variant)));
+    return { ...compiled, byVersion };
+  }
+
+  private linkTo(
+    rel: string,
+    { template, hasVariables, queryVariables, wildcards }: LinkTarget,
+    options: HalLinkOptions,
+    attributes: Omit<HalLinkObject, 'href' | 'templated'>,
+  ): CompiledLink {
     const hasAttributes = Object.keys(attributes).length > 0;
     const compiled = {
       rel,

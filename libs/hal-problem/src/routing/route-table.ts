@@ -45,6 +45,8 @@ export interface RouteEntry {
   /** Query parameters the handler declares (`@Query('x')`, or the properties of a `@Query()` DTO). */
   readonly queryParams: readonly string[];
   readonly pattern: RegExp | undefined;
+  /** The URI version segment (`v2`), empty without URI versioning or for `VERSION_NEUTRAL`. */
+  readonly version: string;
 }
 
 /** Nest's `RouteMatchingOptions`, which `@nestjs/common` does not export by name. */
@@ -295,6 +297,26 @@ export class RouteTable implements OnApplicationBootstrap {
   }
 
   /**
+   * The first route of a controller method in each URI version it is served
+   * in (`@Version(['1', '2'])`), keyed by version segment (`v2`); one entry
+   * when it has one version or none.
+   */
+  versionsOf(
+    controller: Type,
+    handlerName: string,
+  ): ReadonlyMap<string, RouteEntry> {
+    const versions = new Map<string, RouteEntry>();
+    for (const route of this.routes)
+      if (
+        route.controller === controller &&
+        route.handlerName === handlerName &&
+        !versions.has(route.version)
+      )
+        versions.set(route.version, route);
+    return versions;
+  }
+
+  /**
    * The path of a route with its parameters filled in (RFC 6570, so reserved
    * characters in values are escaped), e.g. `href(OrdersController, 'findOne', { id })`.
    */
@@ -446,7 +468,14 @@ export class RouteTable implements OnApplicationBootstrap {
                 joinPath(modulePath, controllerPath, methodPath),
                 method,
               );
-              this.add({ controller, handlerName, method, path, queryParams });
+              this.add({
+                controller,
+                handlerName,
+                method,
+                path,
+                queryParams,
+                version: versionSegment,
+              });
             }
           }
         }
@@ -457,7 +486,12 @@ export class RouteTable implements OnApplicationBootstrap {
   private add(
     route: Pick<
       RouteEntry,
-      'controller' | 'handlerName' | 'method' | 'path' | 'queryParams'
+      | 'controller'
+      | 'handlerName'
+      | 'method'
+      | 'path'
+      | 'queryParams'
+      | 'version'
     >,
   ): void {
     let pattern: RegExp | undefined;
