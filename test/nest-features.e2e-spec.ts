@@ -3,20 +3,31 @@ import {
   type ModuleMetadata,
   Body,
   Catch,
+  ClassSerializerInterceptor,
+  type ClassSerializerContextOptions,
   Controller,
   type ExceptionFilter,
   Get,
+  HttpCode,
+  Injectable,
   Module,
   Param,
+  type PlainLiteralObject,
   Post,
   VersioningType,
 } from '@nestjs/common';
-import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
+import { Exclude } from 'class-transformer';
 import {
+  HalEmbedded,
   HalLink,
+  HalOperation,
   HalPage,
   HalProblemModule,
+  HalResource,
   Idempotent,
+  Operation,
+  OperationsService,
 } from 'nestjs-hal-problem';
 import {
   ADAPTERS,
@@ -264,3 +275,178 @@ describe.each(ADAPTERS)('links under URI versioning on %s', (adapter) => {
     );
   });
 });
+
+/** docs/hal.md's ClassSerializerInterceptor that leaves pages and operations to the module. */
+@Injectable()
+class HalAwareSerializer extends ClassSerializerInterceptor {
+  override serialize(
+    response: PlainLiteralObject | PlainLiteralObject[],
+    options: ClassSerializerContextOptions,
+  ): PlainLiteralObject | PlainLiteralObject[] {
+    if (response instanceof HalPage)
+      return new HalPage(
+        response.items.map((item) =>
+          super.serialize(item as PlainLiteralObject, options),
+        ),
+        response.meta,
+        response.options,
+      );
+    if (response instanceof Operation) return response;
+    return super.serialize(response, options);
+  }
+}
+
+@HalLink('self', () => [AccountsController, 'one'])
+class Part {
+  constructor(readonly id: string) {}
+}
+
+@HalLink('self', () => [AccountsController, 'one'])
+@HalLink('collection', () => [AccountsController, 'list'])
+class Account {
+  @Exclude() readonly password: string;
+  @HalEmbedded('item', { type: () => Part }) readonly parts: Part[];
+  constructor(
+    readonly id: string,
+    password = 'hunter2',
+  ) {
+    this.password = password;
+    this.parts = [new Part(`${id}-part`)];
+  }
+}
+
+@HalOperation(() => [AccountsController, 'operation'])
+class AuditOperation extends Operation {}
+
+@Controller('accounts')
+class AccountsController {
+  constructor(private readonly operations: OperationsService) {}
+
+  @Get()
+  list() {
+    return new HalPage(
+      [new Account('1')],
+      { page: 1, size: 1, total: 2 },
+      { type: () => Account },
+    );
+  }
+
+  @Get(':id')
+  @HalResource(Account)
+  one(@Param('id') id: string) {
+    return new Account(id);
+  }
+
+  @Post()
+  @Idempotent()
+  @HalResource(Account)
+  create(@Body() body: { password: string }) {
+    return new Account('new', body.password);
+  }
+
+  @Post('audits')
+  @HttpCode(202)
+  @HalResource(AuditOperation)
+  audit() {
+    return this.operations.start(
+      'audit',
+      () => new Promise<never>(() => undefined),
+    );
+  }
+
+  @Get('audits/:id')
+  @HalResource(AuditOperation)
+  operation(@Param('id') id: string) {
+    return this.operations.get(id);
+  }
+}
+
+describe.each(ADAPTERS)(
+  'a global ClassSerializerInterceptor on %s',
+  (adapter) => {
+    let running: RunningApp;
+    beforeAll(async () => {
+      @Module({
+        imports: [HalProblemModule.forRoot({ hal: { relations: ['item'] } })],
+        controllers: [AccountsController],
+        providers: [{ provide: APP_INTERCEPTOR, useClass: HalAwareSerializer }],
+      })
+      class SerializedAppModule {}
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [SerializedAppModule] }),
+      );
+    });
+    afterAll(() => running.close());
+    type Json = Record<string, any>;
+
+    it('keeps the links and embedded items of a @HalResource, without the excluded fields', async () => {
+      const body = (await (
+        await fetch(`${running.baseUrl}/accounts/7`)
+      ).json()) as Json;
+      expect(body).toEqual({
+        _links: {
+          self: { href: '/accounts/7' },
+          collection: { href: '/accounts' },
+        },
+        id: '7',
+        _embedded: {
+          item: [
+            { _links: { self: { href: '/accounts/7-part' } }, id: '7-part' },
+          ],
+        },
+      });
+    });
+
+    it('stores and replays the serialized document, never an excluded field', async () => {
+      const send = () =>
+        fetch(`${running.baseUrl}/accounts`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': `"account-${adapter}"`,
+          },
+          body: JSON.stringify({ password: 'sesame' }),
+        });
+      const first = await send();
+      expect(first.status).toBe(201);
+      const replay = await send();
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      const text = await replay.text();
+      expect(text).toBe(await first.text());
+      expect(text).not.toContain('sesame');
+      expect(JSON.parse(text)).toMatchObject({
+        _links: { self: { href: '/accounts/new' } },
+      });
+    });
+
+    it('renders a page as a page, its items serialized', async () => {
+      const body = (await (
+        await fetch(`${running.baseUrl}/accounts`)
+      ).json()) as Json;
+      expect(body.page).toEqual({
+        number: 1,
+        size: 1,
+        totalElements: 2,
+        totalPages: 2,
+      });
+      expect(body._links.next).toEqual({ href: '/accounts?page=2&size=1' });
+      expect(body._embedded.items[0]).not.toHaveProperty('password');
+      expect(body._embedded.items[0]._links.self).toEqual({
+        href: '/accounts/1',
+      });
+    });
+
+    it('answers a 202 with Retry-After and the monitor as Location', async () => {
+      const response = await fetch(`${running.baseUrl}/accounts/audits`, {
+        method: 'POST',
+      });
+      expect(response.status).toBe(202);
+      expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+      const body = (await response.json()) as Json;
+      expect(response.headers.get('location')).toBe(
+        `/accounts/audits/${body.id}`,
+      );
+    });
+  },
+);
