@@ -10,13 +10,20 @@ import {
   Get,
   HttpCode,
   Injectable,
+  Logger,
   Module,
   Param,
   type PlainLiteralObject,
   Post,
+  ValidationPipe,
   VersioningType,
 } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
+import {
+  APP_FILTER,
+  APP_INTERCEPTOR,
+  APP_PIPE,
+  HttpAdapterHost,
+} from '@nestjs/core';
 import { Exclude } from 'class-transformer';
 import {
   HalEmbedded,
@@ -447,6 +454,65 @@ describe.each(ADAPTERS)(
       expect(response.headers.get('location')).toBe(
         `/accounts/audits/${body.id}`,
       );
+    });
+  },
+);
+
+describe.each(ADAPTERS)(
+  "an app's own global ValidationPipe on %s",
+  (adapter) => {
+    const VALIDATED_TWICE = /A ValidationPipe is registered globally beside/;
+
+    async function warnings(
+      metadata: ModuleMetadata,
+      configure?: Parameters<typeof startTestingApp>[2],
+    ): Promise<number> {
+      const warn = jest
+        .spyOn(Logger.prototype, 'warn')
+        .mockImplementation(() => {});
+      try {
+        @Module({ ...metadata, controllers: [KettleController] })
+        class PipedAppModule {}
+        const running = await startTestingApp(
+          adapter,
+          Test.createTestingModule({ imports: [PipedAppModule] }),
+          configure,
+        );
+        await running.close();
+        return warn.mock.calls.filter(([message]) =>
+          VALIDATED_TWICE.test(String(message)),
+        ).length;
+      } finally {
+        warn.mockRestore();
+      }
+    }
+
+    it('warns at bootstrap that arguments would be validated twice', async () => {
+      const appPipe = {
+        provide: APP_PIPE,
+        useValue: new ValidationPipe({ whitelist: true }),
+      };
+      expect(
+        await warnings({
+          imports: [HalProblemModule.forRoot()],
+          providers: [appPipe],
+        }),
+      ).toBe(1);
+      expect(
+        await warnings({ imports: [HalProblemModule.forRoot()] }, (app) => {
+          app.useGlobalPipes(new ValidationPipe());
+        }),
+      ).toBe(1);
+    });
+
+    it('says nothing when the module validates alone, or leaves validation to the app', async () => {
+      expect(await warnings({ imports: [HalProblemModule.forRoot()] })).toBe(0);
+      expect(
+        await warnings({
+          imports: [HalProblemModule.forRoot({ validation: false })],
+          providers: [{ provide: APP_PIPE, useValue: new ValidationPipe() }],
+        }),
+      ).toBe(0);
     });
   },
 );

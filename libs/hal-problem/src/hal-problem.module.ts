@@ -20,6 +20,7 @@ import {
 } from '@nestjs/throttler';
 import { HalThrottlerGuard } from './throttle/hal-throttler.guard';
 import { DuplicateThrottlerWarning } from './throttle/duplicate-throttler.warning';
+import { DuplicateValidationPipeWarning } from './problem/duplicate-validation-pipe.warning';
 import { warnIfRateLimitOptionsUnused } from './throttle/unused-throttle-options.warning';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import type { HalProblemModuleOptions } from './hal-problem-module-options.interface';
@@ -122,6 +123,7 @@ const passThroughPipe: PipeTransform = { transform: (value: unknown) => value };
     OutsidePrefixFallback,
     { provide: APP_FILTER, useExisting: ProblemExceptionFilter },
     OperationsService,
+    DuplicateValidationPipeWarning,
     {
       provide: APP_PIPE,
       inject: [ProblemConfig],
