@@ -9,12 +9,14 @@ import {
   type ExceptionFilter,
   Get,
   HttpCode,
+  Inject,
   Injectable,
   Logger,
   Module,
   Param,
   type PlainLiteralObject,
   Post,
+  Scope,
   ValidationPipe,
   VersioningType,
 } from '@nestjs/common';
@@ -22,7 +24,12 @@ import {
   APP_FILTER,
   APP_INTERCEPTOR,
   APP_PIPE,
+  type ContextId,
+  ContextIdFactory,
+  type ContextIdStrategy,
+  type HostComponentInfo,
   HttpAdapterHost,
+  REQUEST,
 } from '@nestjs/core';
 import { Exclude } from 'class-transformer';
 import {
@@ -35,7 +42,10 @@ import {
   Idempotent,
   Operation,
   OperationsService,
+  Scopes,
 } from 'nestjs-hal-problem';
+import { AUTH_OPTIONS } from './fixtures/auth-fixture.module';
+import { signToken } from './support/tokens';
 import {
   ADAPTERS,
   startTestingApp,
@@ -513,6 +523,238 @@ describe.each(ADAPTERS)(
           providers: [{ provide: APP_PIPE, useValue: new ValidationPipe() }],
         }),
       ).toBe(0);
+    });
+  },
+);
+
+type RequestWithHeaders = {
+  headers?: Record<string, string | string[] | undefined>;
+  raw?: { headers: Record<string, string | string[] | undefined> };
+};
+const headerOf = (request: RequestWithHeaders, name: string) =>
+  String((request.headers ?? request.raw?.headers ?? {})[name] ?? '');
+
+/** One durable sub-tree per tenant, as Nest's multi-tenancy recipe has it. */
+class TenantStrategy implements ContextIdStrategy {
+  private readonly tenants = new Map<string, ContextId>();
+  attach(contextId: ContextId, request: RequestWithHeaders) {
+    const tenant = headerOf(request, 'x-tenant');
+    let durable = this.tenants.get(tenant);
+    if (!durable)
+      this.tenants.set(tenant, (durable = ContextIdFactory.create()));
+    return {
+      resolve: (info: HostComponentInfo) =>
+        info.isTreeDurable ? durable : contextId,
+      payload: { tenant },
+    };
+  }
+}
+
+@Injectable({ scope: Scope.REQUEST, durable: true })
+class TenantContext {
+  constructor(@Inject(REQUEST) readonly payload: { tenant: string }) {}
+}
+
+@HalLink('self', () => [TicketsController, 'one'])
+class Reply {
+  constructor(readonly id: string) {}
+}
+
+@HalLink('self', () => [TicketsController, 'one'])
+@HalLink('collection', () => [TicketsController, 'list'])
+class Ticket {
+  @HalEmbedded('item', { type: () => Reply }) readonly replies: Reply[];
+  constructor(
+    readonly id: string,
+    readonly tenant: string,
+    readonly caller: string,
+  ) {
+    this.replies = [new Reply(`${id}-r`)];
+  }
+}
+
+@HalOperation(() => [TicketsController, 'operation'])
+class TicketOperation extends Operation {}
+
+let tickets = 0;
+
+/** Built anew for every request, reading it, beside a durable per-tenant provider. */
+@Controller({ path: 'tickets', scope: Scope.REQUEST })
+class TicketsController {
+  constructor(
+    @Inject(REQUEST) private readonly request: RequestWithHeaders,
+    private readonly tenant: TenantContext,
+    private readonly operations: OperationsService,
+  ) {}
+
+  private ticket(id: string): Ticket {
+    return new Ticket(
+      id,
+      this.tenant.payload.tenant,
+      headerOf(this.request, 'x-caller'),
+    );
+  }
+
+  @Get()
+  @Scopes('tickets:read')
+  list() {
+    return new HalPage([this.ticket('1')], { page: 1, size: 1, total: 1 });
+  }
+
+  @Get(':id')
+  one(@Param('id') id: string) {
+    return this.ticket(id);
+  }
+
+  @Post()
+  @Idempotent()
+  create() {
+    tickets++;
+    return this.ticket(`t${tickets}`);
+  }
+
+  @Post('exports')
+  @HttpCode(202)
+  @HalResource(TicketOperation)
+  export() {
+    return this.operations.start(
+      'export',
+      () => new Promise<never>(() => undefined),
+    );
+  }
+
+  @Get('exports/:id')
+  @HalResource(TicketOperation)
+  operation(@Param('id') id: string) {
+    return this.operations.get(id);
+  }
+}
+
+describe.each(ADAPTERS)(
+  'request-scoped controllers and durable providers on %s',
+  (adapter) => {
+    let running: RunningApp;
+    const token = signToken({ scope: 'tickets:read' });
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${running.baseUrl}${path}`, {
+        headers: { authorization: `Bearer ${token}`, ...headers },
+      });
+    beforeAll(async () => {
+      ContextIdFactory.apply(new TenantStrategy());
+      @Module({
+        imports: [
+          HalProblemModule.forRoot({
+            ...AUTH_OPTIONS,
+            hal: { relations: ['item'] },
+          }),
+        ],
+        controllers: [TicketsController],
+        providers: [TenantContext],
+      })
+      class ScopedAppModule {}
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [ScopedAppModule] }),
+      );
+    });
+    afterAll(async () => {
+      await running.close();
+      ContextIdFactory.apply({ attach: () => undefined });
+    });
+    type Json = Record<string, any>;
+
+    it('renders class links and embedded items of what a per-request instance returns', async () => {
+      const response = await get('/tickets/5', {
+        'x-tenant': 'acme',
+        'x-caller': 'ana',
+      });
+      expect(response.headers.get('content-type')).toMatch(
+        /^application\/hal\+json/,
+      );
+      expect(await response.json()).toEqual({
+        _links: {
+          self: { href: '/tickets/5' },
+          collection: { href: '/tickets' },
+        },
+        id: '5',
+        tenant: 'acme',
+        caller: 'ana',
+        _embedded: {
+          item: [{ _links: { self: { href: '/tickets/5-r' } }, id: '5-r' }],
+        },
+      });
+    });
+
+    it('checks scopes and renders pages on a request-scoped route', async () => {
+      const page = (await (await get('/tickets')).json()) as Json;
+      expect(page._embedded.items[0]._links.self).toEqual({
+        href: '/tickets/1',
+      });
+      await expectProblem(
+        await get('/tickets', {
+          authorization: `Bearer ${signToken({ scope: 'other' })}`,
+        }),
+        403,
+      );
+    });
+
+    it('replays an idempotent request without running the handler again', async () => {
+      const send = () =>
+        fetch(`${running.baseUrl}/tickets`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'idempotency-key': `"ticket-${adapter}"`,
+            'x-tenant': 'acme',
+          },
+          body: '{}',
+        });
+      const first = await send();
+      expect(first.status).toBe(201);
+      const created = (await first.json()) as Json;
+      expect(first.headers.get('location')).toBe(`/tickets/${created.id}`);
+      const runs = tickets;
+      const replay = await send();
+      expect(replay.status).toBe(200);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(await replay.json()).toEqual(created);
+      expect(tickets).toBe(runs);
+    });
+
+    it('answers a 202 with the monitor as Location and Retry-After', async () => {
+      const response = await fetch(`${running.baseUrl}/tickets/exports`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(response.status).toBe(202);
+      const body = (await response.json()) as Json;
+      expect(response.headers.get('location')).toBe(
+        `/tickets/exports/${body.id}`,
+      );
+      expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+    });
+
+    it('fails the start on a bad rel of a request-scoped controller', async () => {
+      @Controller({ path: 'bad', scope: Scope.REQUEST })
+      class BadScopedController {
+        @Get()
+        @HalLink('frobnicate', '/x')
+        get() {
+          return {};
+        }
+      }
+      @Module({
+        imports: [HalProblemModule.forRoot()],
+        controllers: [BadScopedController],
+      })
+      class BadScopedModule {}
+      await expect(
+        startTestingApp(
+          adapter,
+          Test.createTestingModule({ imports: [BadScopedModule] }),
+        ),
+      ).rejects.toThrow(/HAL relation "frobnicate" on BadScopedController.get/);
     });
   },
 );
