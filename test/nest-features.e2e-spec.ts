@@ -758,3 +758,130 @@ describe.each(ADAPTERS)(
     });
   },
 );
+
+@Controller({ path: 'widgets', version: '1' })
+class WidgetsV1Controller {
+  @Get(':id')
+  @HalLink('collection', () => [WidgetsV1Controller, 'list'])
+  one(@Param('id') id: string) {
+    return { id, version: 1 };
+  }
+
+  @Get()
+  list() {
+    return { version: 1 };
+  }
+}
+
+@Controller({ path: 'widgets', version: '2' })
+class WidgetsV2Controller {
+  @Get(':id')
+  @HalLink('collection', () => [WidgetsV2Controller, 'list'])
+  one(@Param('id') id: string) {
+    return { id, version: 2 };
+  }
+
+  @Get()
+  list() {
+    return { version: 2 };
+  }
+
+  @Post()
+  create() {
+    return { version: 2 };
+  }
+}
+
+describe.each(ADAPTERS)('links under header versioning on %s', (adapter) => {
+  let running: RunningApp;
+  beforeAll(async () => {
+    @Module({
+      imports: [HalProblemModule.forRoot()],
+      controllers: [WidgetsV1Controller, WidgetsV2Controller],
+    })
+    class HeaderVersionedAppModule {}
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [HeaderVersionedAppModule] }),
+      (app) => {
+        app.enableVersioning({
+          type: VersioningType.HEADER,
+          header: 'X-Api-Version',
+        });
+      },
+    );
+  });
+  afterAll(() => running.close());
+  const send = (path: string, version: string, method = 'GET') =>
+    fetch(`${running.baseUrl}${path}`, {
+      method,
+      headers: { 'x-api-version': version },
+    });
+
+  it('serves each version its own handler, with links that carry no version', async () => {
+    for (const version of ['1', '2']) {
+      const response = await send('/widgets/5', version);
+      expect(await response.json()).toEqual({
+        _links: {
+          self: { href: '/widgets/5' },
+          collection: { href: '/widgets' },
+        },
+        id: '5',
+        version: Number(version),
+      });
+    }
+  });
+
+  it('answers a version no handler serves with the 404 problem', async () => {
+    await expectProblem(await send('/widgets/5', '3'), 404);
+  });
+
+  it('answers a method no version serves with 405 and the methods of every version', async () => {
+    const response = await send('/widgets', '1', 'DELETE');
+    expect(response.headers.get('allow')).toBe('GET, HEAD, POST, OPTIONS');
+    await expectProblem(response, 405);
+  });
+});
+
+@Injectable()
+class AppSettings {
+  readonly requestIdHeader = 'X-Trace-Id';
+}
+
+@Module({ providers: [AppSettings], exports: [AppSettings] })
+class SettingsModule {}
+
+describe.each(ADAPTERS)(
+  'forRootAsync with imports and inject on %s',
+  (adapter) => {
+    let running: RunningApp;
+    beforeAll(async () => {
+      @Module({
+        imports: [
+          HalProblemModule.forRootAsync({
+            imports: [SettingsModule],
+            inject: [AppSettings],
+            useFactory: (settings: AppSettings) => ({
+              requestIdHeader: settings.requestIdHeader,
+            }),
+          }),
+        ],
+        controllers: [KettleController],
+      })
+      class ConfiguredAppModule {}
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [ConfiguredAppModule] }),
+      );
+    });
+    afterAll(() => running.close());
+
+    it("applies options built from an imported module's provider", async () => {
+      const response = await fetch(`${running.baseUrl}/kettle/other`);
+      expect(response.headers.get('x-request-id')).toBeNull();
+      const requestId = response.headers.get('x-trace-id');
+      expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await response.json()).toMatchObject({ status: 500, requestId });
+    });
+  },
+);
