@@ -16,6 +16,7 @@ import {
   Param,
   type PlainLiteralObject,
   Post,
+  Res,
   Scope,
   ValidationPipe,
   VersioningType,
@@ -885,3 +886,37 @@ describe.each(ADAPTERS)(
     });
   },
 );
+
+describe('HAL declarations on a handler that writes its own response', () => {
+  it.each(ADAPTERS)(
+    'fail the start on %s, naming the handler and the way out',
+    async (adapter) => {
+      @Controller('by-hand')
+      class ByHandController {
+        @Get()
+        @HalLink('related', '/elsewhere')
+        get(
+          @Res()
+          response: {
+            status(code: number): { send(body: unknown): void };
+          },
+        ) {
+          response.status(200).send({ written: 'by hand' });
+        }
+      }
+      @Module({
+        imports: [HalProblemModule.forRoot()],
+        controllers: [ByHandController],
+      })
+      class ByHandModule {}
+      await expect(
+        startTestingApp(
+          adapter,
+          Test.createTestingModule({ imports: [ByHandModule] }),
+        ),
+      ).rejects.toThrow(
+        /ByHandController\.get: .* never rendered, .* @Res\(\{ passthrough: true \}\)/,
+      );
+    },
+  );
+});

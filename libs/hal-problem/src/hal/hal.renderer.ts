@@ -5,7 +5,12 @@ import {
   RequestMethod,
   type Type,
 } from '@nestjs/common';
-import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
+import {
+  HTTP_CODE_METADATA,
+  METHOD_METADATA,
+  RESPONSE_PASSTHROUGH_METADATA,
+  ROUTE_ARGS_METADATA,
+} from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import {
   compileUriTemplate,
@@ -218,6 +223,24 @@ function classOf(value: object): Type | undefined {
     : undefined;
 }
 
+/** `RouteParamtypes.RESPONSE` and `.NEXT`, the prefixes of their ROUTE_ARGS_METADATA keys. */
+const RESPONSE_PARAMTYPES = new Set(['1', '2']);
+
+/**
+ * Whether a handler writes its response itself (`@Res()` or `@Next()`
+ * without `passthrough`), as Nest decides it: its result never reaches the
+ * adapter's `reply`, so nothing is rendered for it.
+ */
+function writesOwnResponse(controller: Type, name: string): boolean {
+  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ??
+    {}) as Record<string, unknown>;
+  return (
+    Object.keys(args).some((key) =>
+      RESPONSE_PARAMTYPES.has(key.split(':')[0]),
+    ) && !Reflect.getMetadata(RESPONSE_PASSTHROUGH_METADATA, controller, name)
+  );
+}
+
 /** A request target's path, without its query. */
 function pathOf(target: string): string {
   const query = target.indexOf('?');
@@ -301,6 +324,16 @@ export class HalRenderer implements OnApplicationBootstrap {
       ? this.planForClass(resourceType)
       : EMPTY_PLAN;
     const own = this.compilePlan(handler, where);
+    if (
+      (declaredType !== undefined ||
+        own.links.length > 0 ||
+        own.embedded.length > 0) &&
+      writesOwnResponse(controller, handler.name)
+    ) {
+      throw new Error(
+        `${where}: its @HalResource/@HalLink/@HalEmbedded are never rendered, since the handler writes its own response (@Res() or @Next()); use @Res({ passthrough: true }) and return the resource`,
+      );
+    }
     const requestMethod = this.reflector.get<RequestMethod | undefined>(
       METHOD_METADATA,
       handler,
