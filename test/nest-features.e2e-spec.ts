@@ -19,6 +19,7 @@ import {
   Res,
   Scope,
   ValidationPipe,
+  VERSION_NEUTRAL,
   VersioningType,
 } from '@nestjs/common';
 import {
@@ -209,6 +210,23 @@ class GadgetsController {
   }
 }
 
+@HalLink('self', () => [ToolsController, 'one'])
+class Tool {
+  constructor(readonly id: string) {}
+}
+
+/** Served without a version segment and in version 2. */
+@Controller({ path: 'tools', version: [VERSION_NEUTRAL, '2'] })
+class ToolsController {
+  @Get(':id')
+  @HalLink('related', () => [GadgetsController, 'one'], {
+    params: () => ({ id: '1' }),
+  })
+  one(@Param('id') id: string) {
+    return new Tool(id);
+  }
+}
+
 @Controller({ path: 'reports', version: '2' })
 class ReportsV2Controller {
   @Get(':id')
@@ -238,6 +256,7 @@ describe.each(ADAPTERS)('links under URI versioning on %s', (adapter) => {
       imports: [HalProblemModule.forRoot()],
       controllers: [
         GadgetsController,
+        ToolsController,
         ReportsV2Controller,
         ReportsV3Controller,
       ],
@@ -285,6 +304,17 @@ describe.each(ADAPTERS)('links under URI versioning on %s', (adapter) => {
     expect((await body('/api/v2/reports/9'))._links.related.href).toBe(
       '/api/v2/gadgets/1',
     );
+  });
+
+  it('links a version-neutral request without a version, and its v2 twin within v2', async () => {
+    expect((await body('/api/tools/4'))._links).toEqual({
+      self: { href: '/api/tools/4' },
+      related: { href: '/api/v1/gadgets/1' },
+    });
+    expect((await body('/api/v2/tools/4'))._links).toEqual({
+      self: { href: '/api/v2/tools/4' },
+      related: { href: '/api/v2/gadgets/1' },
+    });
   });
 
   it('links to the first version of a target not served in the version requested', async () => {

@@ -367,12 +367,14 @@ export class HalRenderer implements OnApplicationBootstrap {
     controller: Type,
     handlerName: string,
   ): ((path: string) => string) | undefined {
+    // `''`: no version segment (`VERSION_NEUTRAL`, or no URI versioning).
     const routes = [
       ...this.routes.versionsOf(controller, handlerName).values(),
-    ].filter(({ version }) => version !== '');
+    ];
     if (routes.length === 0) return undefined;
     const [first] = routes;
-    if (routes.length === 1) return () => first.version;
+    if (routes.length === 1)
+      return first.version === '' ? undefined : () => first.version;
     return (path) =>
       routes.find(({ pattern }) => pattern?.test(path))?.version ??
       first.version;
