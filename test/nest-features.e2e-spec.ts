@@ -8,6 +8,7 @@ import {
   Controller,
   type ExceptionFilter,
   Get,
+  Header,
   HttpCode,
   Inject,
   Injectable,
@@ -16,6 +17,7 @@ import {
   Param,
   type PlainLiteralObject,
   Post,
+  Put,
   Res,
   Scope,
   ValidationPipe,
@@ -949,4 +951,95 @@ describe('HAL declarations on a handler that writes its own response', () => {
       );
     },
   );
+});
+
+@HalLink('self', () => [PlacesController, 'one'])
+class Place {
+  constructor(readonly id: string) {}
+}
+
+@Controller('places')
+class PlacesController {
+  @Get(':id')
+  one(@Param('id') id: string) {
+    return new Place(id);
+  }
+
+  @Post()
+  create() {
+    return new Place('p1');
+  }
+
+  @Post('mirrored')
+  @Idempotent()
+  @Header('Location', 'https://mirror.example/places/p2')
+  mirrored() {
+    return new Place('p2');
+  }
+
+  /** An upsert that keeps the resource elsewhere, and says so itself. */
+  @Put(':id')
+  upsert(
+    @Param('id') id: string,
+    @Res({ passthrough: true })
+    response: {
+      status(code: number): unknown;
+      header(name: string, value: string): unknown;
+    },
+  ) {
+    response.status(201);
+    // Express's response and Fastify's reply both have header().
+    response.header('Location', `/archive/places/${id}`);
+    return new Place(id);
+  }
+}
+
+describe.each(ADAPTERS)("a handler's own Location on %s", (adapter) => {
+  let running: RunningApp;
+  beforeAll(async () => {
+    @Module({
+      imports: [HalProblemModule.forRoot()],
+      controllers: [PlacesController],
+    })
+    class PlacesAppModule {}
+    running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [PlacesAppModule] }),
+    );
+  });
+  afterAll(() => running.close());
+
+  it('gives a creation its self as Location when the handler set none', async () => {
+    const response = await fetch(`${running.baseUrl}/places`, {
+      method: 'POST',
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('location')).toBe('/places/p1');
+  });
+
+  it('keeps a Location the handler declared with @Header(), and replays it', async () => {
+    const send = () =>
+      fetch(`${running.baseUrl}/places/mirrored`, {
+        method: 'POST',
+        headers: { 'idempotency-key': `"mirrored-${adapter}"` },
+      });
+    const first = await send();
+    expect(first.status).toBe(201);
+    expect(first.headers.get('location')).toBe(
+      'https://mirror.example/places/p2',
+    );
+    const replay = await send();
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.headers.get('location')).toBe(
+      'https://mirror.example/places/p2',
+    );
+  });
+
+  it('keeps a Location the handler set on the response', async () => {
+    const response = await fetch(`${running.baseUrl}/places/p3`, {
+      method: 'PUT',
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('location')).toBe('/archive/places/p3');
+  });
 });

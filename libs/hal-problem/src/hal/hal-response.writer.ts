@@ -207,7 +207,7 @@ function contentTypeFor(accept: string | string[] | undefined): string {
  * adapter's `reply`, for responses the module's guard planned. It adds links
  * and embedded resources, sets `Content-Type` and `Vary`, and for a 201 or
  * 202 (the status sent, whoever set it) sets `Location` to the new
- * resource's (or monitor's) `self`. An empty result becomes 204 unless
+ * resource's (or monitor's) `self`, unless the handler set one. An empty result becomes 204 unless
  * the handler declares its status with `@HttpCode()` or sets another
  * itself; strings, buffers, streams and `@SkipHal()` handlers pass
  * through untouched. It also sends idempotent replays and stores what an
@@ -497,6 +497,9 @@ export class HalResponseWriter implements OnModuleInit {
     const status = currentStatus(response) ?? plan.handler.status;
     if (
       (status === 201 || status === 202) &&
+      // One the handler set itself (`@Header('Location', …)`, an upsert's
+      // own) says where it put the resource: kept.
+      adapter.getHeader(response, 'location') === undefined &&
       this.renderer.declaresSelf(value, plan.handler)
     ) {
       // The new resource's (or status monitor's) own declared URL.
