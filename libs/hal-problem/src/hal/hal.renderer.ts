@@ -148,10 +148,10 @@ export interface HandlerPlan {
   /** Whether the handler declares its status with `@HttpCode()`. */
   readonly explicitStatus: boolean;
   /**
-   * The URI version segment a request path was served in, for handlers
-   * served in some version; undefined otherwise.
+   * The URI version segment a request (its target, path and query) was
+   * served in, for handlers served in some version; undefined otherwise.
    */
-  readonly versionOf: ((path: string) => string) | undefined;
+  readonly versionOf: ((target: string) => string) | undefined;
 }
 
 const EMPTY_PLAN: ResourcePlan = {
@@ -366,7 +366,7 @@ export class HalRenderer implements OnApplicationBootstrap {
   private versionOfRequests(
     controller: Type,
     handlerName: string,
-  ): ((path: string) => string) | undefined {
+  ): ((target: string) => string) | undefined {
     // `''`: no version segment (`VERSION_NEUTRAL`, or no URI versioning).
     const routes = [
       ...this.routes.versionsOf(controller, handlerName).values(),
@@ -375,9 +375,13 @@ export class HalRenderer implements OnApplicationBootstrap {
     const [first] = routes;
     if (routes.length === 1)
       return first.version === '' ? undefined : () => first.version;
-    return (path) =>
-      routes.find(({ pattern }) => pattern?.test(path))?.version ??
-      first.version;
+    return (target) => {
+      const path = pathOf(target);
+      return (
+        routes.find(({ pattern }) => pattern?.test(path))?.version ??
+        first.version
+      );
+    };
   }
 
   /**
@@ -398,7 +402,7 @@ export class HalRenderer implements OnApplicationBootstrap {
     const scope: RenderScope = {
       context,
       base: this.config.baseUrlFor(context.request),
-      version: plan.versionOf?.(pathOf(selfHref)),
+      version: plan.versionOf?.(selfHref),
     };
     if (value instanceof HalPage)
       return this.renderPage(value, plan, scope, selfHref);
