@@ -809,6 +809,7 @@ class WidgetsV1Controller {
 @Controller({ path: 'widgets', version: '2' })
 class WidgetsV2Controller {
   @Get(':id')
+  @Header('Vary', 'X-Api-Version')
   @HalLink('collection', () => [WidgetsV2Controller, 'list'])
   one(@Param('id') id: string) {
     return { id, version: 2 };
@@ -863,6 +864,11 @@ describe.each(ADAPTERS)('links under header versioning on %s', (adapter) => {
         version: Number(version),
       });
     }
+  });
+
+  it("keeps a handler's Vary on the version header beside the module's Accept", async () => {
+    const vary = (await send('/widgets/5', '2')).headers.get('vary');
+    expect(vary?.split(/\s*,\s*/).sort()).toEqual(['Accept', 'X-Api-Version']);
   });
 
   it('answers a version no handler serves with the 404 problem', async () => {
