@@ -207,11 +207,11 @@ function contentTypeFor(accept: string | string[] | undefined): string {
  * adapter's `reply`, for responses the module's guard planned. It adds links
  * and embedded resources, sets `Content-Type` and `Vary`, and for a 201 or
  * 202 (the status sent, whoever set it) sets `Location` to the new
- * resource's (or monitor's) `self`, unless the handler set one. An empty result becomes 204 unless
- * the handler declares its status with `@HttpCode()` or sets another
- * itself; strings, buffers, streams and `@SkipHal()` handlers pass
- * through untouched. It also sends idempotent replays and stores what an
- * idempotent request sent.
+ * resource's (or monitor's) `self`, unless the handler set one. An empty
+ * result becomes 204 unless the handler declares its status with
+ * `@HttpCode()` or sets another itself; strings, buffers, streams and
+ * `@SkipHal()` handlers pass through untouched. It also sends idempotent
+ * replays and stores what an idempotent request sent.
  *
  * Why wrap `reply` rather than use an interceptor: Nest 12 has no public hook
  * between a handler's result and the adapter, and any global interceptor costs
