@@ -14,7 +14,9 @@ import {
   HalProblemModule,
   HalResource,
   Operation,
+  InMemoryOperationStore,
   OPERATION_STORE,
+  type OperationStore,
   type OperationRecord,
   OperationsService,
   RedisOperationStore,
@@ -371,3 +373,96 @@ describeWithRedis('RedisOperationStore.saveUnlessFinished', () => {
     ).toEqual(first);
   });
 });
+
+/**
+ * A store of one's own that keeps records as a database does (Postgres
+ * `jsonb` orders keys by length, a document store adds its own): what it
+ * resolves is a copy of the record with the same members in another order.
+ */
+class CopyingOperationStore implements OperationStore {
+  private readonly inner = new InMemoryOperationStore();
+  private static copy(record: OperationRecord): OperationRecord {
+    const keys = Object.keys(record).sort(
+      (a, b) => a.length - b.length || a.localeCompare(b),
+    );
+    return Object.fromEntries(
+      keys.map((key) => [key, record[key as keyof OperationRecord]]),
+    ) as unknown as OperationRecord;
+  }
+  save(record: OperationRecord, ttlMs: number): Promise<void> {
+    return this.inner.save(CopyingOperationStore.copy(record), ttlMs);
+  }
+  async get(id: string): Promise<OperationRecord | undefined> {
+    const record = await this.inner.get(id);
+    return record && CopyingOperationStore.copy(record);
+  }
+  async saveUnlessFinished(
+    record: OperationRecord,
+    ttlMs: number,
+  ): Promise<OperationRecord> {
+    const kept = await this.inner.saveUnlessFinished(
+      CopyingOperationStore.copy(record),
+      ttlMs,
+    );
+    return CopyingOperationStore.copy(kept);
+  }
+  renewLease(runner: string, leaseMs: number): Promise<void> {
+    return this.inner.renewLease(runner, leaseMs);
+  }
+  hasLease(runner: string): Promise<boolean> {
+    return this.inner.hasLease(runner);
+  }
+}
+
+describe.each(ADAPTERS)(
+  'an operation in a store that resolves copies of its records, on %s',
+  (adapter) => {
+    it('runs its work and is done with its result, not failed as if its instance stopped', async () => {
+      @Global()
+      @Module({
+        providers: [
+          { provide: OPERATION_STORE, useValue: new CopyingOperationStore() },
+        ],
+        exports: [OPERATION_STORE],
+      })
+      class CopyingStoreModule {}
+      const app = await startTestingApp(
+        adapter,
+        Test.createTestingModule({
+          imports: [CopyingStoreModule, HalProblemModule.forRoot()],
+          controllers: [OutageController],
+        }),
+      );
+      try {
+        const name = `copying-${adapter}`;
+        const accepted = await fetch(`${app.baseUrl}/outage/jobs/${name}`, {
+          method: 'POST',
+        });
+        expect(accepted.status).toBe(202);
+        const monitor = accepted.headers.get('location')!;
+        /** Reads the monitor until its status is no longer `from`: a bounded number of tries. */
+        const readPast = async (from: string) => {
+          let seen: Json = {};
+          for (let tries = 0; tries < 200; tries++) {
+            const response = await fetch(`${app.baseUrl}${monitor}`);
+            expect(response.status).toBe(200);
+            seen = (await response.json()) as Json;
+            if (seen.status !== from) break;
+            await pause(5);
+          }
+          return seen;
+        };
+        // The work begins (its monitor says so), then the test lets it end.
+        expect(await readPast('pending')).toMatchObject({ status: 'running' });
+        outageGates.get(name)!();
+        const body = await readPast('running');
+        expect(body.status).toBe('done');
+        expect(body._links.result).toEqual({
+          href: `/outage/results/${name}`,
+        });
+      } finally {
+        await app.close();
+      }
+    });
+  },
+);

@@ -24,7 +24,7 @@ export interface OperationStore {
    * Saves `record` unless the stored operation is finished (`done` or
    * `failed`), atomically: of two calls at once, one finished outcome is
    * kept. Resolves the record stored afterwards: `record`, or the finished
-   * one that was kept.
+   * one that was kept (a copy will do: members in any order).
    */
   saveUnlessFinished?(
     record: OperationRecord,

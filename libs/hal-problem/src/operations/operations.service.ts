@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { isDeepStrictEqual } from 'node:util';
 import type { HalProblemModuleOptions } from '../hal-problem-module-options.interface';
 import { HAL_PROBLEM_MODULE_OPTIONS } from '../hal-problem.module-definition';
 import { defineProblemType } from '../problem/problem-type';
@@ -86,6 +87,28 @@ const DEFAULT_TTL_MS = 3_600_000;
 /** Whether an operation has its outcome (it never changes after that). */
 function isFinished(record: OperationRecord): boolean {
   return record.status === 'done' || record.status === 'failed';
+}
+
+/** A value as JSON keeps it: members that are `undefined` dropped. */
+function asJson(value: unknown): unknown {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+/**
+ * Whether `saveUnlessFinished` kept another finished outcome than `written`.
+ * It resolves `written` or that one, maybe as a copy (a database's: members
+ * in another order, added or dropped), so outcomes are compared by what
+ * they say, not by their form.
+ */
+function keptAnother(kept: OperationRecord, written: OperationRecord): boolean {
+  if (!isFinished(kept)) return false;
+  if (!isFinished(written)) return true;
+  return (
+    kept.status !== written.status ||
+    kept.updatedAt !== written.updatedAt ||
+    kept.resultHref !== written.resultHref ||
+    !isDeepStrictEqual(asJson(kept.problem), asJson(written.problem))
+  );
 }
 
 /** `operations.leaseMs`, checked at bootstrap as the other durations are. */
@@ -331,7 +354,7 @@ export class OperationsService implements BeforeApplicationShutdown {
       const kept = await this.write(record, ttlMs);
       // Another instance stored an outcome first (this one's lease lapsed):
       // that outcome stands, and later changes of this work are dropped.
-      if (JSON.stringify(kept) !== JSON.stringify(record)) {
+      if (keptAnother(kept, record)) {
         if (!entry.interrupted)
           this.logger.warn(
             `Operation ${operation.kind} ${operation.id} was stored as ${kept.status} while it ran here (this instance's lease lapsed): its ${record.status} outcome is dropped`,
