@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { ProblemConfig } from '../problem/problem.config';
 import { ProblemException } from '../problem/problem.exception';
 import { ProblemMapper } from '../problem/problem.mapper';
@@ -301,6 +302,56 @@ describe('OperationsService leases', () => {
     const after = renewals.mock.calls.length;
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(renewals.mock.calls.length).toBe(after);
+  });
+
+  it("never lets a live instance's lease lapse when its timer starts again after an idle spell", async () => {
+    jest.useFakeTimers({ now: 0 });
+    jest.spyOn(performance, 'now').mockImplementation(() => Date.now());
+    const store = new InMemoryOperationStore();
+    const renewLease = store.renewLease.bind(store);
+    // The store is slower after the first renewal (20 ms, far less than the
+    // third of a lease that renewing every third of it allows for).
+    let latencyMs = 0;
+    jest
+      .spyOn(store, 'renewLease')
+      .mockImplementation(
+        (runner, leaseMs) =>
+          new Promise((resolve) =>
+            setTimeout(() => resolve(renewLease(runner, leaseMs)), latencyMs),
+          ),
+      );
+    const leased = () => {
+      const config = new ProblemConfig({});
+      return new OperationsService(
+        new ProblemMapper(config, new ProblemTypeCatalog(config, {})),
+        store,
+        { operations: { leaseMs: 300 } },
+      );
+    };
+    const runner = leased();
+    const reader = leased();
+    try {
+      const starting = runner.start('quick', () => Promise.resolve());
+      await jest.advanceTimersByTimeAsync(1);
+      const quick = await starting;
+      await jest.advanceTimersByTimeAsync(10);
+      // Its only work is done: its timer stops, its lease runs on.
+      expect((await reader.get(quick.id)).status).toBe('done');
+      latencyMs = 20;
+      await jest.advanceTimersByTimeAsync(180);
+      const startingSlow = runner.start('slow', () => new Promise(() => {}));
+      await jest.advanceTimersByTimeAsync(latencyMs);
+      const slow = await startingSlow;
+      // Another instance reads it every millisecond for two leases.
+      for (let t = 0; t < 600; t++) {
+        expect((await reader.get(slow.id)).status).not.toBe('failed');
+        await jest.advanceTimersByTimeAsync(1);
+      }
+    } finally {
+      await runner.beforeApplicationShutdown();
+      jest.useRealTimers();
+      jest.restoreAllMocks();
+    }
   });
 
   it('renews a lease longer than a timer can wait no more often than a timer can wait', async () => {

@@ -447,8 +447,10 @@ export class OperationsService implements BeforeApplicationShutdown {
   private async holdLease(): Promise<void> {
     if (this.runner === undefined) return;
     this.keepTicking();
-    // Renewed within the last two thirds of a lease: it holds for a third more at least.
-    if (performance.now() - this.renewedAt < 2 * this.renewEveryMs) return;
+    // Renewed within the last third of a lease: it holds for two thirds more
+    // at least, a third past the timer's next tick even when that timer was
+    // just started again after an idle spell (as a running one allows for).
+    if (performance.now() - this.renewedAt < this.renewEveryMs) return;
     await this.renew();
   }
 
