@@ -466,3 +466,52 @@ describe.each(ADAPTERS)(
     });
   },
 );
+
+/** A store whose lease renewal throws at once (not a rejected promise) the first time: a client that refuses a call while it reconnects. */
+class OnceThrowingLeaseStore extends InMemoryOperationStore {
+  private throws = true;
+  override renewLease(runner: string, leaseMs: number): Promise<void> {
+    if (this.throws) {
+      this.throws = false;
+      throw new Error('Connection is closed.');
+    }
+    return super.renewLease(runner, leaseMs);
+  }
+}
+
+describe.each(ADAPTERS)(
+  'a store whose lease renewal once throws at once, on %s',
+  (adapter) => {
+    it('answers that start 503, and the next one 202 as the store works again', async () => {
+      @Global()
+      @Module({
+        providers: [
+          { provide: OPERATION_STORE, useValue: new OnceThrowingLeaseStore() },
+        ],
+        exports: [OPERATION_STORE],
+      })
+      class ThrowingStoreModule {}
+      const app = await startTestingApp(
+        adapter,
+        Test.createTestingModule({
+          imports: [ThrowingStoreModule, HalProblemModule.forRoot()],
+          controllers: [OutageController],
+        }),
+      );
+      try {
+        const post = (name: string) =>
+          fetch(`${app.baseUrl}/outage/jobs/${adapter}-${name}`, {
+            method: 'POST',
+          });
+        const refused = await post('refused');
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get('retry-after')).toBe('5');
+        const accepted = await post('accepted');
+        expect(accepted.status).toBe(202);
+        outageGates.get(`${adapter}-accepted`)?.();
+      } finally {
+        await app.close();
+      }
+    });
+  },
+);

@@ -470,7 +470,11 @@ export class OperationsService implements BeforeApplicationShutdown {
     this.renewing ??= (async () => {
       const startedAt = performance.now();
       try {
-        await this.store.renewLease!(this.runner!, this.leaseMs);
+        // Called a turn later: a store that throws at once would otherwise
+        // run `finally` before `renewing` is set, leaving it set for good.
+        await Promise.resolve().then(() =>
+          this.store.renewLease!(this.runner!, this.leaseMs),
+        );
         this.renewedAt = startedAt;
         this.renewalFailing = false;
       } catch (error) {
