@@ -515,3 +515,65 @@ describe.each(ADAPTERS)(
     });
   },
 );
+
+/** A store that cannot take the first write of an operation's `running` status (a blip right after the 202). */
+class RunningBlipStore extends InMemoryOperationStore {
+  private blips = 1;
+  override saveUnlessFinished(
+    record: OperationRecord,
+    ttlMs: number,
+  ): Promise<OperationRecord> {
+    if (record.status === 'running' && this.blips-- > 0)
+      return Promise.reject(new Error('ECONNRESET'));
+    return super.saveUnlessFinished(record, ttlMs);
+  }
+}
+
+describe.each(ADAPTERS)(
+  'an operation whose running status the store could not take, on %s',
+  (adapter) => {
+    it('still runs its work and is done with its result, not failed with the store error', async () => {
+      @Global()
+      @Module({
+        providers: [
+          { provide: OPERATION_STORE, useValue: new RunningBlipStore() },
+        ],
+        exports: [OPERATION_STORE],
+      })
+      class BlipStoreModule {}
+      const app = await startTestingApp(
+        adapter,
+        Test.createTestingModule({
+          imports: [BlipStoreModule, HalProblemModule.forRoot()],
+          controllers: [OutageController],
+        }),
+      );
+      try {
+        const name = `blip-${adapter}`;
+        const accepted = await fetch(`${app.baseUrl}/outage/jobs/${name}`, {
+          method: 'POST',
+        });
+        expect(accepted.status).toBe(202);
+        const monitor = accepted.headers.get('location')!;
+        // The work begins (bounded wait), then the test lets it end.
+        for (let tries = 0; tries < 200 && !outageGates.has(name); tries++)
+          await pause(5);
+        outageGates.get(name)?.();
+        let body: Json = {};
+        for (let tries = 0; tries < 200; tries++) {
+          const response = await fetch(`${app.baseUrl}${monitor}`);
+          expect(response.status).toBe(200);
+          body = (await response.json()) as Json;
+          if (body.status === 'done' || body.status === 'failed') break;
+          await pause(5);
+        }
+        expect(body).toMatchObject({ status: 'done' });
+        expect(body._links.result).toEqual({
+          href: `/outage/results/${name}`,
+        });
+      } finally {
+        await app.close();
+      }
+    });
+  },
+);

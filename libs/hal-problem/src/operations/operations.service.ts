@@ -371,7 +371,16 @@ export class OperationsService implements BeforeApplicationShutdown {
     };
     let outcome: Partial<OperationRecord>;
     try {
-      await update({ status: 'running' });
+      try {
+        await update({ status: 'running' });
+      } catch (storeError) {
+        // Accepted work runs though the store missed this step (it reads
+        // `pending`): a store error is no failure of the work, and its
+        // outcome is written with retries below.
+        this.logger.warn(
+          `Operation ${operation.id}: could not store that it runs; running it all the same. ${describeError(storeError).message}`,
+        );
+      }
       // Interrupted (shutdown) or failed by another instance before it began.
       if (entry.interrupted) return this.forget(operation.id);
       const result = (await work(operation)) ?? {};
