@@ -354,6 +354,22 @@ describe('OperationsService leases', () => {
     }
   });
 
+  it('shuts down when the store throws at once on storing an operation whose work had not begun', async () => {
+    const store = new InMemoryOperationStore();
+    jest.spyOn(store, 'saveUnlessFinished').mockImplementation(() => {
+      throw new Error('Connection is closed.');
+    });
+    const operations = service(store);
+    const work = jest.fn(() => new Promise<void>(() => {}));
+    await operations.start('k', work);
+    // Shutdown comes before the work's first turn.
+    await expect(
+      operations.beforeApplicationShutdown(),
+    ).resolves.toBeUndefined();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(work).not.toHaveBeenCalled();
+  });
+
   it('renews a lease longer than a timer can wait no more often than a timer can wait', async () => {
     const store = new InMemoryOperationStore();
     const renewals = jest.spyOn(store, 'renewLease');

@@ -328,14 +328,18 @@ export class OperationsService implements BeforeApplicationShutdown {
     ).body;
   }
 
-  /** Stores a change unless the operation already has its outcome (with a store that can tell). */
-  private write(
+  /**
+   * Stores a change unless the operation already has its outcome (with a
+   * store that can tell). Async, so a store that throws at once rejects.
+   */
+  private async write(
     record: OperationRecord,
     ttlMs: number,
   ): Promise<OperationRecord> {
     if (this.store.saveUnlessFinished)
       return this.store.saveUnlessFinished(record, ttlMs);
-    return this.store.save(record, ttlMs).then(() => record);
+    await this.store.save(record, ttlMs);
+    return record;
   }
 
   private async run(
