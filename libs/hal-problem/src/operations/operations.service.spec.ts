@@ -370,6 +370,40 @@ describe('OperationsService leases', () => {
     expect(work).not.toHaveBeenCalled();
   });
 
+  it('stores at shutdown the outcome the store could not take, though it is read on its instance meanwhile', async () => {
+    const store = new InMemoryOperationStore();
+    const saveUnlessFinished = store.saveUnlessFinished.bind(store);
+    let refusals = 1;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    // The store refuses the outcome once, then takes its time at shutdown.
+    jest
+      .spyOn(store, 'saveUnlessFinished')
+      .mockImplementation(async (record, ttlMs) => {
+        if (record.status === 'done') {
+          if (refusals-- > 0) throw new Error('ECONNREFUSED');
+          await gate;
+        }
+        return saveUnlessFinished(record, ttlMs);
+      });
+    const operations = service(store);
+    const started = await operations.start('k', () =>
+      Promise.resolve({ resultHref: '/results/7' }),
+    );
+    for (let tries = 0; tries < 100 && refusals > 0; tries++)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setImmediate(resolve));
+    const closing = operations.beforeApplicationShutdown();
+    // A read on this instance while that last write is under way.
+    expect((await operations.get(started.id)).status).not.toBe('failed');
+    open();
+    await closing;
+    expect(await store.get(started.id)).toMatchObject({
+      status: 'done',
+      resultHref: '/results/7',
+    });
+  });
+
   it('renews a lease longer than a timer can wait no more often than a timer can wait', async () => {
     const store = new InMemoryOperationStore();
     const renewals = jest.spyOn(store, 'renewLease');

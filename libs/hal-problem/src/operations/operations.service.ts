@@ -520,8 +520,8 @@ export class OperationsService implements BeforeApplicationShutdown {
    */
   async beforeApplicationShutdown(): Promise<void> {
     const entries = [...this.running.entries()];
-    this.running.clear();
-    this.stopRenewingWhenIdle();
+    clearInterval(this.renewal);
+    this.renewal = undefined;
     await Promise.all(
       entries.map(async ([id, entry]) => {
         // Finished work whose outcome the store could not take yet: a last try.
@@ -549,5 +549,8 @@ export class OperationsService implements BeforeApplicationShutdown {
         });
       }),
     );
+    // Known as running here until stored: a read on this instance meanwhile
+    // does not take them for a stopped instance's and fail them first.
+    for (const [id] of entries) this.running.delete(id);
   }
 }
