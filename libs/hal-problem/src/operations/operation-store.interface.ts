@@ -6,8 +6,9 @@ import type { OperationRecord } from './operation';
  * `renewLease`, `hasLease` and `saveUnlessFinished` are optional and go
  * together: with all three, an operation whose instance was killed is
  * answered `failed` once that instance's lease lapses. A store without
- * them works as before: such an operation stays `running` until its
- * `ttlMs`, and every write is a plain `save`.
+ * all three works as before: such an operation stays `running` until its
+ * `ttlMs`, and every write is a plain `save` (or `saveUnlessFinished`,
+ * when only that one is there).
  */
 export interface OperationStore {
   save(record: OperationRecord, ttlMs: number): Promise<void>;
@@ -15,7 +16,8 @@ export interface OperationStore {
   /**
    * Holds the lease named `runner` (one per running instance) for `leaseMs`
    * from now, creating it if it lapsed. Called every `leaseMs / 3` while
-   * the instance runs work; a lease not renewed in `leaseMs` lapses.
+   * the instance runs work, and by `start()` when the last renewal is older
+   * than that; a lease not renewed in `leaseMs` lapses.
    */
   renewLease?(runner: string, leaseMs: number): Promise<void>;
   /** Whether the lease named `runner` is held (renewed within its `leaseMs`). */
