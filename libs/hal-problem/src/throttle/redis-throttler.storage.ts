@@ -55,7 +55,7 @@ type RedisWithHit = Redis & {
  * does not declare Nest 12 and counts in whole seconds.
  *
  * - one Lua script per hit: atomic, one round trip;
- * - a fixed window with millisecond precision (`PEXPIRE`), documented in docs/throttling.md;
+ * - a fixed window with millisecond precision (`PEXPIRE`), documented in docs/auth-and-throttling.md;
  * - both keys of a bucket share a `{hash tag}`, so they live in one Redis Cluster slot.
  *
  * Errors (Redis unreachable) reject, and the guard applies its outage policy.
