@@ -2,6 +2,45 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 
+/**
+ * Type-checks sources as files of the repository, under its tsconfig
+ * (strict, `nestjs-hal-problem` mapped to the library's source): one
+ * program for all of them, and each file's own diagnostics.
+ */
+function typeCheck(sources: Record<string, string>): Record<string, string[]> {
+  const root = join(__dirname, '..');
+  const dir = mkdtempSync(join(__dirname, '.readme-'));
+  try {
+    const files = Object.keys(sources).map((name) => {
+      const file = join(dir, `${name}.ts`);
+      writeFileSync(file, sources[name]);
+      return file;
+    });
+    const config = ts.readConfigFile(join(root, 'tsconfig.json'), (path) =>
+      ts.sys.readFile(path),
+    );
+    const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, root);
+    const program = ts.createProgram(files, {
+      ...parsed.options,
+      noEmit: true,
+      incremental: false,
+    });
+    const diagnostics = ts.getPreEmitDiagnostics(program);
+    return Object.fromEntries(
+      Object.keys(sources).map((name, index) => [
+        name,
+        diagnostics
+          .filter((diagnostic) => diagnostic.file?.fileName === files[index])
+          .map((diagnostic) =>
+            ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'),
+          ),
+      ]),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The README's quick start must compile against the library as it is (kept true as the API grows). */
 describe('README quick start', () => {
   it('type-checks under the project strict settings', () => {
@@ -12,29 +51,93 @@ describe('README quick start', () => {
     );
     const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
     expect(code).toBeDefined();
-    const dir = mkdtempSync(join(__dirname, '.readme-'));
-    const file = join(dir, 'quick-start.ts');
-    writeFileSync(file, code!);
-    try {
-      const config = ts.readConfigFile(join(root, 'tsconfig.json'), (path) =>
-        ts.sys.readFile(path),
+    expect(typeCheck({ 'quick-start': code! })['quick-start']).toEqual([]);
+  });
+});
+
+/**
+ * Snippets of docs/*.md that configure an API a user copies (jwks-rsa's
+ * client, the operations lease, a serializer subclass): each is found by
+ * a line it holds, given the imports and the context its page leaves
+ * implicit, and must compile against the library as it is.
+ */
+describe('docs snippets', () => {
+  const root = join(__dirname, '..');
+  /** The one ```ts block of `doc` that contains `marker`. */
+  const snippet = (doc: string, marker: string): string => {
+    const text = readFileSync(join(root, doc), 'utf8');
+    const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)]
+      .map((match) => match[1])
+      .filter((code) => code.includes(marker));
+    if (blocks.length !== 1)
+      throw new Error(`${doc}: ${blocks.length} ts blocks hold "${marker}"`);
+    return blocks[0];
+  };
+  /** A snippet's own `import` lines, and the rest. */
+  const split = (code: string): [string, string] => {
+    const lines = code.split('\n');
+    const imports = lines.filter((line) => line.startsWith('import '));
+    const rest = lines.filter((line) => !line.startsWith('import '));
+    return [imports.join('\n'), rest.join('\n')];
+  };
+  const cases: Record<string, () => string> = {
+    'auth options (docs/auth-and-throttling.md)': () =>
+      `import { HalProblemModule } from 'nestjs-hal-problem';
+${snippet('docs/auth-and-throttling.md', 'secretOrKey: process.env.JWT_SECRET')}`,
+    'keysByIssuer with jwksKeyProvider (docs/auth-and-throttling.md)': () =>
+      `import { JwksClient } from 'jwks-rsa';
+import { type HalProblemModuleOptions, jwksFetcher, jwksKeyProvider } from 'nestjs-hal-problem';
+export const options: HalProblemModuleOptions = {
+${snippet('docs/auth-and-throttling.md', 'keysByIssuer: {')}
+};`,
+    'jwksKeyProvider over JwksClient (docs/auth-and-throttling.md)': () => {
+      const [imports, rest] = split(
+        snippet('docs/auth-and-throttling.md', "from 'jwks-rsa'"),
       );
-      const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, root);
-      const program = ts.createProgram([file], {
-        ...parsed.options,
-        noEmit: true,
-        incremental: false,
-      });
-      const diagnostics = ts
-        .getPreEmitDiagnostics(program)
-        .filter((diagnostic) => diagnostic.file?.fileName === file)
-        .map((diagnostic) =>
-          ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'),
-        );
-      expect(diagnostics).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+      return `${imports}
+import type { JwtAuthOptions } from 'nestjs-hal-problem';
+export const auth: Partial<JwtAuthOptions> = {
+${rest}
+};`;
+    },
+    'jwksFetcher options (docs/auth-and-throttling.md)': () =>
+      `import { JwksClient } from 'jwks-rsa';
+import { jwksFetcher } from 'nestjs-hal-problem';
+export const client = new JwksClient({
+  jwksUri: 'https://login.example/jwks.json',
+${snippet('docs/auth-and-throttling.md', 'fetcher: jwksFetcher({')}
+});`,
+    'operations.leaseMs (docs/hal.md)': () =>
+      `import { HalProblemModule } from 'nestjs-hal-problem';
+export const module = ${snippet('docs/hal.md', 'operations: { leaseMs')}`,
+    'HalAwareSerializer (docs/hal.md)': () =>
+      `import {
+  ClassSerializerInterceptor,
+  type ClassSerializerContextOptions,
+  Injectable,
+  type PlainLiteralObject,
+} from '@nestjs/common';
+import { HalPage, Operation } from 'nestjs-hal-problem';
+${snippet('docs/hal.md', 'class HalAwareSerializer')}`,
+  };
+  const results: Record<string, string[]> = {};
+  beforeAll(() => {
+    // One program for every snippet found; a snippet not found fails its own case.
+    const sources: Record<string, string> = {};
+    Object.entries(cases).forEach(([name, source], index) => {
+      try {
+        sources[`snippet-${index}`] = source();
+      } catch (error) {
+        results[name] = [String(error)];
+      }
+    });
+    const checked = typeCheck(sources);
+    Object.keys(cases).forEach((name, index) => {
+      results[name] ??= checked[`snippet-${index}`];
+    });
+  });
+  it.each(Object.keys(cases))('%s type-checks', (name) => {
+    expect(results[name]).toEqual([]);
   });
 });
 
