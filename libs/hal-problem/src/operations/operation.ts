@@ -32,7 +32,7 @@ export interface OperationRecord {
  * A long-running operation as a resource: the status monitor of an
  * asynchronous request (HTTP 202). Rendered as HAL with `status`, a problem
  * when failed, and (with `@HalOperation`) a `result` link when done; the
- * HAL interceptor adds `Retry-After` while it is unfinished.
+ * response writer (`HalResponseWriter`) adds `Retry-After` while it is unfinished.
  */
 export class Operation {
   readonly id: string;
