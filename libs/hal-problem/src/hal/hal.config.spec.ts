@@ -92,6 +92,21 @@ describe('HalConfig', () => {
       ).toBe('http://a.test');
     });
 
+    it("takes an HTTP/2 request's host from :authority, before any Host", () => {
+      const config = new HalConfig({ hal: { links: 'request' } });
+      expect(
+        config.baseUrlFor(request({ ':authority': 'api.test:8443' }, true)),
+      ).toBe('https://api.test:8443');
+      expect(
+        config.baseUrlFor(
+          request({ ':authority': 'api.test', host: 'other.test' }, true),
+        ),
+      ).toBe('https://api.test');
+      expect(
+        config.baseUrlFor(request({ ':authority': 'evil.test/path' }, true)),
+      ).toBe('');
+    });
+
     it('prefers Forwarded, then X-Forwarded-*, with trustProxy', () => {
       const config = new HalConfig({
         hal: { links: 'request', trustProxy: true },

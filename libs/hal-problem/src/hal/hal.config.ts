@@ -16,7 +16,8 @@ export interface HalCurie {
 export interface HalOptions {
   /**
    * How links are written: `'path'` (default) path-absolute (`/orders/42`);
-   * `'request'` absolute from the request's scheme and host; or a fixed
+   * `'request'` absolute from the request's scheme and host (`Host`, or
+   * HTTP/2's `:authority`); or a fixed
    * public base URL such as `https://api.example.com`.
    */
   readonly links?: string;
@@ -214,7 +215,12 @@ export class HalConfig {
         : socket?.encrypted
           ? 'https'
           : 'http';
-    host = host && HOST.test(host) ? host : first(headers.host);
+    // HTTP/2 clients name the host in `:authority`, and most send no Host
+    // (RFC 9113 §8.3.1): Node hands it over as a header of that name.
+    host =
+      host && HOST.test(host)
+        ? host
+        : first(headers[':authority'] ?? headers.host);
     // A Host header that is not a host name gives path-absolute links rather than a forged origin.
     if (!host || !HOST.test(host)) return prefix;
     return `${proto}://${host.toLowerCase()}${prefix}`;
