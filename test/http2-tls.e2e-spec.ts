@@ -536,6 +536,34 @@ describe.each(TRANSPORTS)('the module on $name', (transport) => {
       expect(answer.headers.allow).toBe('GET, HEAD, OPTIONS');
     });
 
+    it('415 for a body in a media type the route does not take, with or without Content-Length', async () => {
+      const withoutLength = await call('POST', '/items', {
+        headers: { 'content-type': 'text/plain' },
+        body: 'a name',
+      });
+      expect(problemOf(withoutLength, 415).detail).toBe(
+        'The media type text/plain is not accepted here.',
+      );
+      const withLength = await call('POST', '/items', {
+        headers: { 'content-type': 'text/plain', 'content-length': '6' },
+        body: 'a name',
+      });
+      problemOf(withLength, 415);
+    });
+
+    it("415 for a body a route's @Consumes() does not name", async () => {
+      const answer = await call('POST', '/forms', {
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":1}',
+      });
+      problemOf(answer, 415);
+      // And a bodiless request is no body of the wrong type.
+      const bodiless = await call('POST', '/forms', {
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(bodiless.status).toBe(200);
+    });
+
     it('400 with the violations for a failed validation', async () => {
       const body = problemOf(await call('GET', '/items?page=0'), 400);
       expect(body).toMatchObject({

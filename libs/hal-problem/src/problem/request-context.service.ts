@@ -10,6 +10,7 @@ import {
 import { ProblemConfig } from './problem.config';
 import { ensureRequestId } from './request-id';
 import { clientProblem } from './without-stack';
+import { hasContent } from '../routing/http2-stream';
 import { perHandler } from '../routing/per-handler-cache';
 
 type HttpRequest = { headers: Record<string, string | string[] | undefined> };
@@ -50,11 +51,7 @@ export class RequestContextService {
       id,
     );
     const { headers } = request;
-    const hasBody =
-      headers['transfer-encoding'] !== undefined ||
-      (headers['content-length'] !== undefined &&
-        headers['content-length'] !== '0');
-    if (hasBody) {
+    if (hasContent(request, headers)) {
       const contentType =
         typeof headers['content-type'] === 'string'
           ? essence(headers['content-type'])
