@@ -616,6 +616,42 @@ describe.each(TRANSPORTS)('the module on $name', (transport) => {
       });
   });
 
+  describe('a response that fails after its headers went out', () => {
+    it.each([
+      ['a handler that wrote part of it (the filter)', '/cut-short'],
+      ['a StreamableFile', '/stream'],
+    ])(
+      'is cut off, %s, so the cut body never looks whole, and a request beside it completes',
+      async (_what, path) => {
+        const entered = new Promise<void>(
+          (resolve) => (gate.entered = resolve),
+        );
+        // On HTTP/2 both requests share the suite's one connection.
+        const beside = call('GET', '/slow');
+        await entered;
+        let cut: Answer;
+        try {
+          cut = await call('GET', path);
+        } finally {
+          gate.release();
+        }
+        expect(cut.status).toBe(200);
+        expect(cut.body.length).toBeGreaterThan(0);
+        expect(cut.whole).toBe(false);
+        // Only that stream is reset, with an error a client cannot miss.
+        if (transport.http2)
+          expect(cut.resetCode).toBe(http2.constants.NGHTTP2_INTERNAL_ERROR);
+        const healthy = await beside;
+        expect(healthy).toMatchObject({
+          status: 200,
+          body: '{"done":true}',
+          whole: true,
+        });
+        if (session) expect(session.destroyed).toBe(false);
+      },
+    );
+  });
+
   describe('the client address', () => {
     it('keys the rate limit: another address has a bucket of its own', async () => {
       expect((await call('GET', '/counted')).status).toBe(200);

@@ -12,6 +12,7 @@ import {
   type ResponsePlan,
   takeResponsePlan,
 } from '../routing/response-plan';
+import { resetHttp2Stream } from '../routing/http2-stream';
 import { requestTarget } from '../routing/request-target';
 import {
   PROBLEM_CONTENT_TYPE,
@@ -356,7 +357,8 @@ export class HalResponseWriter implements OnModuleInit {
    * is the server's fault, answered with a 500 problem: Nest's own handler
    * answers 400 `text/plain` (Express; on Fastify the error reaches the
    * exception filter). Once the response began, the file's own handler
-   * runs, which closes the connection. Either way the failure is logged
+   * runs, which closes the connection (over HTTP/2, the stream is reset
+   * here with an error code). Either way the failure is logged
    * once, as the exception filter logs a 500, with the request id.
    */
   private answerStreamErrors(
@@ -376,8 +378,11 @@ export class HalResponseWriter implements OnModuleInit {
     file.getStream().once('error', (error: unknown) => {
       // Before the headers, the handler below (Express) or the exception
       // filter (Fastify) answers and logs; a client that left is no fault.
-      if (adapter.isHeadersSent(response) && socket?.destroyed !== true)
-        this.logStreamFailure(plan, error);
+      if (!adapter.isHeadersSent(response)) return;
+      if (socket?.destroyed !== true) this.logStreamFailure(plan, error);
+      // Fastify then destroys the response, which over HTTP/2 resets the
+      // stream with NO_ERROR: clients read that as a whole body.
+      resetHttp2Stream(plan.request);
     });
     file.setErrorHandler((error, response) => {
       if (response.destroyed || response.headersSent)

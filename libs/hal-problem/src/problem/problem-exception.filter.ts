@@ -32,6 +32,7 @@ import { ensureRequestId } from './request-id';
 import { takeResponsePlan } from '../routing/response-plan';
 import { requestTarget, routedPath } from '../routing/request-target';
 import { RouteTable } from '../routing/route-table';
+import { resetHttp2Stream } from '../routing/http2-stream';
 import { clientProblem } from './without-stack';
 import { clearRepresentationHeaders } from './representation-headers';
 import { setHeaderAddingVary } from './vary';
@@ -397,7 +398,8 @@ export class ProblemExceptionFilter
    * a kept-alive connection), so a cut body would look whole or hang the
    * client: the connection is closed after what was written instead (RFC
    * 9112 §8), as Nest does for a StreamableFile that fails mid-stream. Both
-   * platforms' requests expose the socket.
+   * platforms' requests expose the socket. Over HTTP/2 the response's
+   * stream is reset instead (`routing/http2-stream.ts`).
    */
   private cutOff(request: unknown, response: unknown): void {
     // A response already whole (`@Res()` sent it, then the handler threw) is
@@ -405,6 +407,9 @@ export class ProblemExceptionFilter
     // (`writableEnded`: Node's and Express's response; `sent`: Fastify's reply.)
     const finished = response as { writableEnded?: unknown; sent?: unknown };
     if (finished.writableEnded === true || finished.sent === true) return;
+    // HTTP/2: the connection is every stream's, and node:http2 maps this
+    // socket's end() to the stream's normal end; only the stream is reset.
+    if (resetHttp2Stream(request)) return;
     const socket = (request as { socket?: { end?: unknown } } | undefined)
       ?.socket;
     if (typeof socket?.end === 'function')

@@ -1,4 +1,5 @@
-import { hasContent, http2StreamOf } from './http2-stream';
+import { constants } from 'node:http2';
+import { hasContent, http2StreamOf, resetHttp2Stream } from './http2-stream';
 
 /** node:http2's compat request, as Node hands it over: its stream attached. */
 const http2Request = (endAfterHeaders: boolean) => ({
@@ -36,5 +37,24 @@ describe('hasContent', () => {
     expect(hasContent(http2Request(false), { 'content-length': '0' })).toBe(
       false,
     );
+  });
+});
+
+describe('resetHttp2Stream', () => {
+  it('resets an open HTTP/2 stream with INTERNAL_ERROR, once', () => {
+    const request = http2Request(false);
+    expect(resetHttp2Stream({ raw: request })).toBe(true);
+    expect(request.stream.close).toHaveBeenCalledWith(
+      constants.NGHTTP2_INTERNAL_ERROR,
+    );
+    const closed = {
+      stream: { endAfterHeaders: false, closed: true, close: jest.fn() },
+    };
+    expect(resetHttp2Stream(closed)).toBe(true);
+    expect(closed.stream.close).not.toHaveBeenCalled();
+  });
+
+  it('leaves an HTTP/1 request to its caller', () => {
+    expect(resetHttp2Stream({ headers: {} })).toBe(false);
   });
 });

@@ -1,3 +1,5 @@
+import { constants } from 'node:http2';
+
 /** The part of node:http2's `Http2Stream` the module uses. */
 interface RequestStream {
   /** The client's HEADERS frame ended the stream: the request has no content. */
@@ -42,4 +44,20 @@ export function hasContent(
   if (headers['transfer-encoding'] !== undefined) return true;
   if (length !== undefined) return length !== '0';
   return http2StreamOf(request)?.endAfterHeaders === false;
+}
+
+/**
+ * Ends an HTTP/2 response whose headers went out before it failed, and
+ * reports whether it did (false over HTTP/1.x). Only its stream is reset:
+ * the request's `socket` is the whole connection's, shared by other
+ * clients' streams, and node:http2 maps `socket.end()` to ending the
+ * stream normally (END_STREAM), so a cut body looked whole. INTERNAL_ERROR
+ * (RFC 9113 §7), not NO_ERROR, which clients read as the end of a whole
+ * response.
+ */
+export function resetHttp2Stream(request: unknown): boolean {
+  const stream = http2StreamOf(request);
+  if (!stream) return false;
+  if (!stream.closed) stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+  return true;
 }
