@@ -3,6 +3,7 @@ import {
   Controller,
   Delete,
   Get,
+  Global,
   HttpCode,
   Module,
   Param,
@@ -12,6 +13,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SkipThrottle, ThrottlerModule } from '@nestjs/throttler';
 import {
   ApiNotImplemented,
   ApiProblemResponses,
@@ -23,10 +25,17 @@ import {
   HalResource,
   HalProblemOpenApi,
   Idempotent,
+  InMemoryIdempotencyStore,
+  InMemoryOperationStore,
+  KeySourceError,
   type Operation,
+  OPERATION_STORE,
   OperationsService,
   ProblemException,
   Public,
+  RedisIdempotencyStore,
+  RedisOperationStore,
+  RedisThrottlerStorage,
 } from 'nestjs-hal-problem';
 import {
   ADAPTERS,
@@ -35,7 +44,12 @@ import {
   Test,
   type RunningApp,
 } from './support/adapters';
-import { authFixtureModule } from './fixtures/auth-fixture.module';
+import {
+  AUTH_OPTIONS,
+  authFixtureModule,
+} from './fixtures/auth-fixture.module';
+import { describeWithRedis, uniquePrefix, useOwnRedis } from './support/redis';
+import { signToken, TEST_AUDIENCE, TEST_ISSUER } from './support/tokens';
 import { OpenApiResponseValidator } from './support/openapi-validator';
 import { authorized, tokenFor } from './support/sample-client';
 
@@ -245,6 +259,7 @@ describe.each(ADAPTERS)('OpenAPI document of the sample on %s', (adapter) => {
         '422',
         '429',
         '500',
+        '503',
       ].sort(),
     );
     expect(create.responses['201'].headers.Location).toBeDefined();
@@ -289,6 +304,27 @@ describe.each(ADAPTERS)('OpenAPI document of the sample on %s', (adapter) => {
       create.responses['403'].headers['WWW-Authenticate'].description,
     ).toContain('scope="orders:write"');
     expect(document.paths['/health'].get.responses['429']).toBeUndefined();
+    // 503 with Retry-After where a store can fail: the idempotency key of
+    // POST /orders, the operation store of a report's start and monitor.
+    // Not where auth is the only guard: its key is a static secret.
+    for (const [path, method] of [
+      ['/orders', 'post'],
+      ['/reports', 'post'],
+      ['/reports/{id}', 'get'],
+    ])
+      expect(
+        document.paths[path][method].responses['503'].headers['Retry-After'],
+      ).toBeDefined();
+    for (const [path, method] of [
+      ['/orders', 'get'],
+      ['/orders/{id}', 'get'],
+      ['/reports/{id}/result', 'get'],
+    ])
+      expect([
+        path,
+        method,
+        document.paths[path][method].responses['503'],
+      ]).toEqual([path, method, undefined]);
     expect(document.paths['/'].get.responses['401']).toBeUndefined();
     // PATCH only ever answers 501: no success, no 404 for its id.
     const patch = Object.keys(
@@ -1000,3 +1036,367 @@ describe.each(ADAPTERS)(
     });
   },
 );
+
+/** A real response checked against the document; returns its body. */
+async function checked(
+  validator: OpenApiResponseValidator,
+  method: string,
+  template: string,
+  response: Response,
+  status: number,
+): Promise<Json> {
+  const body = (await response.json()) as Json;
+  expect([method, template, response.status]).toEqual([
+    method,
+    template,
+    status,
+  ]);
+  validator.check(method, template, response, body);
+  return body;
+}
+
+/** The statuses a route documents. */
+const documented = (document: Json, path: string, method: string) =>
+  Object.keys(document.paths[path][method].responses as Json);
+
+/** Resolves what a handler waits on, and says when it started waiting. */
+class Gate {
+  private open!: () => void;
+  private entered!: () => void;
+  readonly opened = new Promise<void>((resolve) => (this.open = resolve));
+  readonly reached = new Promise<void>((resolve) => (this.entered = resolve));
+  wait(): Promise<void> {
+    this.entered();
+    return this.opened;
+  }
+  release(): void {
+    this.open();
+  }
+}
+
+@HalOperation(() => [OutageDocController, 'status'])
+class OutageOperation {}
+
+let outageGate = new Gate();
+
+/** One route per way a store outage reaches a client, and one it cannot reach. */
+@Controller('outage')
+@Public()
+class OutageDocController {
+  constructor(private readonly operations: OperationsService) {}
+
+  @Get('plain')
+  @SkipThrottle()
+  plain(): { ok: boolean } {
+    return { ok: true };
+  }
+
+  @Get('limited')
+  limited(): { ok: boolean } {
+    return { ok: true };
+  }
+
+  @Post('orders')
+  @SkipThrottle()
+  @Idempotent()
+  async create(): Promise<{ id: string }> {
+    await outageGate.wait();
+    return { id: 'o1' };
+  }
+
+  @Post('jobs')
+  @SkipThrottle()
+  @HttpCode(202)
+  @HalResource(OutageOperation)
+  start(): Promise<Operation> {
+    return this.operations.start('job', () => outageGate.opened);
+  }
+
+  @Get('jobs/:id')
+  @SkipThrottle()
+  @HalResource(OutageOperation)
+  status(@Param('id') id: string): Promise<Operation> {
+    return this.operations.get(id);
+  }
+}
+
+/** The operation store, global as OperationsService needs it. */
+function operationStoreModule(store: unknown): Type {
+  @Global()
+  @Module({
+    providers: [{ provide: OPERATION_STORE, useValue: store }],
+    exports: [OPERATION_STORE],
+  })
+  class OperationStoreModule {}
+  return OperationStoreModule;
+}
+
+function outageDocument(running: RunningApp): Json {
+  return HalProblemOpenApi.enhance(
+    running.app,
+    SwaggerModule.createDocument(running.app, new DocumentBuilder().build()),
+  );
+}
+
+describe.each(ADAPTERS)(
+  'OpenAPI 503s of full in-memory stores on %s',
+  (adapter) => {
+    it('documents the 503 an idempotent route and an operation start answer', async () => {
+      outageGate = new Gate();
+      @Module({
+        imports: [
+          operationStoreModule(new InMemoryOperationStore({ maxRecords: 1 })),
+          HalProblemModule.forRoot({
+            idempotency: {
+              store: new InMemoryIdempotencyStore({ maxRecords: 1 }),
+            },
+          }),
+        ],
+        controllers: [OutageDocController],
+      })
+      class FullStoresModule {}
+      const running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [FullStoresModule] }),
+      );
+      try {
+        const document = outageDocument(running);
+        const validator = new OpenApiResponseValidator(document);
+        const post = (path: string, key?: string) =>
+          fetch(`${running.baseUrl}${path}`, {
+            method: 'POST',
+            headers: key ? { 'idempotency-key': `"${key}"` } : {},
+          });
+        // One key in flight fills the store: a second key cannot be checked.
+        const first = post('/outage/orders', 'a');
+        await outageGate.reached;
+        const full = await post('/outage/orders', 'b');
+        expect(full.headers.get('retry-after')).toMatch(/^\d+$/);
+        const problem = await checked(
+          validator,
+          'POST',
+          '/outage/orders',
+          full,
+          503,
+        );
+        expect(problem.status).toBe(503);
+        // One unfinished operation fills the operation store.
+        await checked(
+          validator,
+          'POST',
+          '/outage/jobs',
+          await post('/outage/jobs'),
+          202,
+        );
+        const refused = await post('/outage/jobs');
+        expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+        await checked(validator, 'POST', '/outage/jobs', refused, 503);
+        outageGate.release();
+        expect((await first).status).toBe(201);
+        // No throttler, no key provider: a route without a store has no 503.
+        expect(documented(document, '/outage/plain', 'get')).not.toContain(
+          '503',
+        );
+        expect(documented(document, '/outage/limited', 'get')).not.toContain(
+          '503',
+        );
+      } finally {
+        outageGate.release();
+        await running.close();
+      }
+    });
+  },
+);
+
+describeWithRedis.each(ADAPTERS)(
+  'OpenAPI 503s of a Redis that stopped on %s',
+  (adapter) => {
+    const own = useOwnRedis();
+
+    it('documents the 503 of every route whose store is Redis, and none elsewhere', async () => {
+      outageGate = new Gate();
+      outageGate.release();
+      const { server, redis } = own;
+      const prefix = uniquePrefix('openapi-503');
+      @Module({
+        imports: [
+          operationStoreModule(new RedisOperationStore(redis, `${prefix}o:`)),
+          ThrottlerModule.forRoot({
+            throttlers: [{ ttl: 60_000, limit: 1_000 }],
+            storage: new RedisThrottlerStorage(redis, `${prefix}t:`),
+          }),
+          HalProblemModule.forRoot({
+            throttle: { onStorageError: 'fail-closed' },
+            idempotency: {
+              store: new RedisIdempotencyStore(redis, `${prefix}i:`),
+            },
+          }),
+        ],
+        controllers: [OutageDocController],
+      })
+      class RedisStoresModule {}
+      const running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [RedisStoresModule] }),
+      );
+      try {
+        const document = outageDocument(running);
+        const validator = new OpenApiResponseValidator(document);
+        const url = (path: string) => `${running.baseUrl}${path}`;
+        const job = await checked(
+          validator,
+          'POST',
+          '/outage/jobs',
+          await fetch(url('/outage/jobs'), { method: 'POST' }),
+          202,
+        );
+        // Not events.once: it rejects on the 'error' (ECONNRESET) seen first.
+        const closed = new Promise((resolve) => redis.once('close', resolve));
+        await server.stop();
+        await closed;
+        for (const [method, path, template, headers] of [
+          ['GET', '/outage/limited', '/outage/limited', {}],
+          [
+            'POST',
+            '/outage/orders',
+            '/outage/orders',
+            { 'idempotency-key': '"k"' },
+          ],
+          ['POST', '/outage/jobs', '/outage/jobs', {}],
+          ['GET', `/outage/jobs/${job.id}`, '/outage/jobs/{id}', {}],
+        ] as const) {
+          const response = await fetch(url(path), { method, headers });
+          expect([path, response.headers.get('retry-after')]).toEqual([
+            path,
+            expect.stringMatching(/^\d+$/),
+          ]);
+          await checked(validator, method, template, response, 503);
+        }
+        // The route no store serves still answers, and documents no 503.
+        await checked(
+          validator,
+          'GET',
+          '/outage/plain',
+          await fetch(url('/outage/plain')),
+          200,
+        );
+        expect(documented(document, '/outage/plain', 'get')).not.toContain(
+          '503',
+        );
+        expect(
+          document.paths['/outage/limited'].get.responses['503'].description,
+        ).toMatch(/rate-limit storage/);
+      } finally {
+        await running.close();
+        // Back up and reconnected, so the client closes cleanly after.
+        await server.start();
+        if (redis.status !== 'ready')
+          await new Promise((resolve) => redis.once('ready', resolve));
+      }
+    });
+  },
+);
+
+/** Guarded routes, and one that is public. */
+@Controller('keys')
+class KeysDocController {
+  @Get('guarded')
+  guarded(): { ok: boolean } {
+    return { ok: true };
+  }
+
+  @Get('open')
+  @Public()
+  open(): { ok: boolean } {
+    return { ok: true };
+  }
+}
+
+describe.each(ADAPTERS)('OpenAPI 503s of a key source on %s', (adapter) => {
+  const start = async (auth: Json) => {
+    @Module({
+      imports: [HalProblemModule.forRoot({ auth } as never)],
+      controllers: [KeysDocController],
+    })
+    class KeysModule {}
+    const running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [KeysModule] }),
+    );
+    return { running, document: outageDocument(running) };
+  };
+  const base = {
+    realm: 'test',
+    algorithms: ['HS256'],
+    audience: TEST_AUDIENCE,
+  };
+  const down = (
+    _request: unknown,
+    _token: string,
+    done: (error: unknown) => void,
+  ) => done(new KeySourceError('the JWKS endpoint is down'));
+
+  it.each([
+    [
+      'secretOrKeyProvider',
+      { ...base, issuer: TEST_ISSUER, secretOrKeyProvider: down },
+    ],
+    [
+      'keysByIssuer with a provider',
+      { ...base, keysByIssuer: { [TEST_ISSUER]: down } },
+    ],
+  ])(
+    'documents the 503 of a failing %s on guarded routes only',
+    async (_name, auth) => {
+      const { running, document } = await start(auth);
+      try {
+        const response = await fetch(`${running.baseUrl}/keys/guarded`, {
+          headers: { authorization: `Bearer ${signToken()}` },
+        });
+        expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+        await checked(
+          new OpenApiResponseValidator(document),
+          'GET',
+          '/keys/guarded',
+          response,
+          503,
+        );
+        expect(
+          document.paths['/keys/guarded'].get.responses['503'].description,
+        ).toMatch(/key source/);
+        expect(documented(document, '/keys/open', 'get')).not.toContain('503');
+      } finally {
+        await running.close();
+      }
+    },
+  );
+
+  it.each([
+    ['secretOrKey', AUTH_OPTIONS.auth as Json],
+    [
+      'keysByIssuer with static keys',
+      {
+        ...base,
+        keysByIssuer: {
+          [TEST_ISSUER]: (AUTH_OPTIONS.auth as Json).secretOrKey,
+        },
+      },
+    ],
+  ])(
+    'documents no 503 with %s, which has no key source to fail',
+    async (_name, auth) => {
+      const { running, document } = await start(auth);
+      try {
+        expect(documented(document, '/keys/guarded', 'get')).not.toContain(
+          '503',
+        );
+        const response = await fetch(`${running.baseUrl}/keys/guarded`, {
+          headers: { authorization: `Bearer ${signToken()}` },
+        });
+        expect(response.status).toBe(200);
+      } finally {
+        await running.close();
+      }
+    },
+  );
+});

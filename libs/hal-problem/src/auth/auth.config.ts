@@ -351,6 +351,12 @@ export class AuthConfig {
   > &
     JwtAuthOptions;
   readonly verifyOptions: VerifyOptions & { algorithms: jwt.Algorithm[] };
+  /**
+   * Whether a key provider gives the keys (`secretOrKeyProvider`, or one in
+   * `keysByIssuer`): only then can the key source fail, a 503. Static keys
+   * never do.
+   */
+  readonly usesKeyProvider: boolean;
   /** The accepted `typ` values as media types, or undefined for any. */
   private readonly tokenTypes: ReadonlySet<string> | undefined;
 
@@ -432,6 +438,13 @@ export class AuthConfig {
         `HalProblemModule: auth.keyProviderTimeoutMs must be a number of milliseconds from 1 to 60000, not ${String(options.keyProviderTimeoutMs)}`,
       );
     const issuer = trustedIssuers(options) ?? '';
+    this.usesKeyProvider =
+      this.enabled &&
+      (options.keysByIssuer
+        ? Object.values(options.keysByIssuer).some(
+            (key) => typeof key === 'function',
+          )
+        : options.secretOrKeyProvider !== undefined);
     const provider = options.keysByIssuer
       ? keyByIssuer(options.keysByIssuer)
       : options.secretOrKeyProvider;

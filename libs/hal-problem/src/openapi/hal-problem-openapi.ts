@@ -2,6 +2,8 @@ import type { INestApplication, Type } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { getOptionsToken } from '@nestjs/throttler';
+import type { HalProblemModuleOptions } from '../hal-problem-module-options.interface';
+import { HAL_PROBLEM_MODULE_OPTIONS } from '../hal-problem.module-definition';
 import { AuthConfig } from '../auth/auth.config';
 import { routeAccess } from '../auth/route-access';
 import { HalConfig } from '../hal/hal.config';
@@ -221,6 +223,8 @@ export class HalProblemOpenApi {
   private readonly plainJson: boolean;
   private readonly auth: AuthConfig;
   private readonly throttled: boolean;
+  /** `throttle.onStorageError: 'fail-closed'`: a storage failure is a 503. */
+  private readonly throttleFailsClosed: boolean;
   /**
    * OpenAPI 3.0 allows scopes in a security requirement only for OAuth 2 and
    * OpenID Connect schemes (for `http` bearer the list MUST be empty); 3.1
@@ -240,7 +244,14 @@ export class HalProblemOpenApi {
     this.catalog = app.get(ProblemTypeCatalog, { strict: false });
     this.plainJson = app.get(HalConfig, { strict: false }).plainJson;
     this.auth = app.get(AuthConfig, { strict: false });
+    const options = app.get<HalProblemModuleOptions>(
+      HAL_PROBLEM_MODULE_OPTIONS,
+      { strict: false },
+    );
     this.throttled = HalProblemOpenApi.hasThrottler(app);
+    this.throttleFailsClosed =
+      options.throttle !== false &&
+      options.throttle?.onStorageError === 'fail-closed';
     this.scopesInSecurity = !/^3\.0\./.test(String(document.openapi));
     this.instanceStyle = app.get(ProblemConfig, { strict: false }).instance;
     this.idempotency = app.get(IdempotencyService, { strict: false });
@@ -444,6 +455,22 @@ export class HalProblemOpenApi {
       }
     }
 
+    const halResponse = this.reflector.get<ApiHalResponseMetadata | undefined>(
+      API_HAL_RESPONSE_METADATA,
+      handler,
+    );
+    const resourceType =
+      resolveHalResourceType(
+        this.reflector.get<Type | (() => Type) | undefined>(
+          HAL_RESOURCE_METADATA,
+          handler,
+        ),
+      ) ?? halResponse?.type;
+    // Starts an operation (202) or reads one (its monitor): both ask the
+    // operation store, which may be down or, in memory, full.
+    const operationRoute =
+      resourceType !== undefined && isOperationClass(resourceType);
+
     // Problem responses.
     const problems = new Map<
       number,
@@ -539,22 +566,36 @@ export class HalProblemOpenApi {
     }
     for (const entry of declared ?? [])
       add(typeof entry === 'number' ? entry : entry.status);
+    // The module's own 503s, each with Retry-After: a store or key source
+    // that cannot answer asks the client to retry, never runs unguarded.
+    const unavailable = [
+      throttled &&
+        this.throttleFailsClosed &&
+        'the rate-limit storage failed (onStorageError: fail-closed)',
+      guarded &&
+        this.auth.usesKeyProvider &&
+        "the access token's key source is down, too slow or answers no key set",
+      idempotent &&
+        'the idempotency store cannot answer or is full (with an Idempotency-Key)',
+      operationRoute &&
+        ((halResponse?.status ?? plan.status) === 202
+          ? 'the operation store cannot answer or is full'
+          : 'the operation store cannot answer'),
+    ].filter((cause): cause is string => typeof cause === 'string');
+    if (unavailable.length > 0)
+      add(503, {
+        description: `Temporarily unavailable: ${unavailable.join('; ')}. Retry after Retry-After seconds.`,
+        headers: {
+          'Retry-After': header('Seconds to wait before retrying.', {
+            type: 'integer',
+          }),
+        },
+      });
     add(500, {
       description:
         'An unexpected condition; the detail is generic, never internal.',
     });
 
-    const halResponse = this.reflector.get<ApiHalResponseMetadata | undefined>(
-      API_HAL_RESPONSE_METADATA,
-      handler,
-    );
-    const resourceType =
-      resolveHalResourceType(
-        this.reflector.get<Type | (() => Type) | undefined>(
-          HAL_RESOURCE_METADATA,
-          handler,
-        ),
-      ) ?? halResponse?.type;
     const features: RouteFeatures = {
       guarded,
       scoped: guarded && (scopes?.length ?? 0) > 0,
@@ -563,10 +604,7 @@ export class HalProblemOpenApi {
       throttled,
       // A route that answers 202 starts an operation (`start`, never `get`):
       // its 404s are its own resource's, not `operation-not-found`.
-      monitor:
-        resourceType !== undefined &&
-        isOperationClass(resourceType) &&
-        (halResponse?.status ?? plan.status) !== 202,
+      monitor: operationRoute && (halResponse?.status ?? plan.status) !== 202,
       declared: new Set(
         (declared ?? []).flatMap((entry) =>
           typeof entry === 'number' ? [] : [entry.slug],
