@@ -776,5 +776,18 @@ describe.each(ADAPTERS)(
       );
       expect(noIssuer.reason).toBe('wrong_issuer');
     });
+
+    it('refuses a token whose payload is not JSON as malformed, not as a key source outage', async () => {
+      const part = (text: string) => Buffer.from(text).toString('base64url');
+      // A JOSE header, then a payload that is no JSON: the issuer cannot be read.
+      for (const header of ['{"alg":"HS256"}', '{"alg":"HS256","typ":"JWT"}']) {
+        const response = await call(
+          `${part(header)}.${part('not json')}.${part('signature')}`,
+        );
+        const problem = await expectProblem(response, 401);
+        expect(problem.reason).toBe('malformed');
+        expect(response.headers.get('retry-after')).toBeNull();
+      }
+    });
   },
 );

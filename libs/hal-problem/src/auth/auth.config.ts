@@ -91,6 +91,20 @@ export function trustedIssuers(
 }
 
 /**
+ * A token read unverified, only to choose its key; null when it is no JWS
+ * or its payload no JSON. jsonwebtoken's `decode` throws a SyntaxError for
+ * such a payload, which the key provider's guard takes for the key
+ * source's fault (a 503) rather than the token's (401 malformed).
+ */
+export function decodeUnverified(token: string): jwt.Jwt | null {
+  try {
+    return jwt.decode(token, { complete: true, json: true });
+  } catch {
+    return null;
+  }
+}
+
+/**
  * A key provider that picks each token's key by its `iss`. The payload is
  * read unverified only to choose; the signature check that follows with
  * that issuer's key, and jsonwebtoken's `issuer` check, make the choice
@@ -101,13 +115,16 @@ function keyByIssuer(
 ): SecretOrKeyProvider {
   const byIssuer = new Map(Object.entries(keys));
   return (request, rawJwtToken, done) => {
-    const payload = jwt.decode(rawJwtToken, { json: true });
-    if (payload === null) {
+    const payload = decodeUnverified(rawJwtToken)?.payload as
+      JwtPayload | null | undefined;
+    if (payload === null || payload === undefined) {
       done(new jwt.JsonWebTokenError('jwt malformed'));
       return;
     }
     const key =
-      typeof payload.iss === 'string' ? byIssuer.get(payload.iss) : undefined;
+      typeof payload === 'object' && typeof payload.iss === 'string'
+        ? byIssuer.get(payload.iss)
+        : undefined;
     if (key === undefined) done(new UntrustedIssuerError('iss'));
     else if (typeof key === 'function') key(request, rawJwtToken, done);
     else done(null, key);

@@ -55,6 +55,20 @@ describe('jwksKeyProvider', () => {
     expect(lookedUp).toEqual([]);
   });
 
+  it('refuses a payload that is no JSON as malformed, never throwing (a throw reads as a key source outage)', async () => {
+    const raw = [
+      Buffer.from('{"alg":"RS256","typ":"JWT","kid":"rs"}').toString(
+        'base64url',
+      ),
+      Buffer.from('not json').toString('base64url'),
+      'c2ln',
+    ].join('.');
+    const { error } = await keyFor(raw);
+    expect(error).toBeInstanceOf(jwt.JsonWebTokenError);
+    expect(classifyTokenError(error)).toBe('malformed');
+    expect(lookedUp).toEqual([]);
+  });
+
   it('passes the client’s failures on, and a key it cannot export', async () => {
     const unknown = await keyFor(token({ alg: 'RS256', kid: 'k9' }));
     expect(unknown.error).toMatchObject({ name: 'SigningKeyNotFoundError' });

@@ -1,5 +1,6 @@
 import jwt from 'jsonwebtoken';
 import type { SecretOrKeyProvider } from './auth-options.interface';
+import { decodeUnverified } from './auth.config';
 
 /**
  * What `jwksKeyProvider` needs of a JWKS client: jwks-rsa's `JwksClient`
@@ -27,7 +28,7 @@ export function jwksKeyProvider(
 ): SecretOrKeyProvider {
   return (_request, rawJwtToken, done) => {
     // Read unverified only to choose the key; the signature check decides.
-    const header = jwt.decode(rawJwtToken, { complete: true })?.header;
+    const header = decodeUnverified(rawJwtToken)?.header;
     // `kid` is a string (RFC 7515 §4.1.4); jwks-rsa would look any other up as given.
     if (
       !header ||
