@@ -461,6 +461,61 @@ describe.each(ADAPTERS)(
   },
 );
 
+describe.each(ADAPTERS)(
+  'a key provider of the app that decodes the token itself, on %s',
+  (adapter) => {
+    let running: RunningApp;
+    let lookups = 0;
+
+    beforeAll(async () => {
+      @Module(
+        authFixtureModule({
+          auth: {
+            ...(AUTH_OPTIONS.auth as JwtAuthOptions),
+            secretOrKey: undefined,
+            // As an app writes one: jsonwebtoken's decode throws a
+            // SyntaxError on a payload that is no JSON, and it is not caught.
+            secretOrKeyProvider: (_request, rawJwtToken, done) => {
+              lookups++;
+              const token = jwt.decode(rawJwtToken, {
+                complete: true,
+                json: true,
+              });
+              done(null, token ? TEST_SECRET : undefined);
+            },
+          },
+        }),
+      )
+      class NaiveProviderModule {}
+      running = await startTestingApp(
+        adapter,
+        Test.createTestingModule({ imports: [NaiveProviderModule] }),
+      );
+    });
+    afterAll(() => running.close());
+
+    it('refuses a token whose payload is no JSON as malformed (401) before the provider runs, not as its key source failing (503)', async () => {
+      const part = (text: string) => Buffer.from(text).toString('base64url');
+      lookups = 0;
+      const response = await fetch(`${running.baseUrl}/secure/me`, {
+        headers: {
+          authorization: `Bearer ${part('{"alg":"HS256"}')}.${part('not json')}.${part('signature')}`,
+        },
+      });
+      const problem = await expectProblem(response, 401);
+      expect(problem.reason).toBe('malformed');
+      expect(response.headers.get('retry-after')).toBeNull();
+      expect(lookups).toBe(0);
+      // A well-formed token still reaches the provider and verifies.
+      const ok = await fetch(`${running.baseUrl}/secure/me`, {
+        headers: { authorization: `Bearer ${signToken()}` },
+      });
+      expect(ok.status).toBe(200);
+      expect(lookups).toBeGreaterThan(0);
+    });
+  },
+);
+
 describe.each(ADAPTERS)('RS256 key confusion on %s', (adapter) => {
   it('refuses an HS256 token signed with the RS256 public key', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', {

@@ -272,7 +272,10 @@ describe('isKeySourceOutage', () => {
 
 describe('a key provider that fails', () => {
   /** What the module's wrapped provider reports for a provider failing so. */
-  const failure = (fail: (done: (error: unknown) => void) => void) => {
+  const failure = (
+    fail: (done: (error: unknown) => void) => void,
+    token = jwt.sign({ sub: 'client' }, secret),
+  ) => {
     const config = new AuthConfig({
       auth: {
         ...auth,
@@ -281,7 +284,7 @@ describe('a key provider that fails', () => {
       },
     });
     return new Promise<unknown>((resolve) =>
-      config.options.secretOrKeyProvider!({}, 'token', resolve),
+      config.options.secretOrKeyProvider!({}, token, resolve),
     );
   };
   const named = (name: string) => Object.assign(new Error('x'), { name });
@@ -301,6 +304,27 @@ describe('a key provider that fails', () => {
     });
     expect(isKeySourceOutage(thrown)).toBe(true);
   });
+
+  it.each([
+    ['no JWS', 'token'],
+    [
+      'a payload that is no JSON',
+      `e30.${Buffer.from('not json').toString('base64url')}.c2ln`,
+    ],
+  ])(
+    'refuses a token that is %s as malformed without asking the provider',
+    async (_what, token) => {
+      let asked = false;
+      const reported = await failure(() => {
+        asked = true;
+        // What jsonwebtoken's decode throws for such a payload.
+        throw new SyntaxError('Unexpected token');
+      }, token);
+      expect(asked).toBe(false);
+      expect(classifyTokenError(reported)).toBe('malformed');
+      expect(isKeySourceOutage(reported)).toBe(false);
+    },
+  );
 
   it.each([
     named('SigningKeyNotFoundError'),

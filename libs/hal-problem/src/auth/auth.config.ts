@@ -183,6 +183,14 @@ function boundedKeyProvider(
 ): SecretOrKeyProvider {
   const lookups = new WeakMap<object, { token: string; lookup: KeyLookup }>();
   return (request, rawJwtToken, done) => {
+    // A token that is no JWS of JSON is the token's fault, said before any
+    // provider runs: one that decodes it (jsonwebtoken's `decode`) would
+    // throw the engine's SyntaxError, which is read below as its key source
+    // failing, so a client's garbage would be answered 503.
+    if (decodeUnverified(rawJwtToken) === null) {
+      done(new jwt.JsonWebTokenError('jwt malformed'));
+      return;
+    }
     const perRequest = typeof request === 'object' && request !== null;
     const kept = perRequest ? lookups.get(request) : undefined;
     let lookup = kept?.token === rawJwtToken ? kept.lookup : undefined;
