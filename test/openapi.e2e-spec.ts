@@ -1400,3 +1400,94 @@ describe.each(ADAPTERS)('OpenAPI 503s of a key source on %s', (adapter) => {
     },
   );
 });
+
+/** Routes skipping all, some or none of two named throttlers. */
+@Controller('named')
+class NamedThrottlersDocController {
+  @Get('free')
+  @SkipThrottle({ short: true, long: true })
+  free(): { ok: boolean } {
+    return { ok: true };
+  }
+
+  @Get('long-only')
+  @SkipThrottle({ short: true })
+  longOnly(): { ok: boolean } {
+    return { ok: true };
+  }
+
+  /** Skips `default`, which this app does not have: both still count. */
+  @Get('unnamed-skip')
+  @SkipThrottle()
+  unnamedSkip(): { ok: boolean } {
+    return { ok: true };
+  }
+}
+
+describe.each(ADAPTERS)('OpenAPI of named throttlers on %s', (adapter) => {
+  it('documents 429, rate-limit headers and the storage 503 where a throttler still counts', async () => {
+    @Module({
+      imports: [
+        ThrottlerModule.forRoot([
+          { name: 'short', ttl: 60_000, limit: 2 },
+          { name: 'long', ttl: 120_000, limit: 3 },
+        ]),
+        HalProblemModule.forRoot({
+          throttle: { onStorageError: 'fail-closed' },
+        }),
+      ],
+      controllers: [NamedThrottlersDocController],
+    })
+    class NamedThrottlersModule {}
+    const running = await startTestingApp(
+      adapter,
+      Test.createTestingModule({ imports: [NamedThrottlersModule] }),
+    );
+    try {
+      const document = outageDocument(running);
+      const validator = new OpenApiResponseValidator(document);
+      const url = (path: string) => `${running.baseUrl}${path}`;
+      // Skipping both named throttlers: nothing can limit the route.
+      const free = document.paths['/named/free'].get.responses as Json;
+      expect(Object.keys(free)).not.toContain('429');
+      expect(Object.keys(free)).not.toContain('503');
+      expect(free['200'].headers?.RateLimit).toBeUndefined();
+      for (const path of ['/named/long-only', '/named/unnamed-skip']) {
+        const responses = document.paths[path].get.responses as Json;
+        expect([path, Object.keys(responses)]).toEqual([
+          path,
+          expect.arrayContaining(['429', '503']),
+        ]);
+        expect(responses['200'].headers.RateLimit).toBeDefined();
+        expect(responses['503'].description).toMatch(/rate-limit storage/);
+      }
+      for (let i = 0; i < 4; i++) {
+        const response = await fetch(url('/named/free'));
+        expect(response.headers.get('ratelimit')).toBeNull();
+        await checked(validator, 'GET', '/named/free', response, 200);
+      }
+      // `short` allows 2: the third request is refused, as documented.
+      for (const status of [200, 200, 429]) {
+        await checked(
+          validator,
+          'GET',
+          '/named/unnamed-skip',
+          await fetch(url('/named/unnamed-skip')),
+          status,
+        );
+      }
+      // `long` counted the two allowed (not the refused one): one left.
+      for (const status of [200, 429]) {
+        await checked(
+          validator,
+          'GET',
+          '/named/long-only',
+          await fetch(url('/named/long-only')),
+          status,
+        );
+      }
+    } finally {
+      await running.close();
+    }
+  });
+});

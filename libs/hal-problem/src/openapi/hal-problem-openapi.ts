@@ -1,7 +1,10 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
-import { getOptionsToken } from '@nestjs/throttler';
+import {
+  getOptionsToken,
+  type ThrottlerModuleOptions,
+} from '@nestjs/throttler';
 import type { HalProblemModuleOptions } from '../hal-problem-module-options.interface';
 import { HAL_PROBLEM_MODULE_OPTIONS } from '../hal-problem.module-definition';
 import { AuthConfig } from '../auth/auth.config';
@@ -30,6 +33,7 @@ import {
   InvalidToken,
 } from '../auth/auth.problems';
 import { QuotaExceeded } from '../throttle/throttle.problems';
+import { skipsThrottler, throttlerNames } from '../throttle/route-throttlers';
 import { isOperationClass } from '../operations/hal-operation.decorator';
 import { OperationNotFound } from '../operations/operations.service';
 import { resolveHalResourceType } from '../hal/hal-resource.decorator';
@@ -66,8 +70,6 @@ export interface OpenApiDocument {
 }
 
 const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-/** `@SkipThrottle()` metadata: `THROTTLER:SKIP` + throttler name (not exported by @nestjs/throttler's entry point). */
-const THROTTLER_SKIP = 'THROTTLER:SKIP';
 const ARG_BODY = '3';
 const ARG_QUERY = '4';
 const ARG_PARAM = '5';
@@ -222,7 +224,8 @@ export class HalProblemOpenApi {
   /** `hal.plainJson`: HAL bodies are also offered as `application/json`. */
   private readonly plainJson: boolean;
   private readonly auth: AuthConfig;
-  private readonly throttled: boolean;
+  /** The names of `ThrottlerModule`'s throttlers; none without it. */
+  private readonly throttlers: readonly string[];
   /** `throttle.onStorageError: 'fail-closed'`: a storage failure is a 503. */
   private readonly throttleFailsClosed: boolean;
   /**
@@ -248,7 +251,7 @@ export class HalProblemOpenApi {
       HAL_PROBLEM_MODULE_OPTIONS,
       { strict: false },
     );
-    this.throttled = HalProblemOpenApi.hasThrottler(app);
+    this.throttlers = HalProblemOpenApi.throttlerNames(app);
     this.throttleFailsClosed =
       options.throttle !== false &&
       options.throttle?.onStorageError === 'fail-closed';
@@ -263,13 +266,16 @@ export class HalProblemOpenApi {
     return document;
   }
 
-  private static hasThrottler(app: INestApplication): boolean {
+  private static throttlerNames(app: INestApplication): string[] {
+    let options: ThrottlerModuleOptions;
     try {
-      app.get(getOptionsToken(), { strict: false });
-      return true;
+      options = app.get<ThrottlerModuleOptions>(getOptionsToken(), {
+        strict: false,
+      });
     } catch {
-      return false;
+      return [];
     }
+    return throttlerNames(options);
   }
 
   private run(): void {
@@ -311,12 +317,11 @@ export class HalProblemOpenApi {
       !access.isPublic &&
       (this.auth.options.global === true || access.declaresToken);
     const scopes = access.scopes;
-    const throttled =
-      this.throttled &&
-      !this.reflector.getAllAndOverride<boolean>(
-        `${THROTTLER_SKIP}default`,
-        targets,
-      );
+    // The guard's own rule: throttled while one named throttler is not skipped.
+    const throttled = this.throttlers.some(
+      (name) =>
+        !skipsThrottler(this.reflector, name, [handler, route.controller]),
+    );
     // As the idempotency step reads it (`@Idempotent()`, or every POST and
     // PATCH with `allUnsafeMethods`): never on a safe method.
     const idempotent = SAFE_METHOD_NAMES.has(route.method)

@@ -8,7 +8,9 @@ import {
 import {
   readRouteThrottlers,
   resolveNumber,
+  skipsThrottler,
   THROTTLER_METADATA,
+  throttlerNames,
 } from './route-throttlers';
 
 const routeTracker = () => 'route-tracker';
@@ -128,6 +130,33 @@ describe('readRouteThrottlers', () => {
       [Orders.prototype.list, Orders],
     );
     expect(route.throttler.name).toBe('default');
+  });
+});
+
+describe('throttlerNames and skipsThrottler', () => {
+  it("names the throttlers of either forRoot form, an unnamed one 'default'", () => {
+    expect(throttlerNames([{ limit: 1, ttl: 1 }, ...THROTTLERS])).toEqual([
+      'default',
+      'burst',
+      'sustained',
+    ]);
+    expect(throttlerNames({ throttlers: THROTTLERS })).toEqual([
+      'burst',
+      'sustained',
+    ]);
+  });
+
+  it('says which named throttlers a route skips, handler over controller', () => {
+    const skips = (handler: keyof Orders) =>
+      ['burst', 'sustained', 'default'].filter((name) =>
+        skipsThrottler(new Reflector(), name, [
+          Orders.prototype[handler],
+          Orders,
+        ]),
+      );
+    expect(skips('create')).toEqual(['burst']);
+    expect(skips('list')).toEqual([]);
+    expect(skips('health')).toEqual(['burst', 'sustained']);
   });
 });
 

@@ -3,6 +3,7 @@ import type { Reflector } from '@nestjs/core';
 import type {
   ThrottlerGenerateKeyFunction,
   ThrottlerGetTrackerFunction,
+  ThrottlerModuleOptions,
   ThrottlerOptions,
 } from '@nestjs/throttler';
 
@@ -58,6 +59,31 @@ export type CommonThrottlerOptions = Pick<
   'skipIf' | 'ignoreUserAgents' | 'getTracker' | 'generateKey'
 >;
 
+/** The names of the throttlers `ThrottlerModule.forRoot` gives, as `ThrottlerGuard` names them. */
+export function throttlerNames(options: ThrottlerModuleOptions): string[] {
+  return (Array.isArray(options) ? options : options.throttlers).map(
+    (throttler) => throttler.name ?? 'default',
+  );
+}
+
+/**
+ * Whether the route's `@SkipThrottle()` skips the throttler `name` (the
+ * handler's, else the controller's): `@SkipThrottle()` alone skips only
+ * `default`, `@SkipThrottle({ short: true })` only `short`.
+ */
+export function skipsThrottler(
+  reflector: Reflector,
+  name: string,
+  targets: [Handler, Type],
+): boolean {
+  return Boolean(
+    reflector.getAllAndOverride<boolean | undefined>(
+      THROTTLER_METADATA.skip + name,
+      targets,
+    ),
+  );
+}
+
 /**
  * The throttlers that apply to one route, with the route's overrides, read
  * the way `ThrottlerGuard.canActivate` reads them (handler first, then
@@ -79,7 +105,7 @@ export function readRouteThrottlers(
   const route: RouteThrottler[] = [];
   for (const options of throttlers) {
     const name = options.name ?? 'default';
-    if (read<boolean>(THROTTLER_METADATA.skip, name)) continue;
+    if (skipsThrottler(reflector, name, targets)) continue;
     const getTracker =
       read<ThrottlerGetTrackerFunction>(THROTTLER_METADATA.getTracker, name) ||
       options.getTracker ||
