@@ -110,6 +110,14 @@ ${snippet('docs/auth-and-throttling.md', 'fetcher: jwksFetcher({')}
     'operations.leaseMs (docs/hal.md)': () =>
       `import { HalProblemModule } from 'nestjs-hal-problem';
 export const module = ${snippet('docs/hal.md', 'operations: { leaseMs')}`,
+    'enhance problemResponses (docs/openapi.md)': () =>
+      `import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { HalProblemOpenApi } from 'nestjs-hal-problem';
+export function document(app: INestApplication): object {
+  const config = new DocumentBuilder().build();
+  return ${snippet('docs/openapi.md', 'problemResponses:')}
+}`,
     'HalAwareSerializer (docs/hal.md)': () =>
       `import {
   ClassSerializerInterceptor,

@@ -96,6 +96,13 @@ function setUpApiDocs(app: INestApplication): void {
   const document = HalProblemOpenApi.enhance(
     app,
     SwaggerModule.createDocument(app, config),
+    {
+      // MaintenanceMiddleware's 503 (MAINTENANCE_MODE), on every route but
+      // GET /health. Listed whatever the mode: in maintenance /docs-json
+      // itself answers 503, so a document listing it only then is never read.
+      problemResponses: ({ method, path }) =>
+        method === 'GET' && path === '/health' ? [] : [503],
+    },
   );
   app.get(ApiDocsMount).schedule(() =>
     SwaggerModule.setup('docs', app, document, {

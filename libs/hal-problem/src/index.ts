@@ -160,6 +160,7 @@ export { ApiProblemResponses } from './openapi/api-problem-responses.decorator';
 export { ApiNotImplemented } from './openapi/api-not-implemented.decorator';
 export {
   HalProblemOpenApi,
+  type HalProblemOpenApiOptions,
   type OpenApiDocument,
 } from './openapi/hal-problem-openapi';
 export type { HalShape, LinkShape } from './hal/hal.renderer';

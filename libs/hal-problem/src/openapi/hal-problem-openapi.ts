@@ -204,6 +204,20 @@ const BASE_SCHEMAS: Record<string, Schema> = {
   },
 };
 
+/** Options of `HalProblemOpenApi.enhance`. */
+export interface HalProblemOpenApiOptions {
+  /**
+   * Problem responses the app sends on many routes from outside their
+   * handlers (a maintenance middleware's 503), as `@ApiProblemResponses`
+   * would name them, given in one place: called once per route with its
+   * method (`GET`) and path template (`/orders/{id}`).
+   */
+  readonly problemResponses?: (route: {
+    readonly method: string;
+    readonly path: string;
+  }) => readonly (number | ProblemType)[];
+}
+
 /**
  * Writes the truth about HAL and problem responses into an OpenAPI document
  * made by `@nestjs/swagger` (which this needs only for the document itself):
@@ -240,6 +254,7 @@ export class HalProblemOpenApi {
   private constructor(
     app: INestApplication,
     private readonly document: OpenApiDocument,
+    private readonly extra: HalProblemOpenApiOptions,
   ) {
     this.reflector = app.get(Reflector);
     this.routes = app.get(RouteTable, { strict: false });
@@ -261,8 +276,16 @@ export class HalProblemOpenApi {
   }
 
   /** Enhances `document` in place and returns it. Call after `app.init()` or `createDocument()`. */
-  static enhance<T extends object>(app: INestApplication, document: T): T {
-    new HalProblemOpenApi(app, document as unknown as OpenApiDocument).run();
+  static enhance<T extends object>(
+    app: INestApplication,
+    document: T,
+    options: HalProblemOpenApiOptions = {},
+  ): T {
+    new HalProblemOpenApi(
+      app,
+      document as unknown as OpenApiDocument,
+      options,
+    ).run();
     return document;
   }
 
@@ -360,9 +383,16 @@ export class HalProblemOpenApi {
       targets,
     );
     const status = String(plan.status);
-    const declared = this.reflector.get<
-      readonly (number | ProblemType)[] | undefined
-    >(API_PROBLEM_RESPONSES_METADATA, handler);
+    const declared = [
+      ...(this.reflector.get<readonly (number | ProblemType)[] | undefined>(
+        API_PROBLEM_RESPONSES_METADATA,
+        handler,
+      ) ?? []),
+      ...(this.extra.problemResponses?.({
+        method: route.method,
+        path: route.template,
+      }) ?? []),
+    ];
     // @ApiNotImplemented(): a route that never succeeds nor finds anything.
     const notImplemented =
       this.reflector.get<boolean | undefined>(
@@ -569,7 +599,7 @@ export class HalProblemOpenApi {
         },
       ];
     }
-    for (const entry of declared ?? [])
+    for (const entry of declared)
       add(typeof entry === 'number' ? entry : entry.status);
     // The module's own 503s, each with Retry-After: a store or key source
     // that cannot answer asks the client to retry, never runs unguarded.
@@ -587,6 +617,9 @@ export class HalProblemOpenApi {
           ? 'the operation store cannot answer or is full'
           : 'the operation store cannot answer'),
     ].filter((cause): cause is string => typeof cause === 'string');
+    // A 503 the app declares too keeps its place among the causes.
+    if (unavailable.length > 0 && problems.has(503))
+      unavailable.push("a cause of the app's own");
     if (unavailable.length > 0)
       add(503, {
         description: `Temporarily unavailable: ${unavailable.join('; ')}. Retry after Retry-After seconds.`,
@@ -611,7 +644,7 @@ export class HalProblemOpenApi {
       // its 404s are its own resource's, not `operation-not-found`.
       monitor: operationRoute && (halResponse?.status ?? plan.status) !== 202,
       declared: new Set(
-        (declared ?? []).flatMap((entry) =>
+        declared.flatMap((entry) =>
           typeof entry === 'number' ? [] : [entry.slug],
         ),
       ),
