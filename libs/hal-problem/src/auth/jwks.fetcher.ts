@@ -16,6 +16,8 @@ export interface JwksFetcherOptions {
 
 const DEFAULT_MAX_BYTES = 256 * 1024;
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** The longest delay Node's timers keep: a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type Jwk = Record<string, unknown>;
 
@@ -80,9 +82,14 @@ export function jwksFetcher(
     throw new RangeError(
       `jwksFetcher: maxBytes must be a whole number of bytes, not ${String(options.maxBytes)}`,
     );
-  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1)
+  // Past MAX_TIMER_MS, AbortSignal.timeout() aborted every fetch at once.
+  if (
+    !Number.isSafeInteger(timeoutMs) ||
+    timeoutMs < 1 ||
+    timeoutMs > MAX_TIMER_MS
+  )
     throw new RangeError(
-      `jwksFetcher: timeoutMs must be a whole number of milliseconds, not ${String(options.timeoutMs)}`,
+      `jwksFetcher: timeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}, not ${String(options.timeoutMs)}`,
     );
   const headers = { accept: 'application/json', ...options.headers };
   return async (jwksUri) => {
