@@ -229,6 +229,20 @@ class ToolsController {
   }
 }
 
+@HalLink('self', () => [KitsController, 'one'])
+class Kit {
+  constructor(readonly id: string) {}
+}
+
+/** Served at two paths, each in versions 1 and 2. */
+@Controller({ path: ['kits', 'sets'], version: ['1', '2'] })
+class KitsController {
+  @Get(':id')
+  one(@Param('id') id: string) {
+    return new Kit(id);
+  }
+}
+
 @Controller({ path: 'reports', version: '2' })
 class ReportsV2Controller {
   @Get(':id')
@@ -261,6 +275,7 @@ describe.each(ADAPTERS)('links under URI versioning on %s', (adapter) => {
         ToolsController,
         ReportsV2Controller,
         ReportsV3Controller,
+        KitsController,
       ],
     })
     class VersionedAppModule {}
@@ -286,6 +301,15 @@ describe.each(ADAPTERS)('links under URI versioning on %s', (adapter) => {
     );
     expect((await body('/api/v1/gadgets/7'))._links.self.href).toBe(
       '/api/v1/gadgets/7',
+    );
+  });
+
+  it('links within the version requested at any of its paths, not only the first', async () => {
+    expect((await body('/api/v2/sets/5'))._links.self.href).toBe(
+      '/api/v2/kits/5',
+    );
+    expect((await body('/api/v1/sets/5'))._links.self.href).toBe(
+      '/api/v1/kits/5',
     );
   });
 

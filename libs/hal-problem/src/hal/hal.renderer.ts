@@ -368,12 +368,12 @@ export class HalRenderer implements OnApplicationBootstrap {
     handlerName: string,
   ): ((target: string) => string) | undefined {
     // `''`: no version segment (`VERSION_NEUTRAL`, or no URI versioning).
-    const routes = [
-      ...this.routes.versionsOf(controller, handlerName).values(),
-    ];
+    // Every path of each version: `@Controller({ path: ['a', 'b'] })` is
+    // served at `/v2/b` too, which the first route of v2 does not match.
+    const routes = this.routes.routesOf(controller, handlerName);
     if (routes.length === 0) return undefined;
     const [first] = routes;
-    if (routes.length === 1)
+    if (routes.every(({ version }) => version === first.version))
       return first.version === '' ? undefined : () => first.version;
     return (target) => {
       const path = pathOf(target);

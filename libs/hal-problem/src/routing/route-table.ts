@@ -306,14 +306,17 @@ export class RouteTable implements OnApplicationBootstrap {
     handlerName: string,
   ): ReadonlyMap<string, RouteEntry> {
     const versions = new Map<string, RouteEntry>();
-    for (const route of this.routes)
-      if (
-        route.controller === controller &&
-        route.handlerName === handlerName &&
-        !versions.has(route.version)
-      )
-        versions.set(route.version, route);
+    for (const route of this.routesOf(controller, handlerName))
+      if (!versions.has(route.version)) versions.set(route.version, route);
     return versions;
+  }
+
+  /** Every route of a controller method: each of its paths in each URI version. */
+  routesOf(controller: Type, handlerName: string): readonly RouteEntry[] {
+    return this.routes.filter(
+      (route) =>
+        route.controller === controller && route.handlerName === handlerName,
+    );
   }
 
   /**
