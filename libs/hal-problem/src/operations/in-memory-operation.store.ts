@@ -1,5 +1,5 @@
 import { boundedRecords, type ExpiringMap } from '../idempotency/expiring-map';
-import type { OperationRecord } from './operation';
+import { isFinished, type OperationRecord } from './operation';
 import type { OperationStore } from './operation-store.interface';
 
 /** Options of `InMemoryOperationStore`. */
@@ -11,11 +11,6 @@ export interface InMemoryOperationStoreOptions {
    * refused (the request gets a 503 with `Retry-After`). `Infinity`: no limit.
    */
   readonly maxRecords?: number;
-}
-
-/** Whether an operation has its outcome: it never changes after that. */
-function finished(record: OperationRecord | undefined): boolean {
-  return record?.status === 'done' || record?.status === 'failed';
 }
 
 /**
@@ -33,7 +28,7 @@ export class InMemoryOperationStore implements OperationStore {
     this.records = boundedRecords<OperationRecord>(
       'InMemoryOperationStore',
       options.maxRecords ?? 10_000,
-      (record) => record.status === 'done' || record.status === 'failed',
+      isFinished,
       (max) =>
         `The in-memory operation store is full (${max} operations): the oldest finished ones are dropped before they expire. Raise maxRecords or use RedisOperationStore.`,
     );
@@ -63,7 +58,7 @@ export class InMemoryOperationStore implements OperationStore {
   ): Promise<OperationRecord> {
     // Read and written in one turn of the event loop: nothing runs between.
     const current = this.records.get(record.id);
-    if (current && finished(current)) return current;
+    if (current && isFinished(current)) return current;
     await this.save(record, ttlMs);
     return record;
   }

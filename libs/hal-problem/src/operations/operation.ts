@@ -3,6 +3,13 @@ import type { ProblemDetails } from '../problem/problem-details.interface';
 /** Where an operation is in its life: `pending` → `running` → `done` or `failed`. */
 export type OperationStatus = 'pending' | 'running' | 'done' | 'failed';
 
+/** Whether an operation has its outcome: it never changes after that. */
+export function isFinished(operation: {
+  readonly status: OperationStatus;
+}): boolean {
+  return operation.status === 'done' || operation.status === 'failed';
+}
+
 /** The stored form of an operation (what a store keeps, e.g. as JSON in Redis). */
 export interface OperationRecord {
   readonly id: string;
@@ -70,7 +77,7 @@ export class Operation {
   }
 
   get finished(): boolean {
-    return this.status === 'done' || this.status === 'failed';
+    return isFinished(this);
   }
 
   toRecord(): OperationRecord {

@@ -15,7 +15,7 @@ import {
   ProblemMapper,
   type ProblemRequestContext,
 } from '../problem/problem.mapper';
-import { Operation, type OperationRecord } from './operation';
+import { isFinished, Operation, type OperationRecord } from './operation';
 import {
   OPERATION_STORE,
   type OperationStore,
@@ -83,11 +83,6 @@ const DEFAULT_LEASE_MS = 30_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The default `ttlMs` of an operation. */
 const DEFAULT_TTL_MS = 3_600_000;
-
-/** Whether an operation has its outcome (it never changes after that). */
-function isFinished(record: OperationRecord): boolean {
-  return record.status === 'done' || record.status === 'failed';
-}
 
 /** A value as JSON keeps it: members that are `undefined` dropped. */
 function asJson(value: unknown): unknown {
