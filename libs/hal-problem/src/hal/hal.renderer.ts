@@ -22,6 +22,7 @@ import {
   RouteTable,
   withWildcardSegments,
 } from '../routing/route-table';
+import { pathOf } from '../routing/request-target';
 import { HalConfig } from './hal.config';
 import {
   HAL_EMBEDDED_METADATA,
@@ -239,12 +240,6 @@ function writesOwnResponse(controller: Type, name: string): boolean {
       RESPONSE_PARAMTYPES.has(key.split(':')[0]),
     ) && !Reflect.getMetadata(RESPONSE_PASSTHROUGH_METADATA, controller, name)
   );
-}
-
-/** A request target's path, without its query. */
-function pathOf(target: string): string {
-  const query = target.indexOf('?');
-  return query === -1 ? target : target.slice(0, query);
 }
 
 /** A path href made absolute with the request's base URL (empty in the default `path` mode). */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProblemInstanceStyle } from '../hal-problem-module-options.interface';
-import { originForm } from '../routing/request-target';
+import { originForm, pathOf } from '../routing/request-target';
 import { reasonPhrase } from './http-status';
 import { DEFAULT_REQUEST_ID_HEADER } from './problem.config';
 import { ensureRequestId } from './request-id';
@@ -65,16 +65,12 @@ function answerFailedExpectation(
   instanceStyle: ProblemInstanceStyle,
 ): void {
   const id = ensureRequestId(request, requestIdHeader.toLowerCase());
-  const target = originForm(request.url ?? '/');
-  const query = target.indexOf('?');
   const body = problemText(
     417,
     'The only expectation this server meets is 100-continue.',
     instanceStyle === 'urn-uuid'
       ? `urn:uuid:${randomUUID()}`
-      : query === -1
-        ? target
-        : target.slice(0, query),
+      : pathOf(originForm(request.url ?? '/')),
     id,
   );
   // Node drops the body of a response to HEAD; its length is still right.

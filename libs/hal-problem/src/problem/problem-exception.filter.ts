@@ -30,7 +30,7 @@ import {
 } from './fastify-framework-errors';
 import { ensureRequestId } from './request-id';
 import { takeResponsePlan } from '../routing/response-plan';
-import { requestTarget, routedPath } from '../routing/request-target';
+import { pathOf, requestTarget, routedPath } from '../routing/request-target';
 import { RouteTable } from '../routing/route-table';
 import { resetHttp2Stream } from '../routing/http2-stream';
 import { clientProblem } from './without-stack';
@@ -51,11 +51,9 @@ export function problemRequestContext(
   request: object,
   requestId: string,
 ): ProblemRequestContext {
-  const url = requestTarget(adapter, request);
-  const query = url.indexOf('?');
   return {
     method: String(adapter.getRequestMethod(request)).toUpperCase(),
-    path: query === -1 ? url : url.slice(0, query),
+    path: pathOf(requestTarget(adapter, request)),
     requestId,
   };
 }

@@ -132,6 +132,12 @@ function asUri(target: string): string {
   return copied === 0 ? target : out + target.slice(copied);
 }
 
+/** A request target's path, without its query (which may carry a token). */
+export function pathOf(target: string): string {
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
+}
+
 /**
  * The request's target in origin form, as the HTTP adapter reports its URL:
  * what links, `instance` and idempotency records are built from.
