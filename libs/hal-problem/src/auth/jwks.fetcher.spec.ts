@@ -20,6 +20,13 @@ describe('jwksFetcher', () => {
   beforeAll(async () => {
     server = createServer((request, response) => {
       if (answer.status === 0) return; // stalls
+      if (request.url === '/accept') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify({ keys: [{ kid: request.headers.accept }] }),
+        );
+        return;
+      }
       if (request.url === '/elsewhere') {
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end('{"keys":[{"kid":"elsewhere"}]}');
@@ -82,6 +89,19 @@ describe('jwksFetcher', () => {
     const error = await jwksFetcher()(uri).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(KeySourceError);
     expect((error as Error).message).toMatch(/answered 302/);
+  });
+
+  it("sends the caller's Accept in place of its own, in any spelling", async () => {
+    const accepted = async (headers?: Record<string, string>) =>
+      (await jwksFetcher({ headers })(uri.replace('/jwks', '/accept'))).keys[0]
+        .kid;
+    expect(await accepted()).toBe('application/json');
+    expect(await accepted({ Accept: 'application/jwk-set+json' })).toBe(
+      'application/jwk-set+json',
+    );
+    expect(await accepted({ accept: 'application/jwk-set+json' })).toBe(
+      'application/jwk-set+json',
+    );
   });
 
   it('counts the bytes it decodes: a small gzip of a huge JWKS is refused', async () => {

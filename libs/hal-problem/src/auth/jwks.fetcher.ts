@@ -91,7 +91,14 @@ export function jwksFetcher(
     throw new RangeError(
       `jwksFetcher: timeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}, not ${String(options.timeoutMs)}`,
     );
-  const headers = { accept: 'application/json', ...options.headers };
+  const given = options.headers ?? {};
+  // A caller's Accept replaces the default, in whatever case it is spelled:
+  // fetch's Headers would join `Accept` and `accept` into one list.
+  const headers = Object.keys(given).some(
+    (name) => name.toLowerCase() === 'accept',
+  )
+    ? { ...given }
+    : { accept: 'application/json', ...given };
   return async (jwksUri) => {
     let jwks: unknown;
     try {
