@@ -31,7 +31,7 @@ import type {
   ResponsePlan,
 } from '../routing/response-plan';
 import { perHandler } from '../routing/per-handler-cache';
-import { requestTarget } from '../routing/request-target';
+import { pathOf, requestTarget } from '../routing/request-target';
 import { clientAddress, proxyHops } from '../throttle/client-address';
 import { fingerprintOf } from './canonical-json';
 import { parseIdempotencyKey } from './idempotency-key';
@@ -460,7 +460,7 @@ export class IdempotencyService {
     return pending.fail(
       this.mapper.map(error, {
         method: plan.request.method ?? '',
-        path: this.pathOf(plan.request),
+        path: this.requestPath(plan.request),
         requestId: plan.requestId,
       }),
     );
@@ -477,13 +477,13 @@ export class IdempotencyService {
     if (!plan.idempotency) return;
     plan.idempotency = undefined;
     this.logger.warn(
-      `${plan.request.method ?? ''} ${this.pathOf(plan.request)} was answered before its handler finished (an interceptor's timeout?): its Idempotency-Key stays locked for ${this.options.lockTtlMs} ms and its result is not stored`,
+      `${plan.request.method ?? ''} ${this.requestPath(plan.request)} was answered before its handler finished (an interceptor's timeout?): its Idempotency-Key stays locked for ${this.options.lockTtlMs} ms and its result is not stored`,
     );
   }
 
   /** The request's path, without its query. */
-  private pathOf(request: object): string {
-    return this.targetOf(request).split('?')[0];
+  private requestPath(request: object): string {
+    return pathOf(this.targetOf(request));
   }
 
   /** The request's path and query (origin form). */
