@@ -50,20 +50,20 @@ class MonitorController {
   }
 }
 
-function storeModule(redis: Redis, prefix: string): Type {
+/** A global module providing `store` as the operation store, as an app provides its own. */
+function storeModule(store: () => OperationStore): Type {
   @Global()
   @Module({
-    providers: [
-      {
-        provide: OPERATION_STORE,
-        useFactory: () => new RedisOperationStore(redis, prefix),
-      },
-    ],
+    providers: [{ provide: OPERATION_STORE, useFactory: store }],
     exports: [OPERATION_STORE],
   })
   class StoreModule {}
   return StoreModule;
 }
+
+/** A Redis store under `prefix`, shared by every app given it. */
+const redisStore = (redis: Redis, prefix: string) =>
+  storeModule(() => new RedisOperationStore(redis, prefix));
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -80,7 +80,7 @@ describeWithRedis.each(ADAPTERS)(
         on,
         Test.createTestingModule({
           imports: [
-            storeModule(own.redis, prefix),
+            redisStore(own.redis, prefix),
             HalProblemModule.forRoot({ operations: { leaseMs: 300 } }),
           ],
           controllers: [MonitorController],
@@ -263,7 +263,7 @@ describeWithRedis.each(ADAPTERS)(
         adapter,
         Test.createTestingModule({
           imports: [
-            storeModule(own.redis, prefix),
+            redisStore(own.redis, prefix),
             HalProblemModule.forRoot({ operations: { leaseMs: 300 } }),
           ],
           controllers: [OutageController],
@@ -418,18 +418,13 @@ describe.each(ADAPTERS)(
   'an operation in a store that resolves copies of its records, on %s',
   (adapter) => {
     it('runs its work and is done with its result, not failed as if its instance stopped', async () => {
-      @Global()
-      @Module({
-        providers: [
-          { provide: OPERATION_STORE, useValue: new CopyingOperationStore() },
-        ],
-        exports: [OPERATION_STORE],
-      })
-      class CopyingStoreModule {}
       const app = await startTestingApp(
         adapter,
         Test.createTestingModule({
-          imports: [CopyingStoreModule, HalProblemModule.forRoot()],
+          imports: [
+            storeModule(() => new CopyingOperationStore()),
+            HalProblemModule.forRoot(),
+          ],
           controllers: [OutageController],
         }),
       );
@@ -483,18 +478,13 @@ describe.each(ADAPTERS)(
   'a store whose lease renewal once throws at once, on %s',
   (adapter) => {
     it('answers that start 503, and the next one 202 as the store works again', async () => {
-      @Global()
-      @Module({
-        providers: [
-          { provide: OPERATION_STORE, useValue: new OnceThrowingLeaseStore() },
-        ],
-        exports: [OPERATION_STORE],
-      })
-      class ThrowingStoreModule {}
       const app = await startTestingApp(
         adapter,
         Test.createTestingModule({
-          imports: [ThrowingStoreModule, HalProblemModule.forRoot()],
+          imports: [
+            storeModule(() => new OnceThrowingLeaseStore()),
+            HalProblemModule.forRoot(),
+          ],
           controllers: [OutageController],
         }),
       );
@@ -533,18 +523,13 @@ describe.each(ADAPTERS)(
   'an operation whose running status the store could not take, on %s',
   (adapter) => {
     it('still runs its work and is done with its result, not failed with the store error', async () => {
-      @Global()
-      @Module({
-        providers: [
-          { provide: OPERATION_STORE, useValue: new RunningBlipStore() },
-        ],
-        exports: [OPERATION_STORE],
-      })
-      class BlipStoreModule {}
       const app = await startTestingApp(
         adapter,
         Test.createTestingModule({
-          imports: [BlipStoreModule, HalProblemModule.forRoot()],
+          imports: [
+            storeModule(() => new RunningBlipStore()),
+            HalProblemModule.forRoot(),
+          ],
           controllers: [OutageController],
         }),
       );
